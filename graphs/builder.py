@@ -1,0 +1,164 @@
+"""Build the LangGraph state machine from a :class:`WorkflowSpec` (no topology in code)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END as LG_END
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from graphs.routes import Transition, decide
+from graphs.spec import END, BudgetSpec, WorkflowSpec
+from graphs.state import AgentState, add_counts, best_attempt
+from nodes.context import NodeContext
+from nodes.registry import NodeFn, get_node
+from tools.languages import get_adapter
+from tools.llm import build_chat_model
+from tools.sandbox import Sandbox, SandboxLimits, open_sandbox
+
+__all__ = ["SandboxFactory", "budget_spent", "build_graph"]
+
+SandboxFactory = Callable[[], Sandbox]
+
+
+def build_graph(
+    spec: WorkflowSpec,
+    *,
+    base_dir: Path,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    chat_model: BaseChatModel | None = None,
+    sandbox_factory: SandboxFactory | None = None,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile the workflow into a LangGraph graph.
+
+    Args:
+        spec: The validated workflow.
+        base_dir: Directory of the workflow file (prompt and script paths are relative to it).
+        checkpointer: Where every step is saved (None: no persistence).
+        chat_model: Use this model for every node instead of the spec's models (tests, API).
+        sandbox_factory: Use this instead of the spec's sandbox backend.
+    """
+    language = get_adapter(spec.sandbox.language)
+    make_sandbox = sandbox_factory or _spec_sandbox(spec)
+    chat_for = _chat_factory(spec, base_dir, chat_model)
+    graph = StateGraph(AgentState)
+    for node_id, node in spec.nodes.items():
+        ctx = NodeContext(
+            node_id=node_id,
+            make_chat=partial(chat_for, node.model, node.temperature),
+            structured=spec.models[node.model].structured_output,
+            language=language,
+            open_sandbox=make_sandbox,
+            test_timeout_s=spec.sandbox.timeout_s,
+            prompt_file=(base_dir / node.prompt) if node.prompt else None,
+        )
+        graph.add_node(node_id, _step(spec, node_id, get_node(node.kind), ctx))
+    graph.add_edge(START, spec.entry_node)
+    for node_id in spec.nodes:
+        edge = spec.edges_from(node_id)
+        targets = edge.targets() if edge else [END]
+        path_map: dict[Any, str] = {t: (LG_END if t == END else t) for t in targets}
+        path_map[END] = LG_END  # a spent budget or bound can end the job from any node
+        graph.add_conditional_edges(node_id, _next, path_map)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _next(state: AgentState) -> str:
+    return state.get("next") or END
+
+
+def _step(spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext) -> Callable[..., Any]:
+    """Wrap a node: budget check, run it, decide the transition, finish the job at END."""
+
+    def step(state: AgentState) -> dict[str, Any]:
+        spent = budget_spent(spec.budgets, state, time.time())
+        if spent is not None:
+            transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
+            return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
+        update = fn(state, ctx)
+        after = _apply(state, update)
+        transition = decide(spec, node_id, after)
+        out = {**update, **_bookkeeping(node_id, transition, ran=True)}
+        if transition.to == END:
+            out.update(_finish(after, transition))
+        return out
+
+    step.__name__ = f"node_{node_id}"
+    return step
+
+
+def _bookkeeping(node_id: str, transition: Transition, *, ran: bool) -> dict[str, Any]:
+    return {
+        "next": transition.to,
+        "last_node": node_id,
+        "transitions": [transition.to_state()],
+        "node_runs": {node_id: 1} if ran else {},
+        "error": None,
+    }
+
+
+def _apply(state: AgentState, update: dict[str, Any]) -> AgentState:
+    """The state as the route will see it after ``update`` (reducers applied)."""
+    merged: dict[str, Any] = {**state, **update}
+    for key in ("history", "transitions"):
+        merged[key] = [*state.get(key, []), *update.get(key, [])]  # type: ignore[misc]
+    for key in ("usage", "node_runs"):
+        merged[key] = add_counts(state.get(key), update.get(key))  # type: ignore[arg-type]
+    return AgentState(**merged)  # type: ignore[typeddict-item]
+
+
+def _finish(state: AgentState, transition: Transition) -> dict[str, Any]:
+    """End-of-job update: the status, and the best attempt kept when the job did not succeed."""
+    status = transition.status or "failed"
+    out: dict[str, Any] = {"status": status}
+    if status == "success":
+        return out
+    best = best_attempt(state.get("history", []))
+    history = state.get("history") or []
+    current = history[-1] if history else None
+    if best is not None and best is not current:
+        out.update(files=best["files"], tests=best["tests"], test_report=best["report"])
+    return out
+
+
+def budget_spent(budgets: BudgetSpec, state: AgentState, now: float) -> str | None:
+    """Why the job must stop before the next node, or None while budgets remain (pure)."""
+    usage = state.get("usage") or {}
+    if budgets.max_model_calls is not None and usage.get("calls", 0) >= budgets.max_model_calls:
+        return f"model-call budget spent ({usage.get('calls', 0)} of {budgets.max_model_calls})"
+    tokens = usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
+    if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
+        return f"token budget spent ({tokens} of {budgets.max_tokens})"
+    elapsed = now - state.get("started_at", now)
+    if budgets.max_wall_s is not None and elapsed >= budgets.max_wall_s:
+        return f"wall-time budget spent ({elapsed:.0f}s of {budgets.max_wall_s:.0f}s)"
+    return None
+
+
+def _spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
+    limits = SandboxLimits(
+        memory_mb=spec.sandbox.memory_mb,
+        cpus=spec.sandbox.cpus,
+        pids=spec.sandbox.pids,
+        cpu_time_s=max(1, int(spec.sandbox.timeout_s)),
+    )
+    return lambda: open_sandbox(spec.sandbox.backend, limits, spec.sandbox.image)
+
+
+def _chat_factory(
+    spec: WorkflowSpec, base_dir: Path, override: BaseChatModel | None
+) -> Callable[[str, float | None], BaseChatModel]:
+    @cache
+    def chat_for(model_name: str, temperature: float | None) -> BaseChatModel:
+        if override is not None:
+            return override
+        return build_chat_model(spec.models[model_name], base_dir, temperature)
+
+    return chat_for

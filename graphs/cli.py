@@ -1,0 +1,179 @@
+"""The ``codeagent`` command line: run, resume and inspect jobs.
+
+Exit codes: 0 success, 1 the job did not succeed (or failed mid-way), 2 a usage or
+config error. Mistakes in config, task or environment print a message and a
+hint, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from graphs.checkpoint import state_dir
+from graphs.cli_render import Progress, print_result
+from graphs.loader import load_workflow
+from graphs.records import list_records
+from graphs.runner import RunResult, job_history, resume_job, run_job
+from tools.errors import CodeAgentError, ConfigError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="codeagent",
+    help="A code AI agent: plans, writes code, tests it in a sandbox, reviews and repairs it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+Home = Annotated[
+    Path | None,
+    typer.Option("--home", help="State dir (default $CODEAGENT_HOME or ./.codeagent)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@app.command()
+def run(
+    task: Annotated[str | None, typer.Argument(help="The coding task, in words.")] = None,
+    task_file: Annotated[
+        Path | None, typer.Option("--task-file", "-f", help="Read the task from a file.")
+    ] = None,
+    workflow: Annotated[
+        str, typer.Option("--workflow", "-w", help="Workflow YAML file or shipped name.")
+    ] = "default",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the resulting files here.")
+    ] = None,
+    thread_id: Annotated[str | None, typer.Option("--thread-id", help="Use this job id.")] = None,
+    as_json: JsonFlag = False,
+    home: Home = None,
+) -> None:
+    """Run a coding task through a workflow and write the resulting files."""
+    text = _task_text(task, task_file)
+    progress = Progress(console, enabled=not as_json)
+    with progress:
+        result = run_job(
+            text,
+            workflow=workflow,
+            out=out_dir,
+            thread_id=thread_id,
+            home=home,
+            on_event=progress.on_event,
+        )
+    _finish(result, as_json)
+
+
+@app.command()
+def resume(
+    thread_id: Annotated[str, typer.Argument(help="The job to continue.")],
+    as_json: JsonFlag = False,
+    home: Home = None,
+) -> None:
+    """Continue an interrupted job from its last checkpoint (finished nodes are not re-run)."""
+    progress = Progress(console, enabled=not as_json)
+    with progress:
+        result = resume_job(thread_id, home=home, on_event=progress.on_event)
+    _finish(result, as_json)
+
+
+@app.command()
+def history(
+    thread_id: Annotated[str, typer.Argument(help="The job to show.")],
+    as_json: JsonFlag = False,
+    home: Home = None,
+) -> None:
+    """List a job's checkpoints: node, attempt, status, time."""
+    rows = job_history(thread_id, home=home)
+    if as_json:
+        out.print_json(json.dumps([r.__dict__ for r in rows]))
+        return
+    table = Table(title=f"job {thread_id}")
+    for column in ("step", "node", "next", "attempt", "status", "time", "checkpoint"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r.step), r.node, r.next, str(r.attempt), r.status, r.created_at, r.checkpoint_id
+        )
+    out.print(table)
+
+
+@app.command()
+def jobs(as_json: JsonFlag = False, home: Home = None) -> None:
+    """List the jobs in the state dir, newest first."""
+    records = list_records(state_dir(home))
+    if as_json:
+        out.print_json(
+            json.dumps(
+                [{k: v for k, v in r.__dict__.items() if k != "workflow_text"} for r in records]
+            )
+        )
+        return
+    table = Table()
+    for column in ("thread", "status", "workflow", "task"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            r.thread_id, r.status, Path(r.workflow_file).name, r.task.splitlines()[0][:60]
+        )
+    out.print(table)
+
+
+@app.command()
+def validate(workflow: Annotated[str, typer.Argument(help="Workflow YAML file.")]) -> None:
+    """Check a workflow file: schema and graph (unknown nodes, unbounded loops, ...)."""
+    spec, path = load_workflow(workflow)
+    out.print(f"[green]ok[/green] {path}: workflow '{spec.name}', {len(spec.nodes)} nodes")
+
+
+def _task_text(task: str | None, task_file: Path | None) -> str:
+    if task_file is not None:
+        try:
+            return task_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the task file: {exc}") from None
+    if task is None or not task.strip():
+        raise ConfigError("no task given", hint='codeagent run "write slugify(title) that ..."')
+    return task
+
+
+def _finish(result: RunResult, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(result.to_json()))
+    else:
+        print_result(console, result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point: run the app, turning codeagent errors into messages."""
+    try:
+        return app(args=argv, standalone_mode=False)
+    except CodeAgentError as exc:
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print(
+            "interrupted: the job is checkpointed; 'codeagent resume THREAD' continues it"
+        )
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise

@@ -1,0 +1,167 @@
+"""The workflow spec: what a ``configs/*.yaml`` file may say, validated by pydantic.
+
+The graph is built from this spec alone: nodes, plain edges, conditional routes
+and their retry bounds all come from the file, none from code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "END",
+    "BudgetSpec",
+    "EdgeSpec",
+    "ModelSpec",
+    "NodeSpec",
+    "SandboxSpec",
+    "Target",
+    "WorkflowSpec",
+]
+
+END = "END"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """One chat model the nodes may use.
+
+    ``provider: openai`` is any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama,
+    llama.cpp server). ``local`` is the embedded model. ``scripted`` replays a
+    rules file (for testing workflows without a model).
+    """
+
+    provider: Literal["openai", "local", "scripted"] = "openai"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key_env: str | None = Field(
+        default="OPENAI_API_KEY",
+        description="Name of the environment variable holding the API key (never the key).",
+    )
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=2048, gt=0)
+    timeout_s: float = Field(default=120, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    structured_output: Literal["json_schema", "prompt"] = "json_schema"
+    threads: int | None = Field(default=None, gt=0)
+    context_size: int = Field(default=8192, gt=0)
+    script: str | None = None
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.replace("_", "").isalnum() or value[0].isdigit()):
+            raise ValueError(
+                "must be the NAME of an environment variable (e.g. OPENAI_API_KEY), "
+                "never the key itself"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _scripted_needs_script(self) -> ModelSpec:
+        if self.provider == "scripted" and not self.script:
+            raise ValueError("provider 'scripted' needs 'script: FILE' (a rules file)")
+        return self
+
+
+class NodeSpec(_Strict):
+    """One node of the graph."""
+
+    kind: str = Field(description="planner, coder, tester or reviewer")
+    model: str = "default"
+    prompt: str | None = Field(
+        default=None, description="Template file replacing the kind's built-in prompt."
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class Target(_Strict):
+    """Where a route outcome leads, with an optional retry bound."""
+
+    to: str
+    max: int | None = Field(
+        default=None,
+        ge=0,
+        description="How often this branch may be taken in one job; then the job ends failed.",
+    )
+
+
+def _to_target(value: Any) -> Any:
+    return {"to": value} if isinstance(value, str) else value
+
+
+class EdgeSpec(_Strict):
+    """A plain edge (``to``) or a conditional route (``route`` + ``branches``)."""
+
+    source: str = Field(alias="from")
+    to: str | None = None
+    route: str | None = None
+    branches: dict[str, Annotated[Target, Field()]] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _to_target(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EdgeSpec:
+        if (self.to is None) == (self.route is None):
+            raise ValueError("an edge needs either 'to: NODE' or 'route: NAME' with 'branches'")
+        if self.route is not None and not self.branches:
+            raise ValueError("a route needs 'branches' mapping each outcome to a node or END")
+        return self
+
+    def targets(self) -> list[str]:
+        """Every node (or END) this edge can lead to."""
+        return [self.to] if self.to is not None else [t.to for t in self.branches.values()]
+
+
+class SandboxSpec(_Strict):
+    """Where and how generated code and tests run."""
+
+    backend: Literal["auto", "docker", "local"] = "auto"
+    language: str = "python"
+    image: str | None = None
+    timeout_s: float = Field(default=60, gt=0, description="Wall-clock limit of one test run.")
+    memory_mb: int = Field(default=1024, gt=0)
+    cpus: float = Field(default=1.0, gt=0)
+    pids: int = Field(default=128, gt=0)
+
+
+class BudgetSpec(_Strict):
+    """Per-job limits; when one is spent the job stops with status budget_exceeded."""
+
+    max_model_calls: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_wall_s: float | None = Field(default=None, gt=0)
+
+
+class WorkflowSpec(_Strict):
+    """A whole workflow file."""
+
+    name: str
+    description: str = ""
+    models: dict[str, ModelSpec] = Field(default_factory=lambda: {"default": ModelSpec()})
+    nodes: dict[str, NodeSpec]
+    entry: str | None = None
+    edges: list[EdgeSpec]
+    sandbox: SandboxSpec = SandboxSpec()
+    budgets: BudgetSpec = BudgetSpec()
+
+    @property
+    def entry_node(self) -> str:
+        """The node a job starts at: ``entry``, else the first node listed."""
+        return self.entry or next(iter(self.nodes))
+
+    def edges_from(self, node: str) -> EdgeSpec | None:
+        """The edge leaving ``node``, if any."""
+        return next((e for e in self.edges if e.source == node), None)

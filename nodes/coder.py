@@ -1,0 +1,98 @@
+"""The coder node: plan + task (+ failing tests and review comments) -> source files."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from nodes.context import NodeContext
+from nodes.parsing import code_blocks, files_from_blocks
+from nodes.prompts import load_template, render
+from tools.errors import ModelError, SandboxError
+from tools.llm import Reply, ask_text
+from tools.workspace import safe_relpath
+
+if TYPE_CHECKING:
+    from graphs.state import AgentState
+
+__all__ = ["coder", "coder_prompt", "feedback_text"]
+
+
+def feedback_text(state: AgentState, fence: str) -> str:
+    """The retry section: the previous code, the exact test failures, review comments."""
+    report = state.get("test_report")
+    review = state.get("review")
+    if not state.get("files") or (report is None and review is None):
+        return ""
+    code = "\n\n".join(f"{p}\n```{fence}\n{t.rstrip()}\n```" for p, t in state["files"].items())
+    failures = "The tests passed."
+    if report and not report.get("ok"):
+        failures = (
+            f"{report.get('failed', 0)} tests failed, {report.get('errors', 0)} errors, "
+            f"{report.get('passed', 0)} passed. Test output:\n{report.get('output', '')}"
+        )
+    review_text = ""
+    if review and review.get("verdict") != "approve" and review.get("comments"):
+        comments = "\n".join(f"- {c}" for c in review["comments"])
+        review_text = f"\nThe reviewer requested changes:\n{comments}\n"
+    template = load_template("coder_feedback")
+    return render(template, current_code=code, failures=failures, review=review_text)[0][1]
+
+
+def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
+    """The coder's messages for this state."""
+    plan = state.get("plan") or {}
+    files = plan.get("files") or [ctx.language.default_source_path()]
+    shown = {k: v for k, v in plan.items() if k not in ("version",)}
+    return render(
+        load_template("coder", ctx.prompt_file),
+        task=state["task"],
+        plan=json.dumps(shown, indent=2) if plan else "(no plan: follow the task)",
+        files_list=", ".join(files),
+        source_file=files[0],
+        language=ctx.language.name,
+        fence=ctx.language.fence,
+        feedback=feedback_text(state, ctx.language.fence),
+    )
+
+
+def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Write (or rewrite) the solution files.
+
+    Test files in the answer are dropped: tests are the tester's. When the answer
+    has no usable code block the model is asked once more, then the node fails.
+    """
+    plan_files = (state.get("plan") or {}).get("files") or []
+    default = plan_files[0] if plan_files else ctx.language.default_source_path()
+    prompt = coder_prompt(state, ctx)
+    usage = Reply("", 0, 0, calls=0).usage()
+    for _ in range(2):
+        reply = ask_text(ctx.chat, prompt)
+        usage = {k: usage[k] + v for k, v in reply.usage().items()}
+        files = _source_files(reply.text, default, ctx)
+        if files:
+            return {
+                "files": files,
+                "attempt": state.get("attempt", 0) + 1,
+                "usage": usage,
+            }
+        prompt = [
+            *prompt,
+            ("assistant", reply.text[:4000]),
+            ("user", f"I found no code block. Write {default} in a ```{ctx.language.fence} block."),
+        ]
+    raise ModelError("the coder's answers contained no code block twice")
+
+
+def _source_files(text: str, default: str, ctx: NodeContext) -> dict[str, str]:
+    blocks = code_blocks(text)
+    files = files_from_blocks(blocks, default, ctx.language.source_suffix)
+    safe = {}
+    for path, body in files.items():
+        try:
+            rel = safe_relpath(path)
+        except SandboxError:
+            continue  # a path outside the workspace is never written
+        if not ctx.language.is_test_file(rel):
+            safe[rel] = body
+    return safe

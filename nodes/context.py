@@ -1,0 +1,43 @@
+"""What a node gets besides the state: its injected dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from tools.languages import LanguageAdapter
+from tools.sandbox import Sandbox
+
+__all__ = ["NodeContext"]
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """A node's dependencies; built once per node by the graph builder.
+
+    Attributes:
+        node_id: The node's id in the workflow.
+        make_chat: Builds the node's chat model (called at most once, on first use).
+        structured: How to ask for JSON: ``json_schema`` or ``prompt``.
+        language: The language adapter.
+        open_sandbox: Creates a fresh (not started) sandbox.
+        test_timeout_s: Wall-clock limit of one test run.
+        prompt_file: A template replacing the kind's built-in prompt.
+    """
+
+    node_id: str
+    make_chat: Callable[[], BaseChatModel]
+    structured: str
+    language: LanguageAdapter
+    open_sandbox: Callable[[], Sandbox]
+    test_timeout_s: float = 60.0
+    prompt_file: Path | None = None
+
+    @cached_property
+    def chat(self) -> BaseChatModel:
+        """The node's chat model (built lazily: a local model starts only when used)."""
+        return self.make_chat()

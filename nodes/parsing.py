@@ -1,0 +1,144 @@
+"""Pure parsing of model output: fenced code blocks -> files, task text -> examples."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["CodeBlock", "code_blocks", "files_from_blocks", "task_examples"]
+
+_NAME = re.compile(r"([\w./-]+\.[A-Za-z0-9]{1,5})\b")
+_FENCE = re.compile(r"^\s*```")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced block and the file name the model gave it, if any."""
+
+    path: str | None
+    body: str
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """Every fenced code block in ``text`` with its file name.
+
+    The name is taken from the info string (```python solution.py), the line
+    before the fence (``solution.py:``, ``**solution.py**``, ``# File: x.py``)
+    or a first-line comment in the block (``# solution.py``).
+    """
+    lines = text.splitlines()
+    blocks: list[CodeBlock] = []
+    i = 0
+    while i < len(lines):
+        if not _FENCE.match(lines[i]):
+            i += 1
+            continue
+        info = lines[i].strip()[3:].strip()
+        before = _previous_line(lines, i)
+        j = i + 1
+        while j < len(lines) and not _FENCE.match(lines[j]):
+            j += 1
+        body = lines[i + 1 : j]
+        name = _name_in(info) or _name_in(before, strict=True)
+        if name is None and body:
+            first = re.match(r"^\s*(?:#|//)\s*(?:file(?:name)?:)?\s*(\S+)\s*$", body[0], re.I)
+            if first and _name_in(first.group(1), strict=True):
+                name = _name_in(first.group(1))
+                body = body[1:]
+        blocks.append(CodeBlock(name, "\n".join(body).rstrip() + "\n"))
+        i = j + 1
+    return blocks
+
+
+def files_from_blocks(blocks: list[CodeBlock], default_path: str, suffix: str) -> dict[str, str]:
+    """Map blocks to files; unnamed blocks go to ``default_path`` (the longest wins).
+
+    Blocks in another language (a shell snippet, sample output) are dropped: a
+    named block must end in ``suffix``; an unnamed one must not be empty.
+    """
+    files: dict[str, str] = {}
+    unnamed = [b for b in blocks if b.path is None and b.body.strip()]
+    for block in blocks:
+        if block.path is not None and block.path.endswith(suffix) and block.body.strip():
+            files[block.path.lstrip("./")] = block.body
+    if unnamed and default_path not in files:
+        files[default_path] = max(unnamed, key=lambda b: len(b.body)).body
+    return files
+
+
+def task_examples(task: str) -> list[tuple[str, str]]:
+    """``(expression, expected)`` pairs the task text gives as examples.
+
+    Recognises doctest lines (``>>> f(1)`` then the expected value) and lines of
+    the form ``f(1) == 2``, ``f(1) -> 2``, ``f(1) => 2`` or ``f(1) ➞ 2``. Pairs
+    that are not valid Python expressions are dropped.
+    """
+    pairs = _doctest_pairs(task) + _arrow_pairs(task)
+    seen: set[tuple[str, str]] = set()
+    valid = []
+    for expr, expected in pairs:
+        key = (expr.strip(), expected.strip())
+        if key in seen or not _is_expression(key[0]) or not _is_expression(key[1]):
+            continue
+        seen.add(key)
+        valid.append(key)
+    return valid
+
+
+def _doctest_pairs(task: str) -> list[tuple[str, str]]:
+    lines = task.splitlines()
+    pairs = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped.startswith(">>> "):
+            continue
+        expected = []
+        for nxt in lines[i + 1 :]:
+            text = nxt.strip()
+            if not text or text.startswith(">>>") or text.startswith('"""'):
+                break
+            expected.append(text)
+        if expected:
+            pairs.append((stripped[4:], " ".join(expected)))
+    return pairs
+
+
+_ARROW = re.compile(
+    r"^\s*(?:[-*]\s*)?(?:for example:?\s*)?([A-Za-z_]\w*\(.*\))\s*(?:==|->|=>|➞|→)\s*(.+?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _arrow_pairs(task: str) -> list[tuple[str, str]]:
+    pairs = []
+    for line in task.splitlines():
+        match = _ARROW.match(line)
+        if match:
+            pairs.append((match.group(1), match.group(2).rstrip(".,;")))
+    return pairs
+
+
+def _is_expression(text: str) -> bool:
+    try:
+        compile(text, "<example>", "eval")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _previous_line(lines: list[str], i: int) -> str:
+    for k in range(i - 1, max(-1, i - 3), -1):
+        if lines[k].strip():
+            return lines[k]
+    return ""
+
+
+def _name_in(text: str, strict: bool = False) -> str | None:
+    cleaned = text.strip().strip("*`#:\"' ").removeprefix("File").strip(": ")
+    match = _NAME.search(cleaned)
+    if match is None:
+        return None
+    name = match.group(1)
+    if strict and len(cleaned) > len(name) + 24:
+        return None  # a sentence that happens to mention a file, not a file label
+    return name

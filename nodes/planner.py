@@ -1,0 +1,61 @@
+"""The planner node: task -> a structured, versioned JSON plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nodes.context import NodeContext
+from nodes.prompts import load_template, render
+from tools.llm import ask_json
+
+if TYPE_CHECKING:
+    from graphs.state import AgentState
+
+__all__ = ["Plan", "planner", "planner_prompt"]
+
+
+class Plan(BaseModel):
+    """The plan a planner writes (validated model output)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    summary: str = Field(min_length=1)
+    files: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    test_cases: list[str] = Field(default_factory=list)
+
+    @field_validator("files", "steps", "test_cases", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            return [v if isinstance(v, str) else str(v) for v in value]
+        return value
+
+
+def planner_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
+    """The planner's messages for this state (pure apart from reading the template)."""
+    return render(
+        load_template("planner", ctx.prompt_file),
+        task=state["task"],
+        language=ctx.language.name,
+        source_file=ctx.language.default_source_path(),
+    )
+
+
+def planner(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Write a new plan version.
+
+    Returns:
+        ``plan`` (with its ``version``), ``plan_version`` and ``usage``.
+    """
+    plan, reply = ask_json(ctx.chat, planner_prompt(state, ctx), Plan, structured=ctx.structured)
+    files = [f for f in plan.files if not ctx.language.is_test_file(f)]
+    files = files or [ctx.language.default_source_path()]
+    version = state.get("plan_version", 0) + 1
+    data = plan.model_copy(update={"files": files}).model_dump()
+    data["version"] = version
+    return {"plan": data, "plan_version": version, "usage": reply.usage()}

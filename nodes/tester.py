@@ -1,0 +1,100 @@
+"""The tester node: write tests for the task (examples included) and run them in the sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from nodes.context import NodeContext
+from nodes.parsing import code_blocks, files_from_blocks, task_examples
+from nodes.prompts import load_template, render
+from tools.languages import LanguageAdapter
+from tools.llm import ask_text
+from tools.workspace import safe_relpath
+
+if TYPE_CHECKING:
+    from graphs.state import AgentState
+
+__all__ = ["example_tests", "run_tests", "tester", "tester_prompt"]
+
+
+def tester_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
+    """The tester's messages for this state."""
+    plan = state.get("plan") or {}
+    shown = {k: v for k, v in plan.items() if k != "version"}
+    return render(
+        load_template("tester", ctx.prompt_file),
+        task=state["task"],
+        plan=json.dumps(shown, indent=2) if plan else "(no plan)",
+        module=_module(state, ctx.language),
+        test_file=ctx.language.default_test_path(),
+        fence=ctx.language.fence,
+        language=ctx.language.name,
+    )
+
+
+def example_tests(state: AgentState, language: LanguageAdapter) -> dict[str, str]:
+    """A test file asserting every example the task text gives (deterministic)."""
+    examples = task_examples(state["task"])
+    if not examples or language.name != "python":
+        return {}
+    return {
+        language.examples_test_path(): language.examples_to_tests(
+            examples, _module(state, language)
+        )
+    }
+
+
+def run_tests(ctx: NodeContext, files: dict[str, str], tests: dict[str, str]) -> dict[str, Any]:
+    """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state."""
+    adapter = ctx.language
+    with ctx.open_sandbox() as sandbox:
+        sandbox.write_files({**files, **tests})
+        result = sandbox.run(adapter.test_command(), timeout_s=ctx.test_timeout_s)
+        reports = sandbox.read_files(adapter.report_paths())
+    return adapter.parse_report(result, reports).to_state()
+
+
+def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Write the tests once (they are kept across attempts, so attempts compare), then run them.
+
+    Returns:
+        ``tests``, ``test_report``, one ``history`` entry and ``usage``.
+    """
+    tests = dict(state.get("tests") or {})
+    usage: dict[str, int] = {}
+    if not tests:
+        reply = ask_text(ctx.chat, tester_prompt(state, ctx))
+        usage = reply.usage()
+        tests = _test_files(reply.text, ctx.language)
+        tests.update(example_tests(state, ctx.language))
+    started = time.monotonic()
+    report = run_tests(ctx, state.get("files") or {}, tests)
+    entry = {
+        "attempt": state.get("attempt", 0),
+        "plan_version": state.get("plan_version", 0),
+        "files": state.get("files") or {},
+        "tests": tests,
+        "report": {k: v for k, v in report.items() if k != "output"},
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    return {"tests": tests, "test_report": report, "history": [entry], "usage": usage}
+
+
+def _test_files(text: str, language: LanguageAdapter) -> dict[str, str]:
+    files = files_from_blocks(
+        code_blocks(text), language.default_test_path(), language.source_suffix
+    )
+    tests = {}
+    for path, body in files.items():
+        name = PurePosixPath(path).name
+        rel = name if language.is_test_file(name) else language.default_test_path()
+        tests[safe_relpath(rel)] = body
+    return tests
+
+
+def _module(state: AgentState, language: LanguageAdapter) -> str:
+    files = (state.get("plan") or {}).get("files") or [language.default_source_path()]
+    return PurePosixPath(files[0]).with_suffix("").as_posix().replace("/", ".")

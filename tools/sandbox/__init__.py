@@ -1,0 +1,36 @@
+"""Sandboxes where generated code runs: ``docker`` (the isolation boundary) and ``local``."""
+
+from __future__ import annotations
+
+from tools.errors import ConfigError
+from tools.sandbox.local import LocalSandbox, bwrap_available
+from tools.sandbox.protocol import ExecResult, Sandbox, SandboxLimits
+
+__all__ = [
+    "ExecResult",
+    "LocalSandbox",
+    "Sandbox",
+    "SandboxLimits",
+    "bwrap_available",
+    "open_sandbox",
+]
+
+
+def open_sandbox(backend: str, limits: SandboxLimits, image: str | None = None) -> Sandbox:
+    """Create (not start) a sandbox of the named backend.
+
+    Args:
+        backend: ``"local"``, ``"docker"`` or ``"auto"``.
+        limits: Resource limits for every command.
+        image: Docker image to use (docker backend only).
+
+    Raises:
+        ConfigError: For an unknown backend name.
+    """
+    if backend == "local":
+        return LocalSandbox(limits)
+    if backend in ("docker", "auto"):
+        from tools.sandbox import factory  # the docker backend imports docker-py lazily
+
+        return factory.open_docker_or_auto(backend, limits, image)
+    raise ConfigError(f"unknown sandbox backend {backend!r}", hint="use auto, docker or local")

@@ -1,0 +1,200 @@
+"""The ``local`` sandbox: bubblewrap namespaces plus rlimits, for machines without Docker.
+
+This is weaker than the docker backend and says so: it shares the host kernel
+without a seccomp profile or cgroup limits, and it reads the host's system
+directories (read-only). What it does give: no network (own network namespace),
+own PID/IPC/UTS namespaces, a read-only view of the system directories, a
+private ``/tmp``, an empty environment, no host home directory, an unprivileged
+uid, rlimits on CPU time, memory, processes and file size, and a wall-clock
+timeout that kills the whole process tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from tools.errors import SandboxError
+from tools.sandbox.protocol import ExecResult, SandboxLimits
+from tools.workspace import safe_relpath, write_tree
+
+__all__ = ["LocalSandbox", "bwrap_available"]
+
+WORKDIR = "/workspace"
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
+_ETC_FILES = (
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/ssl",
+)
+_BWRAP_HINT = (
+    "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or use backend: docker"
+)
+
+
+def bwrap_available() -> bool:
+    """True when the ``bwrap`` executable is on PATH."""
+    return shutil.which("bwrap") is not None
+
+
+class LocalSandbox:
+    """A bubblewrap sandbox over a temporary host directory.
+
+    Args:
+        limits: Resource limits for every command.
+    """
+
+    backend = "local"
+
+    def __init__(self, limits: SandboxLimits | None = None) -> None:
+        self.limits = limits or SandboxLimits()
+        self._dir: Path | None = None
+
+    def __enter__(self) -> LocalSandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self._dir is not None:
+            return
+        if not bwrap_available():
+            raise SandboxError("the local sandbox needs bubblewrap (bwrap)", hint=_BWRAP_HINT)
+        self._dir = Path(tempfile.mkdtemp(prefix="codeagent-ws-"))
+
+    def write_files(self, files: Mapping[str, str]) -> None:
+        write_tree(self._workspace(), files)
+
+    def read_files(self, paths: Sequence[str]) -> dict[str, str]:
+        root = self._workspace().resolve()
+        found = {}
+        for rel in paths:
+            target = (root / safe_relpath(rel)).resolve()
+            # A symlink planted by the code under test must not read host files.
+            if root not in target.parents or not target.is_file():
+                continue
+            found[rel] = target.read_text(encoding="utf-8", errors="replace")
+        return found
+
+    def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:
+        argv = [*self._bwrap_argv(), "--", *cmd]
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                    start_new_session=True,
+                    preexec_fn=self._set_rlimits,
+                )
+            except OSError as exc:
+                raise SandboxError(f"could not start bwrap: {exc}", hint=_BWRAP_HINT) from exc
+            timed_out = _wait_or_kill(proc, timeout_s)
+            duration = time.monotonic() - started
+            stdout, cut_out = _read_capped(out, self.limits.output_bytes)
+            stderr, cut_err = _read_capped(err, self.limits.output_bytes)
+        if proc.returncode == 1 and stderr.startswith("bwrap: "):  # bwrap's own set-up failed
+            raise SandboxError(f"bubblewrap failed: {stderr.strip()[:300]}", hint=_BWRAP_HINT)
+        return ExecResult(
+            exit_code=124 if timed_out else proc.returncode,
+            stdout=stdout,
+            stderr=stderr,
+            duration_s=round(duration, 3),
+            timed_out=timed_out,
+            truncated=cut_out or cut_err,
+        )
+
+    def close(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def _workspace(self) -> Path:
+        if self._dir is None:
+            raise SandboxError("sandbox used before start()")
+        return self._dir
+
+    def _bwrap_argv(self) -> list[str]:
+        argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+        argv += ["--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+        for path in [p for p in _SYSTEM_DIRS if os.path.lexists(p)]:
+            kind = "--symlink" if os.path.islink(path) else "--ro-bind"
+            argv += [kind, os.readlink(path), path] if kind == "--symlink" else [kind, path, path]
+        for path in _ETC_FILES:
+            if os.path.exists(path):
+                argv += ["--ro-bind", path, path]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        for path in _python_dirs():  # after /tmp, which would hide a venv under it
+            argv += ["--ro-bind", path, path]
+        argv += ["--bind", str(self._workspace()), WORKDIR, "--remount-ro", "/"]
+        argv += ["--chdir", WORKDIR, "--clearenv"]
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": WORKDIR,
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+        }
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        return argv
+
+    def _set_rlimits(self) -> None:
+        lim = self.limits
+        mb = 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_time_s, lim.cpu_time_s + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (lim.memory_mb * mb, lim.memory_mb * mb))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_size_mb * mb, lim.file_size_mb * mb))
+        resource.setrlimit(resource.RLIMIT_NPROC, (lim.pids, lim.pids))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _python_dirs() -> list[str]:
+    """The interpreter's own trees, so tests run with this Python, pytest and coverage."""
+    dirs = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    return sorted(d for d in dirs if not any(d.startswith(s + "/") for s in _SYSTEM_DIRS))
+
+
+def _wait_or_kill(proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    try:
+        proc.wait(timeout=timeout_s)
+        return False
+    except subprocess.TimeoutExpired:
+        # The whole session: bwrap, its pid-namespace init and everything under them.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+def _read_capped(handle: BinaryIO, limit: int) -> tuple[str, bool]:
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    handle.seek(0)
+    data = handle.read(limit)
+    return data.decode("utf-8", errors="replace"), size > limit

@@ -1,0 +1,101 @@
+"""The sandbox seam: what every backend (docker, local) provides.
+
+A sandbox is a throw-away workspace where generated code and tests run. Files go
+in with :meth:`Sandbox.write_files` and come out with :meth:`Sandbox.read_files`;
+commands run with :meth:`Sandbox.run` under a wall-clock timeout. No host
+directory is shared with the code that runs inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+__all__ = ["ExecResult", "Sandbox", "SandboxLimits"]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What one command did inside a sandbox.
+
+    Attributes:
+        exit_code: The command's exit status (124 when it was killed on time-out).
+        stdout: Captured standard output (capped; see ``truncated``).
+        stderr: Captured standard error (capped).
+        duration_s: Wall-clock seconds the command ran.
+        timed_out: True when the wall-clock timeout killed it.
+        truncated: True when output was cut at the sandbox's output cap.
+    """
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0 within its time."""
+        return self.exit_code == 0 and not self.timed_out
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits every backend enforces as well as it can.
+
+    Attributes:
+        memory_mb: Address-space / cgroup memory limit.
+        cpus: CPU share (docker) ; the local backend uses ``cpu_time_s`` instead.
+        pids: Maximum processes/threads.
+        file_size_mb: Largest file a command may write.
+        cpu_time_s: CPU-seconds per command (local backend rlimit).
+        output_bytes: Cap on captured stdout and stderr, each.
+        workspace_mb: Size of the writable workspace (docker tmpfs).
+    """
+
+    memory_mb: int = 1024
+    cpus: float = 1.0
+    pids: int = 128
+    file_size_mb: int = 32
+    cpu_time_s: int = 60
+    output_bytes: int = 256_000
+    workspace_mb: int = 64
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """A workspace where untrusted code runs. Use it as a context manager."""
+
+    backend: str
+
+    def start(self) -> None:
+        """Prepare the workspace (container, namespace dir). Idempotent."""
+        ...
+
+    def write_files(self, files: Mapping[str, str]) -> None:
+        """Write text files at workspace-relative paths (parents created)."""
+        ...
+
+    def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:
+        """Run argv ``cmd`` in the workspace; kill it after ``timeout_s`` seconds."""
+        ...
+
+    def read_files(self, paths: Sequence[str]) -> dict[str, str]:
+        """Read workspace-relative text files; missing ones are left out."""
+        ...
+
+    def close(self) -> None:
+        """Destroy the workspace and everything running in it. Idempotent."""
+        ...
+
+    def __enter__(self) -> Sandbox: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

@@ -1,0 +1,152 @@
+"""Testing helpers shipped with codeagent: a scripted chat model for testing workflows.
+
+``ScriptedChatModel`` answers from rules instead of a network model. A rule
+matches a regular expression against the whole prompt (system + user text), so
+a workflow can be tested deterministically, also across process restarts (the
+same prompt always gets the same answer). Use it from Python::
+
+    model = ScriptedChatModel(rules=[Rule(match="planner", reply='{"summary": ...}')])
+
+or from a workflow file (``provider: scripted``, ``script: rules.yaml``)::
+
+    delay_s: 0.1          # optional: seconds before each answer
+    log: calls.jsonl      # optional: one JSON line per call (start/done), for call counts
+    rules:
+      - name: plan
+        match: "You are the planner"
+        reply: '{"summary": "..."}'
+      - name: code
+        match: "You are the coder"
+        replies: ["first answer", "second answer"]   # in order, the last repeats
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from tools.errors import ConfigError
+
+__all__ = ["Rule", "ScriptedChatModel"]
+
+
+class Rule(BaseModel):
+    """One scripted answer: the first rule whose ``match`` is found in the prompt answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    match: str = Field(default="", description="Regular expression searched in the prompt.")
+    reply: str | None = None
+    replies: list[str] = Field(default_factory=list)
+
+    def answer(self, count: int) -> str:
+        """The answer for the ``count``-th (0-based) use of this rule."""
+        if self.replies:
+            return self.replies[min(count, len(self.replies) - 1)]
+        return self.reply or ""
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that answers from :class:`Rule` s (first match wins).
+
+    Attributes:
+        rules: The rules, tried in order.
+        delay_s: Seconds to wait before each answer (to test interrupts).
+        log_path: When set, each call appends ``start`` and ``done`` JSON lines.
+    """
+
+    rules: list[Rule] = Field(default_factory=list)
+    delay_s: float = 0.0
+    log_path: str | None = None
+
+    _counts: dict[int, int] = PrivateAttr(default_factory=dict)
+    _prompts: list[str] = PrivateAttr(default_factory=list)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def from_file(cls, path: Path) -> ScriptedChatModel:
+        """Load a rules file (YAML or JSON) as described in the module docstring.
+
+        Raises:
+            ConfigError: When the file is missing or malformed.
+        """
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            rules = [Rule.model_validate(r) for r in data.get("rules", [])]
+        except (OSError, yaml.YAMLError, ValidationError, AttributeError) as exc:
+            raise ConfigError(
+                f"cannot load the scripted model's rules: {exc}",
+                file=str(path),
+                hint="see tools/testing.py for the rules file format",
+            ) from None
+        log = data.get("log")
+        return cls(
+            rules=rules,
+            delay_s=float(data.get("delay_s", 0)),
+            log_path=str(path.parent / log) if log else None,
+        )
+
+    @property
+    def prompts(self) -> list[str]:
+        """Every prompt this instance answered, in order."""
+        return list(self._prompts)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        prompt = "\n\n".join(str(m.content) for m in messages)
+        index, rule = self._pick(prompt)
+        self._log("start", rule.name)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        with self._lock:
+            count = self._counts.get(index, 0)
+            self._counts[index] = count + 1
+            self._prompts.append(prompt)
+        text = rule.answer(count)
+        self._log("done", rule.name)
+        tokens_in, tokens_out = max(1, len(prompt) // 4), max(1, len(text) // 4)
+        message = AIMessage(
+            content=text,
+            usage_metadata={
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _pick(self, prompt: str) -> tuple[int, Rule]:
+        for i, rule in enumerate(self.rules):
+            if re.search(rule.match, prompt):
+                return i, rule
+        raise ValueError(f"no scripted rule matches the prompt: {prompt[:200]!r}")
+
+    def _log(self, event: str, name: str) -> None:
+        if not self.log_path:
+            return
+        line = json.dumps({"event": event, "rule": name, "pid": os.getpid(), "t": time.time()})
+        with open(self.log_path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
