@@ -1,0 +1,32 @@
+"""Language adapters: one module per language, looked up by name."""
+
+from __future__ import annotations
+
+from tools.errors import ConfigError
+from tools.languages.base import LanguageAdapter, TestReport
+from tools.languages.python import PythonAdapter
+
+__all__ = ["LanguageAdapter", "PythonAdapter", "TestReport", "get_adapter", "language_names"]
+
+_ADAPTERS: dict[str, type] = {"python": PythonAdapter}
+
+
+def language_names() -> list[str]:
+    """Names of the languages codeagent can test."""
+    return sorted(_ADAPTERS)
+
+
+def get_adapter(name: str) -> LanguageAdapter:
+    """Return the adapter for ``name`` (e.g. ``"python"``).
+
+    Raises:
+        ConfigError: When no adapter has that name.
+    """
+    try:
+        adapter: LanguageAdapter = _ADAPTERS[name]()
+    except KeyError:
+        raise ConfigError(
+            f"unknown language {name!r}",
+            hint=f"use one of: {', '.join(language_names())}",
+        ) from None
+    return adapter
