@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -154,10 +154,11 @@ def _finish(result: RunResult, as_json: bool) -> None:
     raise typer.Exit(0 if result.ok else 1)
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning codeagent errors into messages."""
     try:
-        return app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except CodeAgentError as exc:
         console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
         sys.exit(exc.exit_code)
@@ -168,12 +169,16 @@ def main(argv: list[str] | None = None) -> Any:
             "interrupted: the job is checkpointed; 'codeagent resume THREAD' continues it"
         )
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(2)
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+
+if __name__ == "__main__":
+    main()

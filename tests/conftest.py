@@ -1,0 +1,29 @@
+"""Shared test set-up: every test gets its own state dir and no real remote model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reaches a real remote model by accident, and none shares job state."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CODEAGENT_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def bwrap() -> None:
+    """The local sandbox needs bubblewrap; CI installs it, so CI never skips."""
+    import os
+
+    if shutil.which("bwrap") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "bubblewrap is not installed (CI must install it: apt-get install bubblewrap)"
+            )
+        pytest.skip("bubblewrap is not installed")

@@ -1,0 +1,124 @@
+"""Graph logic with the scripted chat model and the real local sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graphs import run_job
+from graphs.spec import WorkflowSpec
+from tests import scripts
+
+pytestmark = pytest.mark.usefixtures("bwrap")
+
+
+def _outcomes(result_thread: str, tmp_path: Path) -> list[tuple[str, str, str]]:
+    from graphs.checkpoint import open_checkpointer, state_dir
+
+    with open_checkpointer(state_dir()) as saver:
+        tup = saver.get_tuple({"configurable": {"thread_id": result_thread}})
+    assert tup is not None
+    transitions = tup.checkpoint["channel_values"]["transitions"]
+    return [(t["from"], t["outcome"], t["to"]) for t in transitions]
+
+
+def test_passes_first_time(tmp_path: Path) -> None:
+    model = scripts.model()
+    result = run_job(scripts.TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.attempts == 1
+    assert result.test_report is not None
+    # 3 generated tests + 1 test made from the task's own example
+    assert (result.test_report["passed"], result.test_report["total"]) == (4, 4)
+    assert result.test_report["coverage"] == 100.0
+    assert "test_examples.py" in result.tests
+    assert "add(2, 3)" in result.tests["test_examples.py"]
+    assert (tmp_path / "out" / "solution.py").read_text() == result.files["solution.py"]
+    assert (tmp_path / "out" / "test_solution.py").exists()
+    assert result.usage["calls"] == 4
+    assert _outcomes(result.thread_id, tmp_path) == [
+        ("plan", "always", "code"),
+        ("code", "always", "test"),
+        ("test", "pass", "review"),
+        ("review", "approve", "END"),
+    ]
+
+
+def test_fails_then_gets_fixed(tmp_path: Path) -> None:
+    model = scripts.model(code=[scripts.BAD], fix=[scripts.GOOD])
+    result = run_job(scripts.TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.attempts == 2
+    assert "a + b" in result.files["solution.py"]
+    fix_prompt = next(p for p in model.prompts if "Your previous version" in p)
+    assert "a - b" in fix_prompt  # the coder sees its previous code
+    assert "assert -1 == 3" in fix_prompt or "AssertionError" in fix_prompt  # exact failure
+    assert _outcomes(result.thread_id, tmp_path)[2] == ("test", "fail", "code")
+
+
+def test_reviewer_requests_a_change(tmp_path: Path) -> None:
+    model = scripts.model(review=[scripts.CHANGES, scripts.APPROVE])
+    result = run_job(scripts.TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.attempts == 2
+    fix_prompt = next(p for p in model.prompts if "Your previous version" in p)
+    assert "add a docstring" in fix_prompt
+    assert ("review", "changes", "code") in _outcomes(result.thread_id, tmp_path)
+
+
+def test_bound_reached_keeps_best_attempt(tmp_path: Path) -> None:
+    # attempt 1 passes 3 of 4 (HALF), later attempts pass fewer (BAD): keep attempt 1
+    model = scripts.model(code=[scripts.HALF], fix=[scripts.BAD])
+    result = run_job(scripts.TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "failed"
+    assert result.attempts == 4  # the first try + max 3 test-fix retries
+    assert result.files["solution.py"] == scripts.HALF.split("```python\n")[1].split("```")[0]
+    assert result.test_report is not None
+    assert result.test_report["passed"] == 3
+    assert (tmp_path / "out" / "solution.py").read_text() == result.files["solution.py"]
+    last = _outcomes(result.thread_id, tmp_path)[-1]
+    assert last == ("test", "fail", "END")
+
+
+def test_review_rounds_bound_ends_failed(tmp_path: Path) -> None:
+    model = scripts.model(review=[scripts.CHANGES])
+    result = run_job(scripts.TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "failed"
+    reviews = [o for o in _outcomes(result.thread_id, tmp_path) if o[0] == "review"]
+    assert reviews == [
+        ("review", "changes", "code"),
+        ("review", "changes", "code"),
+        ("review", "changes", "END"),
+    ]
+
+
+def test_model_call_budget_stops_the_job(tmp_path: Path) -> None:
+    from configs import workflow_path
+    from graphs.loader import load_workflow
+
+    path = workflow_path("default")
+    assert path is not None
+    data = load_workflow(str(path))[0].model_dump(by_alias=True)
+    data["budgets"]["max_model_calls"] = 3
+    model = scripts.model(code=[scripts.BAD], fix=[scripts.BAD])
+    result = run_job(scripts.TASK, workflow=WorkflowSpec.model_validate(data), chat_model=model)
+
+    assert result.status == "budget_exceeded"
+    assert result.usage["calls"] == 3  # plan, code, test; the retry coder run is refused
+    assert "a - b" in result.files["solution.py"]  # the attempt so far is kept
+    assert result.test_report is not None and result.test_report["passed"] == 1
+
+
+def test_quick_workflow_has_no_planner_or_reviewer(tmp_path: Path) -> None:
+    model = scripts.model()
+    result = run_job(scripts.TASK, workflow="quick", chat_model=model)
+
+    assert result.status == "success"
+    assert result.plan is None and result.review is None
+    assert result.usage["calls"] == 2

@@ -1,0 +1,87 @@
+"""Model calls: structured output with one re-ask, usage, endpoint configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from graphs.spec import ModelSpec
+from tools.errors import ConfigError, ModelError
+from tools.llm import ask_json, ask_text, build_chat_model, extract_json
+from tools.testing import Rule, ScriptedChatModel
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+def test_extract_json_from_prose_and_fences() -> None:
+    assert extract_json('{"x": 1}') == {"x": 1}
+    assert extract_json('Sure!\n```json\n{"x": 2}\n```\nDone.') == {"x": 2}
+    assert extract_json('The answer is {"x": 3, "y": {"z": 4}} as asked.') == {
+        "x": 3,
+        "y": {"z": 4},
+    }
+    with pytest.raises(ValueError):
+        extract_json("no json here")
+
+
+def test_ask_json_reasks_once_with_the_validation_error() -> None:
+    model = ScriptedChatModel(rules=[Rule(replies=['{"x": "one"}', '{"x": 1, "y": 2}'])])
+    point, reply = ask_json(model, [("user", "give a point")], Point)
+    assert point == Point(x=1, y=2)
+    assert reply.calls == 2
+    assert reply.input_tokens > 0 and reply.output_tokens > 0
+    assert "x: Input should be a valid integer" in model.prompts[1]
+
+
+def test_ask_json_fails_cleanly_after_two_bad_answers() -> None:
+    model = ScriptedChatModel(rules=[Rule(reply="I am a teapot")])
+    with pytest.raises(ModelError, match="invalid Point JSON twice"):
+        ask_json(model, [("user", "give a point")], Point)
+
+
+def test_ask_text_reports_usage() -> None:
+    reply = ask_text(ScriptedChatModel(rules=[Rule(reply="hello there")]), [("user", "hi")])
+    assert reply.text == "hello there"
+    assert reply.usage()["calls"] == 1
+
+
+def test_no_endpoint_configured_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="no model endpoint configured") as info:
+        build_chat_model(ModelSpec(), Path("."))
+    assert info.value.hint is not None and "OPENAI_API_KEY" in info.value.hint
+
+
+def test_the_api_key_comes_from_the_named_env_var_and_is_not_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-secret-value-42")
+    chat = build_chat_model(
+        ModelSpec(api_key_env="MY_KEY", base_url="http://127.0.0.1:9/v1"), Path(".")
+    )
+    assert "sk-secret-value-42" not in repr(chat)
+    assert chat.openai_api_key.get_secret_value() == "sk-secret-value-42"  # type: ignore[attr-defined]
+
+
+def test_an_unreachable_endpoint_is_a_model_error_with_a_hint() -> None:
+    spec = ModelSpec(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=2)
+    chat = build_chat_model(spec, Path("."))
+    with pytest.raises(ModelError, match="cannot reach the model endpoint") as info:
+        ask_text(chat, [("user", "hi")])
+    assert info.value.hint is not None and "resume" in info.value.hint
+
+
+def test_scripted_rules_file(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text("rules:\n  - match: hi\n    reply: hello\n")
+    chat = build_chat_model(ModelSpec(provider="scripted", script="rules.yaml"), tmp_path)
+    assert ask_text(chat, [("user", "hi")]).text == "hello"
+
+
+def test_a_broken_rules_file_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text("rules:\n  - mtch: hi\n")
+    with pytest.raises(ConfigError, match="scripted model"):
+        build_chat_model(ModelSpec(provider="scripted", script="rules.yaml"), tmp_path)

@@ -1,0 +1,63 @@
+"""Pure parsing of model output."""
+
+from __future__ import annotations
+
+from nodes.parsing import CodeBlock, code_blocks, files_from_blocks, task_examples
+
+
+def test_name_on_the_line_before_the_fence() -> None:
+    text = "Here you go.\n\nsolution.py\n```python\nx = 1\n```\n"
+    assert code_blocks(text) == [CodeBlock("solution.py", "x = 1\n")]
+
+
+def test_name_in_the_info_string_and_in_bold() -> None:
+    text = "```python title=a.py\na = 1\n```\n**pkg/b.py**\n```python\nb = 2\n```"
+    assert [b.path for b in code_blocks(text)] == ["a.py", "pkg/b.py"]
+
+
+def test_name_in_a_first_line_comment() -> None:
+    blocks = code_blocks("```python\n# file: util.py\ndef f(): ...\n```")
+    assert blocks == [CodeBlock("util.py", "def f(): ...\n")]
+
+
+def test_a_sentence_mentioning_a_file_is_not_a_label() -> None:
+    text = (
+        "The function below should go into a module; I called it main.py for now and it works\n"
+        "```python\nx = 1\n```"
+    )
+    assert code_blocks(text)[0].path is None
+
+
+def test_unnamed_blocks_go_to_the_default_path_and_the_longest_wins() -> None:
+    blocks = [CodeBlock(None, "print(f(1))\n"), CodeBlock(None, "def f(x):\n    return x\n")]
+    assert files_from_blocks(blocks, "solution.py", ".py") == {
+        "solution.py": "def f(x):\n    return x\n"
+    }
+
+
+def test_blocks_in_other_languages_are_dropped() -> None:
+    blocks = [CodeBlock("run.sh", "pytest\n"), CodeBlock("sol.py", "x = 1\n")]
+    assert files_from_blocks(blocks, "solution.py", ".py") == {"sol.py": "x = 1\n"}
+
+
+def test_no_blocks_no_files() -> None:
+    assert files_from_blocks(code_blocks("I cannot help with that."), "s.py", ".py") == {}
+
+
+def test_doctest_examples() -> None:
+    task = 'def f(x):\n    """Double.\n    >>> f(2)\n    4\n    >>> f("a")\n    \'aa\'\n    """\n'
+    assert task_examples(task) == [("f(2)", "4"), ('f("a")', "'aa'")]
+
+
+def test_arrow_and_equality_examples() -> None:
+    task = "Examples:\n- add(1, 2) == 3\nadd(2, 2) -> 4.\nx_or_y(7, 34, 12) ➞ 34\nnot code -> 5\n"
+    assert task_examples(task) == [
+        ("add(1, 2)", "3"),
+        ("add(2, 2)", "4"),
+        ("x_or_y(7, 34, 12)", "34"),
+    ]
+
+
+def test_examples_that_are_not_expressions_are_dropped() -> None:
+    task = ">>> f(1)\nTraceback (most recent call last):\n>>> g(\n1\n"
+    assert task_examples(task) == []
