@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END as LG_END
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from opentelemetry.trace import Span
 
 from graphs.routes import Transition, decide
 from graphs.spec import END, BudgetSpec, WorkflowSpec
@@ -22,6 +24,8 @@ from nodes.registry import NodeFn, get_node
 from tools.languages import get_adapter
 from tools.llm import build_chat_model
 from tools.sandbox import Sandbox, SandboxLimits, open_sandbox
+from tools.sandbox.traced import TracedSandbox
+from tools.tracing import active_tracer
 
 __all__ = ["SandboxFactory", "budget_spent", "build_graph"]
 
@@ -46,7 +50,7 @@ def build_graph(
         sandbox_factory: Use this instead of the spec's sandbox backend.
     """
     language = get_adapter(spec.sandbox.language)
-    make_sandbox = sandbox_factory or _spec_sandbox(spec)
+    make_sandbox = _traced(sandbox_factory or _spec_sandbox(spec))
     chat_for = _chat_factory(spec, base_dir, chat_model)
     graph = StateGraph(AgentState)
     for node_id, node in spec.nodes.items():
@@ -76,22 +80,59 @@ def _next(state: AgentState) -> str:
 
 def _step(spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext) -> Callable[..., Any]:
     """Wrap a node: budget check, run it, decide the transition, finish the job at END."""
+    kind = spec.nodes[node_id].kind
 
     def step(state: AgentState) -> dict[str, Any]:
-        spent = budget_spent(spec.budgets, state, time.time())
-        if spent is not None:
-            transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
-            return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
-        update = fn(state, ctx)
-        after = _apply(state, update)
-        transition = decide(spec, node_id, after)
-        out = {**update, **_bookkeeping(node_id, transition, ran=True)}
-        if transition.to == END:
-            out.update(_finish(after, transition))
+        tracer = active_tracer()
+        span_cm = (
+            tracer.node_span(node_id, kind, state.get("attempt", 0)) if tracer else nullcontext()
+        )
+        with span_cm as span:
+            out = _run_step(spec, node_id, fn, ctx, state)
+            if span is not None:
+                _trace_step(span, state, out)
         return out
 
     step.__name__ = f"node_{node_id}"
     return step
+
+
+def _run_step(
+    spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext, state: AgentState
+) -> dict[str, Any]:
+    spent = budget_spent(spec.budgets, state, time.time())
+    if spent is not None:
+        transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
+        return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
+    update = fn(state, ctx)
+    after = _apply(state, update)
+    transition = decide(spec, node_id, after)
+    out = {**update, **_bookkeeping(node_id, transition, ran=True)}
+    if transition.to == END:
+        out.update(_finish(after, transition))
+    return out
+
+
+def _trace_step(span: Span, state: AgentState, out: dict[str, Any]) -> None:
+    """The node's transition (as a span event), attempt and changed files, on its span."""
+    before = {**(state.get("files") or {}), **(state.get("tests") or {})}
+    after = {**(out.get("files") or {}), **(out.get("tests") or {})}
+    written = sorted(path for path, text in after.items() if before.get(path) != text)
+    if written:
+        span.set_attribute("codeagent.files_written", written)
+    span.set_attribute("codeagent.attempt", int(out.get("attempt", state.get("attempt", 0))))
+    for t in out.get("transitions", []):
+        attributes = {
+            "codeagent.from": t["from"],
+            "codeagent.to": t["to"],
+            "codeagent.outcome": t["outcome"],
+            "codeagent.reason": t["reason"][:500],
+        }
+        if t.get("status"):
+            attributes["codeagent.status"] = t["status"]
+        span.add_event("codeagent.transition", attributes)
+        span.set_attribute("codeagent.transition.to", t["to"])
+        span.set_attribute("codeagent.transition.outcome", t["outcome"])
 
 
 def _bookkeeping(node_id: str, transition: Transition, *, ran: bool) -> dict[str, Any]:
@@ -150,6 +191,10 @@ def _spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
         cpu_time_s=max(1, int(spec.sandbox.timeout_s)),
     )
     return lambda: open_sandbox(spec.sandbox.backend, limits, spec.sandbox.image)
+
+
+def _traced(factory: SandboxFactory) -> SandboxFactory:
+    return lambda: TracedSandbox(factory())
 
 
 def _chat_factory(

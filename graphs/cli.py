@@ -16,12 +16,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from graphs import cli_trace
 from graphs.checkpoint import state_dir
 from graphs.cli_render import Progress, print_result
 from graphs.loader import load_workflow
 from graphs.records import list_records
 from graphs.runner import RunResult, job_history, resume_job, run_job
 from tools.errors import CodeAgentError, ConfigError
+from tools.tracing import TracingConfig
 
 __all__ = ["app", "main"]
 
@@ -34,12 +36,27 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
+cli_trace.register(app)
+DEFAULT_OTLP = "http://localhost:4318"
 
 Home = Annotated[
     Path | None,
     typer.Option("--home", help="State dir (default $CODEAGENT_HOME or ./.codeagent)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+TraceFlag = Annotated[
+    bool,
+    typer.Option("--trace", help=f"Export the trace over OTLP (default endpoint {DEFAULT_OTLP})."),
+]
+TraceEndpoint = Annotated[
+    str | None, typer.Option("--trace-endpoint", help="OTLP endpoint to export the trace to.")
+]
+CaptureContent = Annotated[
+    bool, typer.Option("--capture-content", help="Record prompts and completions in the trace.")
+]
+JaegerUi = Annotated[
+    str | None, typer.Option("--jaeger-ui", help="Jaeger UI URL, to print a link to the trace.")
+]
 
 
 @app.command()
@@ -57,9 +74,14 @@ def run(
     thread_id: Annotated[str | None, typer.Option("--thread-id", help="Use this job id.")] = None,
     as_json: JsonFlag = False,
     home: Home = None,
+    trace: TraceFlag = False,
+    trace_endpoint: TraceEndpoint = None,
+    capture_content: CaptureContent = False,
+    jaeger_ui: JaegerUi = None,
 ) -> None:
     """Run a coding task through a workflow and write the resulting files."""
     text = _task_text(task, task_file)
+    tracing = _tracing(workflow, trace, trace_endpoint, capture_content, jaeger_ui)
     progress = Progress(console, enabled=not as_json)
     with progress:
         result = run_job(
@@ -69,6 +91,7 @@ def run(
             thread_id=thread_id,
             home=home,
             on_event=progress.on_event,
+            tracing=tracing,
         )
     _finish(result, as_json)
 
@@ -78,11 +101,16 @@ def resume(
     thread_id: Annotated[str, typer.Argument(help="The job to continue.")],
     as_json: JsonFlag = False,
     home: Home = None,
+    trace: TraceFlag = False,
+    trace_endpoint: TraceEndpoint = None,
+    capture_content: CaptureContent = False,
+    jaeger_ui: JaegerUi = None,
 ) -> None:
     """Continue an interrupted job from its last checkpoint (finished nodes are not re-run)."""
+    tracing = _tracing(None, trace, trace_endpoint, capture_content, jaeger_ui)
     progress = Progress(console, enabled=not as_json)
     with progress:
-        result = resume_job(thread_id, home=home, on_event=progress.on_event)
+        result = resume_job(thread_id, home=home, on_event=progress.on_event, tracing=tracing)
     _finish(result, as_json)
 
 
@@ -133,6 +161,28 @@ def validate(workflow: Annotated[str, typer.Argument(help="Workflow YAML file.")
     """Check a workflow file: schema and graph (unknown nodes, unbounded loops, ...)."""
     spec, path = load_workflow(workflow)
     out.print(f"[green]ok[/green] {path}: workflow '{spec.name}', {len(spec.nodes)} nodes")
+
+
+def _tracing(
+    workflow: str | None,
+    trace: bool,
+    endpoint: str | None,
+    capture_content: bool,
+    jaeger_ui: str | None,
+) -> TracingConfig | None:
+    """CLI flags over the workflow's ``tracing:`` key; None when no flag was given."""
+    if not (trace or endpoint or capture_content or jaeger_ui):
+        return None
+    base = load_workflow(workflow)[0].tracing if workflow else None
+    env_endpoint = TracingConfig().export_endpoint()
+    return TracingConfig(
+        endpoint=endpoint
+        or (base.endpoint if base else None)
+        or (DEFAULT_OTLP if trace and not env_endpoint else None),
+        protocol=base.protocol if base else None,
+        capture_content=capture_content or bool(base and base.capture_content),
+        jaeger_ui=jaeger_ui or (base.jaeger_ui if base else None),
+    )
 
 
 def _task_text(task: str | None, task_file: Path | None) -> str:

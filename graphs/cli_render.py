@@ -95,6 +95,8 @@ def print_result(console: Console, result: RunResult) -> None:
         f"{usage.get('output_tokens', 0)} out tokens",
     )
     table.add_row("thread", result.thread_id)
+    if result.trace_id:
+        table.add_row("trace", result.trace_url or result.trace_id)
     if result.out_dir:
         table.add_row("files", f"{result.out_dir} ({', '.join([*result.files, *result.tests])})")
     console.print(table)

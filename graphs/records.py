@@ -32,6 +32,8 @@ class JobRecord:
     status: str = "running"
     updated_at: float = 0.0
     error: str | None = None
+    trace_id: str | None = None  # the first run's trace; resumed runs link to it
+    root_span_id: str | None = None
 
     def with_status(self, status: str, error: str | None = None) -> JobRecord:
         """A copy with a new status and time."""

@@ -18,6 +18,7 @@ __all__ = [
     "NodeSpec",
     "SandboxSpec",
     "Target",
+    "TracingSpec",
     "WorkflowSpec",
 ]
 
@@ -145,6 +146,19 @@ class BudgetSpec(_Strict):
     max_wall_s: float | None = Field(default=None, gt=0)
 
 
+class TracingSpec(_Strict):
+    """Where traces go besides the run folder (the OTEL_EXPORTER_OTLP_* variables also work)."""
+
+    endpoint: str | None = Field(
+        default=None, description="OTLP endpoint, e.g. http://localhost:4318"
+    )
+    protocol: Literal["http/protobuf", "grpc"] | None = None
+    capture_content: bool = Field(
+        default=False, description="Record prompt and completion text on model spans."
+    )
+    jaeger_ui: str | None = Field(default=None, description="e.g. http://localhost:16686")
+
+
 class WorkflowSpec(_Strict):
     """A whole workflow file."""
 
@@ -156,6 +170,7 @@ class WorkflowSpec(_Strict):
     edges: list[EdgeSpec]
     sandbox: SandboxSpec = SandboxSpec()
     budgets: BudgetSpec = BudgetSpec()
+    tracing: TracingSpec = TracingSpec()
 
     @property
     def entry_node(self) -> str:

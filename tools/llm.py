@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from tools.errors import ConfigError, ModelError
+from tools.tracing import chat_span, record_chat
 
 __all__ = ["Reply", "ask_json", "ask_text", "build_chat_model", "extract_json", "to_messages"]
 
@@ -102,15 +103,19 @@ def ask_text(model: BaseChatModel, prompt: list[tuple[str, str]], **kwargs: Any)
     Raises:
         ModelError: When the endpoint fails (after the client's own retries).
     """
-    try:
-        message = model.invoke(to_messages(prompt), **kwargs)
-    except ModelError:
-        raise
-    except Exception as exc:
-        raise _model_error(exc) from exc
-    text = message.content if isinstance(message.content, str) else _join(message.content)
-    usage = getattr(message, "usage_metadata", None) or {}
-    return Reply(text, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
+    with chat_span(model) as span:
+        try:
+            message = model.invoke(to_messages(prompt), **kwargs)
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise _model_error(exc) from exc
+        text = message.content if isinstance(message.content, str) else _join(message.content)
+        usage = getattr(message, "usage_metadata", None) or {}
+        reply = Reply(text, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
+        prompt_text = "\n\n".join(f"[{role}] {content}" for role, content in prompt)
+        record_chat(span, prompt_text, text, reply.input_tokens, reply.output_tokens)
+    return reply
 
 
 def ask_json(
