@@ -1,0 +1,33 @@
+# codeagent — one command to set up and run, one to test.
+#   make demo   create .venv, install codeagent and the embedded model, solve a sample task
+#   make test   run the test suite (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MODEL  ?= qwen2.5-coder-1.5b
+TASK   ?= Write is_palindrome(s: str) -> bool that ignores case, spaces and punctuation. >>> is_palindrome("A man, a plan, a canal: Panama") returns True; >>> is_palindrome("hello") returns False.
+
+.PHONY: setup demo test lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: setup
+	$(BIN)/codeagent models install $(MODEL)
+	$(BIN)/codeagent run "$(TASK)" --workflow local --out out/demo
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .codeagent out .pytest_cache .mypy_cache .ruff_cache
