@@ -89,9 +89,10 @@ def _doctest_pairs(task: str) -> list[tuple[str, str]]:
     lines = task.splitlines()
     pairs = []
     for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped.startswith(">>> "):
+        at = line.find(">>> ")
+        if at == -1:
             continue
+        stripped = line[at:].strip()  # also "... both ends. >>> f(x)" written inline
         expected = []
         for nxt in lines[i + 1 :]:
             text = nxt.strip()

@@ -49,6 +49,11 @@ def test_doctest_examples() -> None:
     assert task_examples(task) == [("f(2)", "4"), ('f("a")', "'aa'")]
 
 
+def test_a_doctest_example_inline_after_prose() -> None:
+    task = "Write slugify(t). >>> slugify('Hello, World!')\n'hello-world'\n"
+    assert task_examples(task) == [("slugify('Hello, World!')", "'hello-world'")]
+
+
 def test_arrow_and_equality_examples() -> None:
     task = "Examples:\n- add(1, 2) == 3\nadd(2, 2) -> 4.\nx_or_y(7, 34, 12) ➞ 34\nnot code -> 5\n"
     assert task_examples(task) == [
