@@ -8,6 +8,7 @@ hint, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -57,6 +58,23 @@ CaptureContent = Annotated[
 JaegerUi = Annotated[
     str | None, typer.Option("--jaeger-ui", help="Jaeger UI URL, to print a link to the trace.")
 ]
+
+
+@app.callback()
+def _options(
+    checkpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint-url",
+            envvar="CODEAGENT_CHECKPOINT_URL",
+            help="Keep checkpoints in PostgreSQL (postgresql://user:pass@host/db).",
+            show_envvar=True,
+        ),
+    ] = None,
+) -> None:
+    """A code AI agent: plans, writes code, tests it in a sandbox, reviews and repairs it."""
+    if checkpoint_url:
+        os.environ["CODEAGENT_CHECKPOINT_URL"] = checkpoint_url
 
 
 @app.command()

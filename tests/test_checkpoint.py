@@ -1,0 +1,98 @@
+"""Checkpointers for real: SQLite by default, PostgreSQL by URL; a failed job resumes."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from graphs import job_history, resume_job, run_job
+from graphs.checkpoint import open_checkpointer, state_dir
+from tests import scripts
+from tools.errors import ConfigError, SandboxError
+from tools.sandbox import LocalSandbox, Sandbox
+
+PG_ENV = "CODEAGENT_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "postgres":
+        url = os.environ.get(PG_ENV)
+        if not url:
+            if os.environ.get("CI") == "true":
+                pytest.fail(
+                    f"{PG_ENV} is not set: CI must start PostgreSQL (.ci/setup-postgres.sh)"
+                )
+            pytest.skip(f"no PostgreSQL: set {PG_ENV} (see .ci/setup-postgres.sh)")
+        monkeypatch.setenv("CODEAGENT_CHECKPOINT_URL", url)
+    return str(request.param)
+
+
+class FlakySandbox:
+    """Fails to start the first ``failures`` times, like a Docker daemon that went away."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+
+    def __call__(self) -> Sandbox:
+        if self.failures > 0:
+            self.failures -= 1
+            raise SandboxError("the sandbox engine went away", hint="start it again")
+        return LocalSandbox()
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_job_that_failed_mid_way_resumes_without_redoing_nodes(
+    store: str, tmp_path: Path
+) -> None:
+    model = scripts.model()
+    sandbox = FlakySandbox(failures=1)
+    first = run_job(scripts.TASK, chat_model=model, sandbox_factory=sandbox, out=tmp_path / "o")
+    assert first.status == "error"
+    assert "sandbox engine went away" in (first.error or "")
+    assert first.files  # the coder's work is in the checkpoint, not lost
+
+    again = resume_job(first.thread_id, chat_model=model, sandbox_factory=sandbox)
+    assert again.status == "success"
+    assert again.files == first.files
+    calls = Counter(p.split("\n")[0] for p in model.prompts)
+    # planner and coder ran once; the tester re-ran its model call once (it failed mid-node)
+    assert [n for n, c in calls.items() if c > 1] == [next(p for p in calls if "tester" in p)]
+    nodes = [row.node for row in job_history(first.thread_id)]
+    assert nodes == ["(start)", "plan", "code", "test", "review"]
+
+
+def test_postgres_holds_the_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{PG_ENV} is not set")
+        pytest.skip("no PostgreSQL")
+    monkeypatch.setenv("CODEAGENT_CHECKPOINT_URL", url)
+    result = run_job(
+        scripts.TASK, workflow="quick", chat_model=scripts.model(), sandbox_factory=LocalSandbox
+    )
+    assert result.status == "success"
+    assert not (state_dir() / "checkpoints.sqlite").exists()
+    with open_checkpointer(state_dir()) as saver:
+        rows = list(saver.list({"configurable": {"thread_id": result.thread_id}}))
+    assert len(rows) >= 3
+
+
+def test_a_bad_checkpoint_url_is_a_config_error_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEAGENT_CHECKPOINT_URL", "postgresql://me:hunter2secret@127.0.0.1:9/none")
+    with pytest.raises(ConfigError) as info, open_checkpointer(state_dir()):
+        pass
+    assert "hunter2secret" not in str(info.value)
+    assert "me:***@" in str(info.value)
+    monkeypatch.setenv("CODEAGENT_CHECKPOINT_URL", "mysql://x")
+    with (
+        pytest.raises(ConfigError, match="unsupported checkpoint URL"),
+        open_checkpointer(state_dir()),
+    ):
+        pass
