@@ -36,6 +36,7 @@ class Reply:
     input_tokens: int
     output_tokens: int
     calls: int = 1
+    truncated: bool = False  # cut off at max_tokens
 
     def usage(self) -> dict[str, int]:
         """Usage counters for ``AgentState.usage``."""
@@ -109,10 +110,20 @@ def ask_text(model: BaseChatModel, prompt: list[tuple[str, str]], **kwargs: Any)
         except ModelError:
             raise
         except Exception as exc:
-            raise _model_error(exc) from exc
-        text = message.content if isinstance(message.content, str) else _join(message.content)
-        usage = getattr(message, "usage_metadata", None) or {}
-        reply = Reply(text, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
+            reply = _cut_off(exc)
+            if reply is None:
+                raise _model_error(exc) from exc
+        else:
+            text = message.content if isinstance(message.content, str) else _join(message.content)
+            usage = getattr(message, "usage_metadata", None) or {}
+            finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
+            reply = Reply(
+                text,
+                int(usage.get("input_tokens", 0)),
+                int(usage.get("output_tokens", 0)),
+                truncated=finish == "length",
+            )
+        text = reply.text
         prompt_text = "\n\n".join(f"[{role}] {content}" for role, content in prompt)
         record_chat(span, prompt_text, text, reply.input_tokens, reply.output_tokens)
     return reply
@@ -153,6 +164,8 @@ def ask_json(
             return schema.model_validate(extract_json(reply.text)), total
         except (ValueError, ValidationError) as exc:
             error = _short_error(exc)
+            if reply.truncated:
+                error += " (the answer was cut off at max_tokens; answer more briefly)"
             if round_ == 1:
                 raise ModelError(
                     f"the model returned invalid {schema.__name__} JSON twice: {error}",
@@ -195,6 +208,20 @@ def extract_json(text: str) -> Any:
         except ValueError:
             pass
     raise ValueError("no JSON object found in the answer")
+
+
+def _cut_off(exc: Exception) -> Reply | None:
+    """The partial answer of a completion cut off at max_tokens (the openai client raises)."""
+    if type(exc).__name__ != "LengthFinishReasonError":
+        return None
+    completion = getattr(exc, "completion", None)
+    try:
+        text = completion.choices[0].message.content or ""  # type: ignore[union-attr]
+        usage = completion.usage  # type: ignore[union-attr]
+        tokens = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+    except (AttributeError, IndexError):
+        text, tokens = "", (0, 0)
+    return Reply(text, tokens[0], tokens[1], truncated=True)
 
 
 def _short_error(exc: Exception) -> str:
