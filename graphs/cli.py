@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -17,13 +18,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphs import cli_trace
+from graphs import cli_sandbox, cli_trace
 from graphs.checkpoint import state_dir
 from graphs.cli_render import Progress, print_result
 from graphs.loader import load_workflow
 from graphs.records import list_records
 from graphs.runner import RunResult, job_history, resume_job, run_job
 from tools.errors import CodeAgentError, ConfigError
+from tools.sandbox.factory import WeakSandboxWarning
 from tools.tracing import TracingConfig
 
 __all__ = ["app", "main"]
@@ -38,6 +40,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 cli_trace.register(app)
+app.add_typer(cli_sandbox.app, name="sandbox", help="Build and check the Docker sandbox.")
 DEFAULT_OTLP = "http://localhost:4318"
 
 Home = Annotated[
@@ -222,8 +225,16 @@ def _finish(result: RunResult, as_json: bool) -> None:
     raise typer.Exit(0 if result.ok else 1)
 
 
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: object, **kw: object
+) -> None:
+    console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning codeagent errors into messages."""
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("once", WeakSandboxWarning)
     try:
         code = app(args=argv, standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

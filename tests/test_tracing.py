@@ -16,6 +16,7 @@ from graphs.checkpoint import state_dir
 from tests import scripts
 from tests.otlp_receiver import grpc_receiver, http_receiver
 from tools.audit import read_audit
+from tools.sandbox import LocalSandbox
 from tools.trace_file import load_spans, span_tree
 from tools.tracing import TracingConfig, redact
 
@@ -27,7 +28,7 @@ RETRIED = ["plan", "code", "test", "code", "test", "review"]
 
 def _retried_job(**kwargs: Any):
     model = scripts.model(code=[scripts.BAD], fix=[scripts.GOOD])
-    return run_job(scripts.TASK, chat_model=model, **kwargs)
+    return run_job(scripts.TASK, chat_model=model, sandbox_factory=LocalSandbox, **kwargs)
 
 
 def test_the_span_tree_of_a_retried_job() -> None:

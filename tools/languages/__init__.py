@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from tools.errors import ConfigError
 from tools.languages.base import LanguageAdapter, TestReport
+from tools.languages.javascript import JavaScriptAdapter
 from tools.languages.python import PythonAdapter
 
-__all__ = ["LanguageAdapter", "PythonAdapter", "TestReport", "get_adapter", "language_names"]
+__all__ = [
+    "JavaScriptAdapter",
+    "LanguageAdapter",
+    "PythonAdapter",
+    "TestReport",
+    "get_adapter",
+    "language_names",
+]
 
-_ADAPTERS: dict[str, type] = {"python": PythonAdapter}
+_ADAPTERS: dict[str, type] = {"javascript": JavaScriptAdapter, "python": PythonAdapter}
 
 
 def language_names() -> list[str]:

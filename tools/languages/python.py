@@ -39,7 +39,8 @@ class PythonAdapter:
 
     def test_command(self) -> list[str]:
         script = (
-            "python3 -m coverage run --omit='test_*.py,*_test.py,conftest.py' "
+            "python3 -m coverage run --source=. "
+            "--omit='test_*.py,*/test_*.py,*_test.py,conftest.py,*/conftest.py' "
             "-m pytest -q --tb=short -p no:cacheprovider "
             f"--junitxml={_JUNIT} -o junit_family=xunit1; rc=$?; "
             f"python3 -m coverage json -q -o {_COVERAGE} >/dev/null 2>&1; exit $rc"

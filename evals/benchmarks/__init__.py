@@ -1,0 +1,1 @@
+"""Micro-benchmarks (scripts, not tests): ``python -m evals.benchmarks.<name>``."""

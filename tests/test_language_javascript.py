@@ -1,0 +1,105 @@
+"""The JavaScript adapter: pure parsing, and a real ``node --test`` run in the docker sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.docker_support import require_docker
+from tools.languages import get_adapter, language_names
+from tools.languages.javascript import JavaScriptAdapter, parse_counts, parse_coverage
+from tools.sandbox import SandboxLimits
+from tools.sandbox.docker import DockerSandbox
+from tools.sandbox.protocol import ExecResult
+
+TAP = """TAP version 13
+# Subtest: adds
+ok 1 - adds
+# Subtest: fails
+not ok 2 - fails
+1..2
+# tests 2
+# suites 0
+# pass 1
+# fail 1
+# cancelled 0
+# skipped 0
+# todo 0
+# duration_ms 158.4
+# start of coverage report
+# -----------------------------------------------------------------
+# file             | line % | branch % | funcs % | uncovered lines
+# -----------------------------------------------------------------
+# lib/util.js      |  50.00 |   100.00 |   50.00 | 3-4
+# solution.js      |  66.67 |   100.00 |   50.00 | 2
+# solution.test.js | 100.00 |   100.00 |  100.00 |
+# -----------------------------------------------------------------
+# all files        |  87.50 |   100.00 |   75.00 |
+# -----------------------------------------------------------------
+# end of coverage report
+"""
+SPEC_SUMMARY = "ℹ tests 3\nℹ suites 0\nℹ pass 3\nℹ fail 0\nℹ cancelled 0\n"
+
+
+def test_registered() -> None:
+    assert "javascript" in language_names()
+    assert isinstance(get_adapter("javascript"), JavaScriptAdapter)
+
+
+def test_parse_counts_from_tap_and_spec() -> None:
+    assert parse_counts(TAP) == (1, 1, 0)
+    assert parse_counts(SPEC_SUMMARY) == (3, 0, 0)
+    assert parse_counts("") == (0, 0, 0)
+
+
+def test_parse_coverage_skips_test_files_and_totals() -> None:
+    adapter = JavaScriptAdapter()
+    assert parse_coverage(TAP, adapter.is_test_file) == 58.3  # mean of 50.00 and 66.67
+    assert parse_coverage("no table here") is None
+
+
+def test_test_file_naming() -> None:
+    adapter = JavaScriptAdapter()
+    for name in ("solution.test.js", "a_test.js", "test-x.js", "test.mjs", "test/helpers.js"):
+        assert adapter.is_test_file(name), name
+    assert not adapter.is_test_file("solution.js")
+    assert not adapter.is_test_file("contest.js")
+
+
+def test_parse_report_nothing_ran_is_an_error() -> None:
+    result = ExecResult(
+        exit_code=1, stdout="SyntaxError: Unexpected token", stderr="", duration_s=0.1
+    )
+    report = JavaScriptAdapter().parse_report(result, {})
+    assert report.errors == 1 and not report.ok
+
+
+def test_examples_to_tests() -> None:
+    text = JavaScriptAdapter().examples_to_tests([("add(1, 2)", "3")], "solution")
+    assert 'require("./solution")' in text
+    assert "assert.deepStrictEqual(add(1, 2), 3);" in text
+
+
+@pytest.mark.docker
+def test_real_run_in_docker() -> None:
+    client, image = require_docker()
+    adapter: Any = get_adapter("javascript")
+    files = {
+        "solution.js": "function add(a, b) { return a + b; }\n"
+        "function unused(x) { if (x) { return 1; } return 2; }\n"
+        "module.exports = { add, unused };\n",
+        "solution.test.js": "const test = require('node:test');\n"
+        "const assert = require('node:assert');\n"
+        "const { add } = require('./solution');\n"
+        "test('adds', () => { assert.strictEqual(add(1, 2), 3); });\n"
+        "test('fails', () => { assert.strictEqual(add(1, 2), 4); });\n",
+        "examples.test.js": adapter.examples_to_tests([("add(2, 2)", "4")], "solution"),
+    }
+    with DockerSandbox(SandboxLimits(), image, client=client) as sandbox:
+        sandbox.write_files(files)
+        result = sandbox.run(adapter.test_command(), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths()))
+    assert (report.passed, report.failed, report.errors, report.total) == (2, 1, 0, 3), report
+    assert report.coverage is not None and 50 <= report.coverage < 100
+    assert not report.ok and "fails" in report.output

@@ -1,0 +1,136 @@
+"""JavaScript: Node's built-in test runner (``node --test``) and its built-in coverage.
+
+Works on Node 18.15+ (Debian bookworm ships 18.19+) and Node 20+: both accept
+``--experimental-test-coverage`` and ``--test-reporter``/``--test-reporter-destination``.
+The run writes a TAP report file (parsed for counts and the coverage table) and
+prints the human-readable ``spec`` report for the model to read. When the TAP
+file is missing, the counts are taken from the output (TAP ``# pass 3`` or spec
+``ℹ pass 3`` summary lines, whichever the Node version printed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from tools.languages.base import TestReport
+from tools.languages.python import _trim
+from tools.sandbox.protocol import ExecResult
+
+__all__ = ["JavaScriptAdapter", "parse_counts", "parse_coverage"]
+
+_TAP = ".codeagent-report.tap"
+_TEST_NAME = re.compile(r"(^test[-_.].*|.*[._-]test\.[cm]?js$|^test\.[cm]?js$)")
+_COUNT = re.compile(
+    r"^[ \t]*[#ℹ][ \t]*(tests|pass|fail|cancelled|skipped|todo)[ \t]+(\d+)[ \t]*$", re.M
+)
+_COVER_ROW = re.compile(r"^[ \t]*#[ \t]*([^|\s][^|\n]*?)[ \t]*\|[ \t]*([\d.]+)[ \t]*\|", re.M)
+
+
+class JavaScriptAdapter:
+    """Language adapter for JavaScript (CommonJS modules, ``node --test``)."""
+
+    name = "javascript"
+    source_suffix = ".js"
+    fence = "javascript"
+
+    def default_source_path(self) -> str:
+        return "solution.js"
+
+    def default_test_path(self) -> str:
+        return "solution.test.js"
+
+    def examples_test_path(self) -> str:
+        return "examples.test.js"
+
+    def is_test_file(self, path: str) -> bool:
+        posix = PurePosixPath(path)
+        return bool(_TEST_NAME.match(posix.name)) or "test" in posix.parts[:-1]
+
+    def test_command(self) -> list[str]:
+        return [
+            "node",
+            "--test",
+            "--experimental-test-coverage",
+            "--test-reporter=tap",
+            f"--test-reporter-destination={_TAP}",
+            "--test-reporter=spec",
+            "--test-reporter-destination=stdout",
+        ]
+
+    def report_paths(self) -> list[str]:
+        return [_TAP]
+
+    def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:
+        tap = reports.get(_TAP, "")
+        passed, failed, errors = parse_counts(tap or result.stdout)
+        total = passed + failed + errors
+        if total == 0 and (result.timed_out or result.exit_code != 0):
+            errors = 1  # nothing ran: a crash, a syntax error or the time limit
+        output = (result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
+        if result.timed_out:
+            output += "\n[codeagent] the test run was killed: it exceeded its time limit"
+        return TestReport(
+            passed=passed,
+            failed=failed,
+            errors=errors,
+            total=total,
+            coverage=parse_coverage(tap or result.stdout, self.is_test_file),
+            output=_trim(output),
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+        )
+
+    def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
+        lines = [
+            "// Tests made from the examples in the task text.",
+            "const test = require('node:test');",
+            "const assert = require('node:assert');",
+            f"Object.assign(globalThis, require({json.dumps('./' + module)}));",
+        ]
+        for i, (expr, expected) in enumerate(examples, start=1):
+            lines += [
+                "",
+                f"test('example {i}', () => {{",
+                f"  assert.deepStrictEqual({expr}, {expected});",
+                "});",
+            ]
+        return "\n".join(lines) + "\n"
+
+
+def parse_counts(text: str) -> tuple[int, int, int]:
+    """``(passed, failed, errors)`` from a TAP report or the runner's output.
+
+    Cancelled tests (e.g. a file that failed to load) count as errors. The last
+    summary in the text wins (reporters print one at the end).
+    """
+    counts: dict[str, int] = {}
+    for key, value in _COUNT.findall(text):
+        counts[key] = int(value)
+    return counts.get("pass", 0), counts.get("fail", 0), counts.get("cancelled", 0)
+
+
+def parse_coverage(text: str, is_test_file: Callable[[str], bool] | None = None) -> float | None:
+    """Mean line coverage (percent) of the non-test files in Node's coverage table.
+
+    Args:
+        text: TAP report or output holding the ``start of coverage report`` table.
+        is_test_file: A ``path -> bool`` predicate for files to leave out.
+
+    Returns:
+        The mean of the per-file ``line %`` values, or ``None`` when there is no table.
+    """
+    start = text.find("start of coverage report")
+    if start < 0:
+        return None
+    table = text[start : text.find("end of coverage report", start)]
+    values = []
+    for name, line_pct in _COVER_ROW.findall(table):
+        if name in ("file", "all files") or set(name) <= {"-"}:
+            continue
+        if is_test_file is not None and is_test_file(name):
+            continue
+        values.append(float(line_pct))
+    return round(sum(values) / len(values), 1) if values else None

@@ -1,0 +1,267 @@
+"""The ``docker`` sandbox: one locked-down container per workspace (the isolation boundary).
+
+Every container runs with no network, a cgroup memory/CPU/PID limit, a
+read-only root filesystem, all capabilities dropped, ``no-new-privileges``, an
+unprivileged user and an environment built here (nothing from the host's). The
+workspace is a size-capped tmpfs *volume* managed by the engine, never a host
+directory: files go in with ``put_archive`` and come out with ``get_archive``.
+Containers and volumes carry the ``codeagent.sandbox`` label; they are removed on
+:meth:`DockerSandbox.close`, and ones left by crashed processes are removed at
+start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
+from types import TracebackType
+from typing import Any
+
+from tools.errors import SandboxError
+from tools.sandbox.docker_exec import exec_capped
+from tools.sandbox.engine import (
+    ENGINE_HINT,
+    ENV,
+    USER,
+    WORKDIR,
+    clean_stale,
+    container_options,
+    docker_client,
+    ensure_image,
+    first_line,
+    volume_options,
+)
+from tools.sandbox.image import SANDBOX_UID, default_image
+from tools.sandbox.protocol import ExecResult, SandboxLimits
+from tools.workspace import safe_relpath
+
+__all__ = ["DockerSandbox", "docker_client"]
+
+# Runs the command, then kills everything it left behind (daemons, spinning children).
+_WRAP = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "codeagent"]
+_stale_lock = threading.Lock()
+_stale_done = False
+
+
+class DockerSandbox:
+    """A sandbox in a fresh, locked-down Docker container.
+
+    Args:
+        limits: Resource limits for every command.
+        image: Image reference (default: ``codeagent-sandbox:<version>``).
+        client: A ``docker.DockerClient`` to share; one is made on :meth:`start` otherwise.
+    """
+
+    backend = "docker"
+
+    def __init__(
+        self, limits: SandboxLimits | None = None, image: str | None = None, *, client: Any = None
+    ) -> None:
+        self.limits = limits or SandboxLimits()
+        self.image = image or default_image()
+        self._client = client
+        self._container: Any = None
+        self._volume: Any = None
+        self._files: dict[str, str] = {}  # replayed if the container has to be replaced
+
+    def __enter__(self) -> DockerSandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def container_id(self) -> str | None:
+        """The running container's id (``None`` before :meth:`start`)."""
+        return None if self._container is None else str(self._container.id)
+
+    def start(self) -> None:
+        global _stale_done
+        if self._container is not None:
+            return
+        if self._client is None:
+            self._client = docker_client()
+        ensure_image(self._client, self.image)
+        with _stale_lock:
+            if not _stale_done:
+                clean_stale(self._client)
+                _stale_done = True
+        self._create()
+
+    def write_files(self, files: Mapping[str, str]) -> None:
+        clean = {safe_relpath(rel): text for rel, text in files.items()}
+        self._api_call(lambda: self._put(clean))
+        self._files.update(clean)
+
+    def read_files(self, paths: Sequence[str]) -> dict[str, str]:
+        import docker
+
+        found: dict[str, str] = {}
+        for rel in paths:
+            path = f"{WORKDIR}/{safe_relpath(rel)}"
+            try:
+                chunks, _stat = self._client.api.get_archive(self._cid(), path)
+                data = b"".join(chunks)
+            except docker.errors.NotFound:
+                continue
+            except docker.errors.DockerException as exc:
+                raise SandboxError(f"cannot read {rel}: {first_line(exc)}") from exc
+            text = _single_regular_file(data)
+            if text is not None:
+                found[rel] = text
+        return found
+
+    def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:
+        return self._api_call(
+            lambda: exec_capped(
+                self._client.api,
+                self._cid(),
+                [*_WRAP, *cmd],
+                user=USER,
+                environment=ENV,
+                workdir=WORKDIR,
+                timeout_s=timeout_s,
+                limit=self.limits.output_bytes,
+                kill=self.kill_processes,
+            )
+        )
+
+    def reset(self) -> bool:
+        """Kill every process and empty the workspace and ``/tmp`` (for reuse by a pool).
+
+        Returns:
+            True when the container is clean and can be handed out again.
+        """
+        script = (
+            "kill -9 -1 2>/dev/null; chmod -R u+rwX /workspace /tmp 2>/dev/null; "
+            "find /workspace /tmp /dev/shm -mindepth 1 -delete 2>/dev/null; "
+            'test -z "$(find /workspace /tmp -mindepth 1 | head -n 1)"'
+        )
+        try:
+            result = self._client.api.exec_create(self._cid(), ["/bin/sh", "-c", script], user=USER)
+            self._client.api.exec_start(result["Id"])
+            ok = self._client.api.exec_inspect(result["Id"]).get("ExitCode") == 0
+        except Exception:
+            return False
+        self._files.clear()
+        return ok
+
+    def kill_processes(self) -> None:
+        """End every process but the container's init; kill the container if that fails."""
+        try:
+            api = self._client.api
+            exec_id = api.exec_create(self._cid(), ["/bin/sh", "-c", "kill -9 -1"], user=USER)["Id"]
+            api.exec_start(exec_id)
+            if api.exec_inspect(exec_id).get("ExitCode") == 0:
+                return
+        except Exception:  # e.g. the PID limit is full, so not even `kill` can start
+            pass
+        with contextlib.suppress(Exception):
+            self._container.kill()
+
+    def close(self) -> None:
+        container, volume = self._container, self._volume
+        self._container = self._volume = None
+        self._files.clear()
+        _remove(container, volume)
+
+    def _create(self) -> None:
+        import docker
+
+        try:
+            self._volume = self._client.volumes.create(**volume_options(self.limits))
+            options = container_options(self.limits, self.image, self._volume.name)
+            self._container = self._client.containers.run(**options)
+        except docker.errors.DockerException as exc:
+            _remove(self._container, self._volume)
+            self._container = self._volume = None
+            raise SandboxError(
+                f"cannot start a sandbox container: {first_line(exc)}", hint=ENGINE_HINT
+            ) from exc
+
+    def _api_call(self, call: Any) -> Any:
+        """Run ``call``; if the container died (OOM of init, kill), replace it once and retry."""
+        import docker
+
+        try:
+            return call()
+        except docker.errors.APIError as exc:
+            if self._container is None or _is_running(self._container):
+                raise SandboxError(
+                    f"docker call failed: {first_line(exc)}", hint=ENGINE_HINT
+                ) from exc
+        files = dict(self._files)
+        self.close()
+        self._create()
+        if files:
+            self._put(files)
+            self._files = files
+        return call()
+
+    def _put(self, files: Mapping[str, str]) -> None:
+        self._client.api.put_archive(self._cid(), WORKDIR, _tar(files))
+
+    def _cid(self) -> str:
+        if self._container is None:
+            raise SandboxError("sandbox used before start()")
+        return str(self._container.id)
+
+
+def _tar(files: Mapping[str, str]) -> bytes:
+    """A tar of ``files`` (and their parent directories) owned by the sandbox user."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        dirs = sorted(
+            {str(p) for rel in files for p in PurePosixPath(rel).parents if str(p) != "."}
+        )
+        for name in dirs:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.uid, info.gid = (
+                tarfile.DIRTYPE,
+                0o755,
+                SANDBOX_UID,
+                SANDBOX_UID,
+            )
+            tar.addfile(info)
+        for rel, text in files.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(rel)
+            info.size, info.mode, info.uid, info.gid = len(data), 0o644, SANDBOX_UID, SANDBOX_UID
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _single_regular_file(data: bytes) -> str | None:
+    # Symlinks planted by the code under test come back as links: never follow them.
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.next()
+        if member is None or not member.isreg():
+            return None
+        handle = tar.extractfile(member)
+        return None if handle is None else handle.read().decode("utf-8", errors="replace")
+
+
+def _is_running(container: Any) -> bool:
+    try:
+        container.reload()
+    except Exception:
+        return False
+    return bool(container.status == "running")
+
+
+def _remove(container: Any, volume: Any) -> None:
+    for thing in (container, volume):
+        if thing is not None:
+            # Already gone, or the engine went away: clean_stale gets it next time.
+            with contextlib.suppress(Exception):
+                thing.remove(force=True)

@@ -1,0 +1,179 @@
+"""The Docker engine side of the docker sandbox: client, image check, container recipe.
+
+Everything the sandbox relies on for isolation is in :func:`container_options`
+and :func:`volume_options`, in one place to review. Containers and volumes carry
+the ``codeagent.sandbox`` label plus the owning host and pid, so ones left by a
+crashed process can be found and removed (:func:`clean_stale`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+from tools.errors import SandboxError
+from tools.sandbox.image import SANDBOX_UID
+from tools.sandbox.protocol import SandboxLimits
+
+__all__ = [
+    "ENGINE_HINT",
+    "ENV",
+    "LABEL",
+    "USER",
+    "WORKDIR",
+    "clean_stale",
+    "container_options",
+    "docker_client",
+    "ensure_image",
+    "first_line",
+    "labels",
+    "volume_options",
+]
+
+LABEL = "codeagent.sandbox"
+WORKDIR = "/workspace"
+USER = f"{SANDBOX_UID}:{SANDBOX_UID}"
+ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": WORKDIR,
+    "LANG": "C.UTF-8",
+    "TMPDIR": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+# PID 1: reaps orphans and, being init, survives the ``kill -9 -1`` that ends each command.
+_REAPER = (
+    "import os,signal\ns={signal.SIGCHLD}\nsignal.pthread_sigmask(signal.SIG_BLOCK,s)\n"
+    "while True:\n signal.sigwait(s)\n try:\n  while os.waitpid(-1,os.WNOHANG)[0]>0: pass\n"
+    " except ChildProcessError: pass\n"
+)
+ENGINE_HINT = "start the Docker engine (e.g. `sudo systemctl start docker`), or use backend: local"
+_IMAGE_HINT = "run: codeagent sandbox build"
+
+
+def docker_client(timeout_s: int = 60) -> Any:
+    """A ``docker.DockerClient`` from the environment that has answered a ping.
+
+    Raises:
+        SandboxError: When docker-py is missing or no engine answers.
+    """
+    try:
+        import docker
+    except ImportError as exc:  # pragma: no cover - docker is a dependency
+        raise SandboxError("docker-py is not installed", hint="pip install docker") from exc
+    try:
+        client = docker.from_env(timeout=timeout_s)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise SandboxError(
+            f"no Docker engine answers ({first_line(exc)})", hint=ENGINE_HINT
+        ) from exc
+    return client
+
+
+def ensure_image(client: Any, image: str) -> None:
+    """Raise a :class:`SandboxError` with the build hint when ``image`` is not present."""
+    import docker
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise SandboxError(f"the sandbox image {image} is not built", hint=_IMAGE_HINT) from None
+    except docker.errors.DockerException as exc:
+        raise SandboxError(
+            f"cannot inspect image {image}: {first_line(exc)}", hint=ENGINE_HINT
+        ) from exc
+
+
+def clean_stale(client: Any) -> int:
+    """Remove labelled containers and volumes whose owning process on this host is gone.
+
+    Returns:
+        How many containers were removed.
+    """
+    host = socket.gethostname()
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        if _owner_dead(container.labels, host):
+            container.remove(force=True)
+            removed += 1
+    for volume in client.volumes.list(filters={"label": f"{LABEL}=1"}):
+        if _owner_dead(volume.attrs.get("Labels") or {}, host):
+            with contextlib.suppress(Exception):  # still used by another process's container
+                volume.remove(force=True)
+    return removed
+
+
+def _owner_dead(labels: Mapping[str, str], host: str) -> bool:
+    if labels.get(f"{LABEL}.host") != host:
+        return False
+    try:
+        os.kill(int(labels.get(f"{LABEL}.pid", "0")), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError):
+        return False
+    return False
+
+
+def labels() -> dict[str, str]:
+    """The labels of every container and volume this process creates."""
+    return {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(os.getpid())}
+
+
+def volume_options(limits: SandboxLimits) -> dict[str, Any]:
+    """Keyword arguments for ``client.volumes.create``: the size-capped tmpfs workspace.
+
+    An engine-managed tmpfs volume, not a host directory: unlike a ``--tmpfs``
+    mount it accepts ``put_archive`` while the root filesystem is read-only.
+    """
+    uid = SANDBOX_UID
+    return {
+        "driver": "local",
+        "driver_opts": {
+            "type": "tmpfs",
+            "device": "tmpfs",
+            "o": f"size={limits.workspace_mb}m,uid={uid},gid={uid},mode=0755,nosuid,nodev",
+        },
+        "labels": labels(),
+    }
+
+
+def container_options(limits: SandboxLimits, image: str, volume: str) -> dict[str, Any]:
+    """Keyword arguments for ``client.containers.create``: every lock the sandbox relies on."""
+    from docker.types import Ulimit
+
+    mb = 1024 * 1024
+    return {
+        "image": image,
+        "command": ["python3", "-c", _REAPER],
+        "user": USER,
+        "working_dir": WORKDIR,
+        "environment": dict(ENV),
+        "labels": labels(),
+        "network_mode": "none",
+        "mem_limit": f"{limits.memory_mb}m",
+        "memswap_limit": f"{limits.memory_mb}m",
+        "nano_cpus": int(limits.cpus * 1e9),
+        "pids_limit": limits.pids,
+        "read_only": True,
+        "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={limits.workspace_mb}m,mode=1777"},
+        "volumes": {volume: {"bind": WORKDIR, "mode": "rw"}},
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "ulimits": [
+            Ulimit(name="fsize", soft=limits.file_size_mb * mb, hard=limits.file_size_mb * mb),
+            Ulimit(name="core", soft=0, hard=0),
+        ],
+        "ipc_mode": "private",
+        "hostname": "sandbox",
+        "detach": True,
+    }
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -1,0 +1,127 @@
+"""Backend choice for ``docker`` and ``auto``, and the ``doctor`` health check.
+
+``auto`` picks docker when an engine answers and the sandbox image is built,
+and otherwise the weaker ``local`` backend, announcing that with a
+:class:`WeakSandboxWarning` (library code never prints; the CLI shows warnings).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tools.errors import SandboxError
+from tools.sandbox.local import LocalSandbox, bwrap_available
+from tools.sandbox.protocol import Sandbox, SandboxLimits
+
+__all__ = ["Check", "DoctorReport", "WeakSandboxWarning", "doctor", "open_docker_or_auto"]
+
+
+class WeakSandboxWarning(UserWarning):
+    """The ``auto`` backend fell back to ``local``, which isolates less than docker."""
+
+
+def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) -> Sandbox:
+    """Create (not start) a docker sandbox, or for ``auto`` the best one available.
+
+    Args:
+        backend: ``"docker"`` or ``"auto"``.
+        limits: Resource limits for every command.
+        image: Docker image (default: ``codeagent-sandbox:<version>``).
+
+    Raises:
+        SandboxError: For ``docker`` when no engine answers or the image is missing.
+    """
+    from tools.sandbox.docker import DockerSandbox, docker_client, ensure_image
+
+    try:
+        client = docker_client()
+        sandbox = DockerSandbox(limits, image, client=client)
+        ensure_image(client, sandbox.image)
+        return sandbox
+    except SandboxError as exc:
+        if backend != "auto":
+            raise
+        reason = exc.message
+        hint = exc.hint
+    warnings.warn(
+        f"using the local sandbox backend (bubblewrap), which is weaker than docker: {reason}"
+        + (f" ({hint})" if hint else ""),
+        WeakSandboxWarning,
+        stacklevel=3,
+    )
+    return LocalSandbox(limits)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One fact ``doctor`` checked: its name, whether it is fine, details and a fix."""
+
+    name: str
+    ok: bool
+    detail: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """Everything ``codeagent sandbox doctor`` reports.
+
+    Attributes:
+        checks: Each fact checked, in order.
+        backend: What ``auto`` would pick now: ``docker``, ``local`` or ``none``.
+        image: The image reference this version uses.
+    """
+
+    checks: list[Check] = field(default_factory=list)
+    backend: str = "none"
+    image: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the docker backend is ready to use."""
+        return self.backend == "docker"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for ``doctor --json``)."""
+        return {**asdict(self), "ok": self.ok}
+
+
+def doctor(image: str | None = None) -> DoctorReport:
+    """Check the Docker engine, the sandbox image and bubblewrap; never raises."""
+    from tools.sandbox.docker import docker_client, ensure_image
+    from tools.sandbox.image import default_image
+
+    image = image or default_image()
+    checks = []
+    engine = have_image = False
+    try:
+        client = docker_client(timeout_s=10)
+        version = client.version().get("Version", "?")
+        checks.append(Check("docker engine", True, f"engine {version} answers"))
+        engine = True
+        ensure_image(client, image)
+        checks.append(Check("sandbox image", True, f"{image} is built"))
+        have_image = True
+    except SandboxError as exc:
+        checks.append(
+            Check("sandbox image" if engine else "docker engine", False, exc.message, exc.hint)
+        )
+        if not engine:
+            checks.append(
+                Check("sandbox image", False, "not checked (no engine)", "start the engine first")
+            )
+    bwrap = bwrap_available()
+    checks.append(
+        Check(
+            "bubblewrap",
+            bwrap,
+            "bwrap found (local backend available, weaker isolation)"
+            if bwrap
+            else "bwrap not found",
+            None if bwrap else "apt-get install bubblewrap (only needed for backend: local)",
+        )
+    )
+    backend = "docker" if engine and have_image else ("local" if bwrap else "none")
+    return DoctorReport(checks=checks, backend=backend, image=image)
