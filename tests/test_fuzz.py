@@ -1,0 +1,104 @@
+"""Bad input, fuzzed: workflow YAML and task text give clear errors, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from configs import workflow_path
+from graphs.loader import parse_workflow
+from nodes.parsing import code_blocks, task_examples
+from tools.errors import ConfigError
+from tools.llm import extract_json
+
+DEFAULT = (workflow_path("default") or Path()).read_text()
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=12)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _only_config_errors(text: str) -> None:
+    try:
+        parse_workflow(text, "fuzz.yaml")
+    except ConfigError as exc:
+        assert exc.file == "fuzz.yaml"
+        assert str(exc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_arbitrary_text_as_a_workflow(text: str) -> None:
+    _only_config_errors(text)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 50), values), min_size=1, max_size=3))
+def test_mutated_default_workflow(mutations: list[tuple[int, object]]) -> None:
+    data = yaml.safe_load(DEFAULT)
+    paths = list(_paths(data))
+    for index, value in mutations:
+        container, key = paths[index % len(paths)]
+        container[key] = value
+    _only_config_errors(yaml.safe_dump(data, allow_unicode=True))
+
+
+def _paths(node: object):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield node, key
+            yield from _paths(value)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield node, i
+            yield from _paths(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_parsers_take_any_model_output(text: str) -> None:
+    code_blocks(text)
+    task_examples(text)
+    try:
+        extract_json(text)
+    except ValueError:
+        pass
+
+
+@pytest.mark.parametrize(
+    "task",
+    ["", "   ", "\x00\x01", "é" * 10, "x" * 100_000],
+    ids=["empty", "blank", "control-chars", "unicode", "huge"],
+)
+def test_odd_tasks_on_the_cli(task: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graphs.cli",
+            "run",
+            task.replace("\x00", ""),
+            "--workflow",
+            "quick",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "error:" in proc.stderr
