@@ -18,8 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphs import cli_sandbox, cli_trace
+from graphs import cli_sandbox, cli_trace, cli_workflows
 from graphs.checkpoint import state_dir
+from graphs.checks import check_workflow
 from graphs.cli_render import Progress, print_result
 from graphs.loader import load_workflow
 from graphs.records import list_records
@@ -40,6 +41,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 cli_trace.register(app)
+cli_workflows.register(app)
 app.add_typer(cli_sandbox.app, name="sandbox", help="Build and check the Docker sandbox.")
 DEFAULT_OTLP = "http://localhost:4318"
 
@@ -180,8 +182,13 @@ def jobs(as_json: JsonFlag = False, home: Home = None) -> None:
 @app.command()
 def validate(workflow: Annotated[str, typer.Argument(help="Workflow YAML file.")]) -> None:
     """Check a workflow file: schema and graph (unknown nodes, unbounded loops, ...)."""
-    spec, path = load_workflow(workflow)
-    out.print(f"[green]ok[/green] {path}: workflow '{spec.name}', {len(spec.nodes)} nodes")
+    check = check_workflow(workflow)
+    for warning in check.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    out.print(
+        f"[green]ok[/green] {check.path}: workflow '{check.spec.name}', "
+        f"{len(check.spec.nodes)} nodes, {len(check.warnings)} warning(s)"
+    )
 
 
 def _tracing(

@@ -10,12 +10,12 @@ import yaml
 from pydantic import ValidationError
 
 from configs import workflow_path
-from graphs.routes import ROUTES
+from graphs.routes import Route, get_route
 from graphs.spec import END, WorkflowSpec
-from nodes.registry import node_kinds
+from nodes.registry import resolve_node
 from tools.errors import ConfigError
 
-__all__ = ["load_workflow", "parse_workflow"]
+__all__ = ["load_workflow", "locate", "parse_workflow"]
 
 
 def load_workflow(ref: str | Path) -> tuple[WorkflowSpec, Path]:
@@ -110,8 +110,13 @@ def _dotted(loc: Sequence[Any]) -> str:
     return text or "(top level)"
 
 
-def _locate(node: yaml.Node | None, loc: Sequence[Any]) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the deepest YAML node on the path ``loc``."""
+def locate(node: yaml.Node | None, loc: Sequence[Any]) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the deepest YAML node on the path ``loc``.
+
+    Args:
+        node: The composed YAML tree (``yaml.compose(text)``).
+        loc: Keys and list indexes, e.g. ``("nodes", "code", "kind")``.
+    """
     if node is None:
         return None, None
     found = node
@@ -134,6 +139,9 @@ def _locate(node: yaml.Node | None, loc: Sequence[Any]) -> tuple[int | None, int
     return found.start_mark.line + 1, found.start_mark.column + 1
 
 
+_locate = locate
+
+
 def _check_graph(spec: WorkflowSpec, tree: yaml.Node | None, filename: str) -> None:
     def fail(message: str, loc: tuple[Any, ...], hint: str) -> ConfigError:
         line, column = _locate(tree, loc)
@@ -141,15 +149,12 @@ def _check_graph(spec: WorkflowSpec, tree: yaml.Node | None, filename: str) -> N
             message, file=filename, line=line, column=column, location=_dotted(loc), hint=hint
         )
 
-    kinds = node_kinds()
     known = list(spec.nodes)
     for node_id, node in spec.nodes.items():
-        if node.kind not in kinds:
-            raise fail(
-                f"unknown node kind {node.kind!r}",
-                ("nodes", node_id, "kind"),
-                f"use one of: {', '.join(sorted(kinds))}",
-            )
+        try:
+            resolve_node(node.kind)
+        except ConfigError as exc:
+            raise fail(exc.message, ("nodes", node_id, "kind"), exc.hint or "") from None
         if node.model not in spec.models:
             raise fail(
                 f"node uses model {node.model!r}, which is not defined under 'models'",
@@ -187,13 +192,10 @@ def _check_edge(spec: WorkflowSpec, edge: Any, i: int, seen: set[str], fail: Any
         )
     seen.add(edge.source)
     if edge.route is not None:
-        route = ROUTES.get(edge.route)
-        if route is None:
-            raise fail(
-                f"unknown route {edge.route!r}",
-                ("edges", i, "route"),
-                f"use one of: {', '.join(sorted(ROUTES))}",
-            )
+        try:
+            route: Route = get_route(edge.route)
+        except ConfigError as exc:
+            raise fail(exc.message, ("edges", i, "route"), exc.hint or "") from None
         for outcome in edge.branches:
             if outcome not in route.outcomes:
                 raise fail(

@@ -7,23 +7,82 @@ from the workflow spec, never from constants here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
 from typing import Any
 
 from graphs.spec import END, WorkflowSpec
 from graphs.state import AgentState
+from nodes.registry import load_object
+from tools.errors import ConfigError
 
-__all__ = ["ROUTES", "Route", "Transition", "decide"]
+__all__ = [
+    "ROUTES",
+    "ROUTE_GROUP",
+    "Route",
+    "Transition",
+    "decide",
+    "get_route",
+    "route",
+    "route_names",
+]
+
+ROUTE_GROUP = "codeagent.routes"
+RouteFn = Callable[[AgentState], tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class Route:
-    """A named route: the function, its outcomes, and which of them mean success."""
+    """A named route: the function, its outcomes, and which of them mean success.
 
-    fn: Callable[[AgentState], tuple[str, str]]
+    Calling a route runs its function and checks the outcome is one it declared.
+    """
+
+    fn: RouteFn
     outcomes: tuple[str, ...]
     success: frozenset[str]
+
+    def __call__(self, state: AgentState) -> tuple[str, str]:
+        """``(outcome, reason)`` for ``state``.
+
+        Raises:
+            ConfigError: When the function returns an outcome it did not declare.
+        """
+        outcome, reason = self.fn(state)
+        if outcome not in self.outcomes:
+            name = getattr(self.fn, "__qualname__", repr(self.fn))
+            raise ConfigError(
+                f"route {name} returned outcome {outcome!r}, not one of {list(self.outcomes)}",
+                hint="declare every outcome in @route(...) and return only those",
+            )
+        return outcome, reason
+
+
+def route(*outcomes: str, success: Iterable[str] = ()) -> Callable[[RouteFn], Route]:
+    """Declare a custom route's outcomes, so a workflow's ``branches`` can be checked.
+
+    Example::
+
+        @route("clean", "issues", success={"clean"})
+        def lint_outcome(state):
+            return ("clean", "no findings") if ... else ("issues", "3 findings")
+
+    Args:
+        outcomes: Every outcome the function may return.
+        success: Outcomes that end the job as ``success`` when their branch leads to END.
+    """
+    if not outcomes:
+        raise ValueError("a route needs at least one outcome")
+    wins = frozenset(success)
+    if not wins <= set(outcomes):
+        raise ValueError(f"success outcomes {sorted(wins - set(outcomes))} are not outcomes")
+
+    def declare(fn: RouteFn) -> Route:
+        return Route(fn, tuple(outcomes), wins)
+
+    return declare
 
 
 def tests_outcome(state: AgentState) -> tuple[str, str]:
@@ -53,6 +112,38 @@ ROUTES: dict[str, Route] = {
     "tests": Route(tests_outcome, ("pass", "fail"), frozenset({"pass"})),
     "review": Route(review_outcome, ("approve", "changes"), frozenset({"approve"})),
 }
+
+
+def route_names() -> list[str]:
+    """Names a workflow may use for ``route:`` (built-ins and plugins)."""
+    return sorted({*ROUTES, *(ep.name for ep in entry_points(group=ROUTE_GROUP))})
+
+
+@cache
+def get_route(name: str) -> Route:
+    """The route called ``name``: a built-in, an import path or a plugin.
+
+    ``package.module:attr`` must name a :class:`Route` (use the :func:`route`
+    decorator); plugins are looked up in the entry-point group ``codeagent.routes``.
+
+    Raises:
+        ConfigError: When the route is unknown, cannot be imported or declares no outcomes.
+    """
+    builtin = ROUTES.get(name)
+    if builtin is not None:
+        return builtin
+    if ":" not in name and name not in {ep.name for ep in entry_points(group=ROUTE_GROUP)}:
+        raise ConfigError(
+            f"unknown route {name!r}",
+            hint=f"use one of: {', '.join(route_names())}, or an import path 'package.module:name'",
+        )
+    found = load_object(name, group=ROUTE_GROUP, what="route")
+    if not isinstance(found, Route):
+        raise ConfigError(
+            f"route {name!r} does not declare its outcomes",
+            hint="decorate the function with @graphs.routes.route('ok', 'bad', success={'ok'})",
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -89,8 +180,8 @@ def decide(spec: WorkflowSpec, node: str, state: AgentState) -> Transition:
         status = _plain_end_status(state) if edge.to == END else None
         return Transition(node, edge.to, "always", "plain edge", status)
     assert edge.route is not None
-    route = ROUTES[edge.route]
-    outcome, reason = route.fn(state)
+    chosen = get_route(edge.route)
+    outcome, reason = chosen(state)
     target = edge.branches[outcome]
     if target.max is not None:
         taken = sum(
@@ -102,7 +193,7 @@ def decide(spec: WorkflowSpec, node: str, state: AgentState) -> Transition:
             why = f"{reason}; the '{outcome}' branch is spent ({target.max} of {target.max})"
             return Transition(node, END, outcome, why, "failed")
     if target.to == END:
-        status = "success" if outcome in route.success else "failed"
+        status = "success" if outcome in chosen.success else "failed"
         return Transition(node, END, outcome, reason, status)
     return Transition(node, target.to, outcome, reason)
 

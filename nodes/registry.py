@@ -1,29 +1,143 @@
-"""The node registry: node kind name -> node function."""
+"""The node registry: node kind -> node function.
+
+A workflow names a node kind in one of three ways:
+
+- a built-in name: ``planner``, ``coder``, ``tester``, ``reviewer``, ``test_writer``;
+- an import path ``package.module:function`` (the module must be importable);
+- the name of a plugin registered under the entry-point group ``codeagent.nodes``::
+
+      [project.entry-points."codeagent.nodes"]
+      lint = "my_package.lint:lint"
+
+A node is a plain function ``(state, ctx: NodeContext) -> dict`` returning a
+partial state update; see README.md, "Writing workflows".
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
-__all__ = ["NodeFn", "get_node", "node_kinds"]
+from tools.errors import ConfigError
+
+__all__ = ["NODE_GROUP", "NodeFn", "get_node", "load_object", "node_kinds", "resolve_node"]
 
 NodeFn = Callable[[Any, Any], dict[str, Any]]
+NODE_GROUP = "codeagent.nodes"
 
 
 def _builtin() -> dict[str, NodeFn]:
     from nodes.coder import coder
     from nodes.planner import planner
     from nodes.reviewer import reviewer
+    from nodes.test_writer import test_writer
     from nodes.tester import tester
 
-    return {"planner": planner, "coder": coder, "tester": tester, "reviewer": reviewer}
+    return {
+        "planner": planner,
+        "coder": coder,
+        "tester": tester,
+        "reviewer": reviewer,
+        "test_writer": test_writer,
+    }
 
 
 def node_kinds() -> list[str]:
-    """Names of the node kinds a workflow may use."""
-    return sorted(_builtin())
+    """Names of the node kinds a workflow may use by name (built-ins and plugins)."""
+    return sorted({*_builtin(), *(ep.name for ep in entry_points(group=NODE_GROUP))})
+
+
+def resolve_node(kind: str) -> NodeFn:
+    """The node function for ``kind``: a built-in, an import path or a plugin.
+
+    Raises:
+        ConfigError: When the kind is unknown, cannot be imported or is not callable.
+    """
+    builtin = _builtin().get(kind)
+    if builtin is not None:
+        return builtin
+    if ":" not in kind and kind not in {ep.name for ep in entry_points(group=NODE_GROUP)}:
+        raise ConfigError(
+            f"unknown node kind {kind!r}",
+            hint=f"use one of: {', '.join(node_kinds())}, or an import path 'package.module:func'",
+        )
+    return load_object(kind, group=NODE_GROUP, what="node kind")
 
 
 def get_node(kind: str) -> NodeFn:
-    """The node function for ``kind`` (validated by the workflow loader first)."""
-    return _builtin()[kind]
+    """The node function for ``kind`` (the workflow loader has validated it first).
+
+    Raises:
+        ConfigError: As :func:`resolve_node`.
+    """
+    return resolve_node(kind)
+
+
+def load_object(ref: str, *, group: str, what: str) -> Any:
+    """Load a callable by import path (``package.module:attr``) or entry-point name.
+
+    Args:
+        ref: ``package.module:attr`` (``attr`` may be dotted) or a plugin name.
+        group: The entry-point group plugin names are looked up in.
+        what: What is being loaded, for messages (``node kind``, ``route``).
+
+    Raises:
+        ConfigError: With a hint, when the import fails or the object is not callable.
+    """
+    obj = _import_path(ref, what) if ":" in ref else _entry_point(ref, group, what)
+    if not callable(obj):
+        raise ConfigError(
+            f"{what} {ref!r} is {type(obj).__name__}, not a function",
+            hint="point at a function taking (state, ctx) and returning a dict",
+        )
+    return obj
+
+
+def _import_path(ref: str, what: str) -> Any:
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(
+            f"{what} {ref!r} is not a valid import path",
+            hint="write it as 'package.module:function'",
+        )
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"cannot import {what} {ref!r}: {exc}",
+            hint=(
+                f"make '{module_name}' importable: install its package, or add the folder "
+                "that holds it to PYTHONPATH"
+            ),
+        ) from None
+    except Exception as exc:  # the user's module crashed on import
+        raise ConfigError(
+            f"importing {what} {ref!r} failed: {type(exc).__name__}: {exc}",
+            hint=f"fix the error in module '{module_name}'",
+        ) from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(
+                f"cannot import {what} {ref!r}: {module_name!r} has no attribute {attr!r}",
+                hint=f"check the name after ':' (defined in {getattr(obj, '__file__', '?')})",
+            )
+        obj = getattr(obj, part)
+    return obj
+
+
+def _entry_point(name: str, group: str, what: str) -> Any:
+    found = [ep for ep in entry_points(group=group) if ep.name == name]
+    if not found:
+        raise ConfigError(
+            f"no {what} plugin {name!r} in entry-point group {group!r}",
+            hint=f"install the package that registers it under [project.entry-points.{group!r}]",
+        )
+    try:
+        return found[0].load()
+    except Exception as exc:
+        raise ConfigError(
+            f"cannot load {what} plugin {name!r} ({found[0].value}): {type(exc).__name__}: {exc}",
+            hint="reinstall the plugin package or fix its entry point",
+        ) from None

@@ -1,0 +1,99 @@
+"""The test-writer node: tests first, from the task alone, without running them.
+
+Used by test-first workflows (``configs/tdd.yaml``): the tests are written before any
+code, kept for every attempt (the ``tester`` node runs them and never rewrites them),
+and quoted in the plan's ``test_cases`` so the coder sees what it must pass.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from nodes.context import NodeContext
+from nodes.parsing import code_blocks, files_from_blocks
+from nodes.prompts import load_template, render
+from nodes.tester import example_tests
+from tools.languages import LanguageAdapter
+from tools.llm import ask_text
+from tools.workspace import safe_relpath
+
+if TYPE_CHECKING:
+    from graphs.state import AgentState
+
+__all__ = ["test_cases", "test_writer", "test_writer_prompt"]
+
+_CHECKS = ("assert", "from ", "import ", "with pytest.raises", "expect(")
+
+
+def test_writer_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
+    """The test writer's messages for this state."""
+    plan = state.get("plan") or {}
+    shown = {k: v for k, v in plan.items() if k != "version"}
+    return render(
+        load_template("test_writer", ctx.prompt_file),
+        task=state["task"],
+        plan=json.dumps(shown, indent=2) if plan else "(no plan: follow the task)",
+        module=_module(state, ctx.language),
+        test_file=ctx.language.default_test_path(),
+        fence=ctx.language.fence,
+        language=ctx.language.name,
+    )
+
+
+def test_cases(tests: dict[str, str], limit: int = 40) -> list[str]:
+    """The import and assertion lines of ``tests``: what the coder must satisfy (pure)."""
+    lines = [
+        line.strip()
+        for text in tests.values()
+        for line in text.splitlines()
+        if line.strip().startswith(_CHECKS)
+    ]
+    return list(dict.fromkeys(lines))[:limit]
+
+
+def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Write the tests for the task; they are not run here.
+
+    Idempotent: when tests already exist (a resumed job), nothing is asked again.
+
+    Returns:
+        ``tests``, ``plan`` (the current plan, or a minimal one) with the tests'
+        assertions as ``test_cases``, ``plan_version`` and ``usage``.
+    """
+    if state.get("tests"):
+        return {}
+    reply = ask_text(ctx.chat, test_writer_prompt(state, ctx))
+    tests = _test_files(reply.text, ctx.language)
+    tests.update(example_tests(state, ctx.language))
+    plan = dict(state.get("plan") or {})
+    version = state.get("plan_version", 0)
+    if not plan:
+        version += 1
+        test_file = ctx.language.default_test_path()
+        plan = {
+            "summary": state["task"].strip().splitlines()[0][:200],
+            "files": [ctx.language.default_source_path()],
+            "steps": [f"write code that makes the tests in {test_file} pass"],
+            "version": version,
+        }
+    plan["test_cases"] = test_cases(tests)
+    return {"tests": tests, "plan": plan, "plan_version": version, "usage": reply.usage()}
+
+
+def _test_files(text: str, language: LanguageAdapter) -> dict[str, str]:
+    files = files_from_blocks(
+        code_blocks(text), language.default_test_path(), language.source_suffix
+    )
+    tests = {}
+    for path, body in files.items():
+        name = PurePosixPath(path).name
+        rel = name if language.is_test_file(name) else language.default_test_path()
+        tests[safe_relpath(rel)] = body
+    return tests
+
+
+def _module(state: AgentState, language: LanguageAdapter) -> str:
+    files = (state.get("plan") or {}).get("files") or [language.default_source_path()]
+    return PurePosixPath(files[0]).with_suffix("").as_posix().replace("/", ".")
