@@ -16,6 +16,7 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from opentelemetry.trace import Span
 
+from graphs.approvals import APPROVAL_NODES, approval_node
 from graphs.routes import Transition, decide
 from graphs.spec import END, BudgetSpec, WorkflowSpec
 from graphs.state import AgentState, add_counts, best_attempt
@@ -64,13 +65,19 @@ def build_graph(
             prompt_file=(base_dir / node.prompt) if node.prompt else None,
         )
         graph.add_node(node_id, _step(spec, node_id, get_node(node.kind), ctx))
+    gates = [APPROVAL_NODES[kind] for kind in spec.approvals]
+    for kind in spec.approvals:
+        gate = APPROVAL_NODES[kind]
+        graph.add_node(gate, _traced_node(gate, "approval", approval_node(kind)))
     graph.add_edge(START, spec.entry_node)
     for node_id in spec.nodes:
         edge = spec.edges_from(node_id)
-        targets = edge.targets() if edge else [END]
+        targets = [*(edge.targets() if edge else [END]), *gates]
         path_map: dict[Any, str] = {t: (LG_END if t == END else t) for t in targets}
         path_map[END] = LG_END  # a spent budget or bound can end the job from any node
         graph.add_conditional_edges(node_id, _next, path_map)
+    for gate_id in gates:
+        graph.add_conditional_edges(gate_id, _next, {**{n: n for n in spec.nodes}, END: LG_END})
     return graph.compile(checkpointer=checkpointer)
 
 
@@ -81,6 +88,13 @@ def _next(state: AgentState) -> str:
 def _step(spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext) -> Callable[..., Any]:
     """Wrap a node: budget check, run it, decide the transition, finish the job at END."""
     kind = spec.nodes[node_id].kind
+    return _traced_node(node_id, kind, lambda state: _run_step(spec, node_id, fn, ctx, state))
+
+
+def _traced_node(
+    node_id: str, kind: str, run: Callable[[AgentState], dict[str, Any]]
+) -> Callable[..., Any]:
+    """Run ``run`` inside the node's span (when the job is traced) and record its outcome."""
 
     def step(state: AgentState) -> dict[str, Any]:
         tracer = active_tracer()
@@ -88,7 +102,7 @@ def _step(spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext) -> Cal
             tracer.node_span(node_id, kind, state.get("attempt", 0)) if tracer else nullcontext()
         )
         with span_cm as span:
-            out = _run_step(spec, node_id, fn, ctx, state)
+            out = run(state)
             if span is not None:
                 _trace_step(span, state, out)
         return out
@@ -106,11 +120,30 @@ def _run_step(
         return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
     update = fn(state, ctx)
     after = _apply(state, update)
-    transition = decide(spec, node_id, after)
+    transition, resume_to = _gate(spec, node_id, decide(spec, node_id, after))
     out = {**update, **_bookkeeping(node_id, transition, ran=True)}
+    if resume_to is not None:
+        out["resume_to"] = resume_to
     if transition.to == END:
         out.update(_finish(after, transition))
     return out
+
+
+def _gate(
+    spec: WorkflowSpec, node_id: str, transition: Transition
+) -> tuple[Transition, str | None]:
+    """Send the transition through an approval node when the workflow asks for one."""
+    kind = spec.nodes[node_id].kind
+    if "plan" in spec.approvals and kind == "planner" and transition.to != END:
+        gate = APPROVAL_NODES["plan"]
+    elif "final" in spec.approvals and transition.to == END and transition.status == "success":
+        gate = APPROVAL_NODES["final"]
+    else:
+        return transition, None
+    paused = Transition(
+        node_id, gate, transition.outcome, f"{transition.reason}; awaiting approval", None
+    )
+    return paused, transition.to
 
 
 def _trace_step(span: Span, state: AgentState, out: dict[str, Any]) -> None:

@@ -13,7 +13,14 @@ from graphs.runner import NodeEvent, RunResult
 
 __all__ = ["Progress", "describe_update", "print_result"]
 
-_STATUS_STYLE = {"success": "green", "failed": "red", "budget_exceeded": "yellow", "error": "red"}
+_STATUS_STYLE = {
+    "success": "green",
+    "failed": "red",
+    "budget_exceeded": "yellow",
+    "error": "red",
+    "awaiting_approval": "cyan",
+    "rejected": "red",
+}
 
 
 def describe_update(node: str, update: dict[str, Any]) -> tuple[bool, str]:
@@ -100,6 +107,13 @@ def print_result(console: Console, result: RunResult) -> None:
     if result.out_dir:
         table.add_row("files", f"{result.out_dir} ({', '.join([*result.files, *result.tests])})")
     console.print(table)
+    if result.status == "awaiting_approval":
+        kind = (result.approval or {}).get("kind", "")
+        console.print(
+            f"waiting for approval of the {kind}: codeagent approve {result.thread_id} "
+            f"[--edit plan.json] | codeagent reject {result.thread_id} --reason ...",
+            highlight=False,
+        )
     if result.error:
         console.print(f"[bold red]error:[/bold red] {result.error}", highlight=False)
         console.print(f"the job is checkpointed: codeagent resume {result.thread_id}")

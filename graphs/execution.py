@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Span, SpanContext, TraceFlags
 
@@ -78,10 +79,10 @@ def drive(
     spec: WorkflowSpec,
     record: JobRecord,
     root: Path,
-    start: dict[str, Any] | None,
+    start: dict[str, Any] | Command[Any] | None,
     options: RunOptions,
 ) -> RunResult:
-    """Run (``start`` given) or resume (``start`` None) a job to its end or first error."""
+    """Run (``start`` a state), resume (None) or answer an approval (a ``Command``)."""
     folder = run_dir(root, record.thread_id)
     tconfig = tracing_config(spec, options.tracing)
     tracer = JobTracer(
@@ -107,7 +108,7 @@ def _stream(
     spec: WorkflowSpec,
     record: JobRecord,
     root: Path,
-    start: dict[str, Any] | None,
+    start: dict[str, Any] | Command[Any] | None,
     options: RunOptions,
     tracer: JobTracer,
 ) -> RunResult:
@@ -130,7 +131,12 @@ def _stream(
         except Exception as exc:  # a bug or an unexpected library error: keep the job resumable
             message = f"{type(exc).__name__}: {exc}"
             return _failed(root, record, graph.get_state(config).values, message)
-        values = graph.get_state(config).values
+        snapshot = graph.get_state(config)
+    values = snapshot.values
+    if snapshot.interrupts:  # paused at an approval point
+        save_record(root, record.with_status("awaiting_approval"))
+        request = snapshot.interrupts[0].value
+        return replace(_result(record, values, "awaiting_approval"), approval=request)
     status = values.get("status", "failed")
     if status == "running":  # the graph stopped without a terminal transition
         status = "failed"

@@ -36,6 +36,7 @@ class RunResult:
         error: What went wrong, for status ``error``.
         trace_id: The OpenTelemetry trace of this run (hex).
         trace_url: A link to the trace in Jaeger, when a Jaeger UI is configured.
+        approval: What the job waits for a person to approve (status ``awaiting_approval``).
     """
 
     thread_id: str
@@ -51,6 +52,7 @@ class RunResult:
     error: str | None = None
     trace_id: str | None = None
     trace_url: str | None = None
+    approval: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

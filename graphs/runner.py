@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
 from opentelemetry.sdk.trace import SpanProcessor
 
 from graphs.builder import SandboxFactory
@@ -102,8 +103,17 @@ def resume_job(
     on_event: Callable[[NodeEvent], None] | None = None,
     tracing: TracingConfig | None = None,
     span_processors: Sequence[SpanProcessor] = (),
+    decision: dict[str, Any] | None = None,
 ) -> RunResult:
     """Continue an interrupted job from its last checkpoint; finished nodes are not re-run.
+
+    Args:
+        thread_id: The job.
+        decision: The answer to a pending approval, e.g. ``{"action": "approve"}``,
+            ``{"action": "approve", "plan": {...}}`` or
+            ``{"action": "reject", "reason": "..."}``.
+        chat_model, sandbox_factory, home, on_event, tracing, span_processors: As for
+            :func:`run_job`.
 
     The resumed run is traced as a new trace whose root span links to the first run's.
     """
@@ -113,7 +123,8 @@ def resume_job(
     if chat_model is None:
         preflight(spec, Path(record.workflow_file).parent)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
-    return drive(spec, record, root, None, options)
+    start: Command[Any] | None = Command(resume=decision) if decision is not None else None
+    return drive(spec, record, root, start, options)
 
 
 def job_history(thread_id: str, *, home: str | Path | None = None) -> list[Checkpoint]:

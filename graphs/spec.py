@@ -171,6 +171,10 @@ class WorkflowSpec(_Strict):
     sandbox: SandboxSpec = SandboxSpec()
     budgets: BudgetSpec = BudgetSpec()
     tracing: TracingSpec = TracingSpec()
+    approvals: list[Literal["plan", "final"]] = Field(
+        default_factory=list,
+        description="Pause for a human: after each plan, and/or before a successful end.",
+    )
 
     @property
     def entry_node(self) -> str:

@@ -38,6 +38,7 @@ class AgentState(TypedDict, total=False):
         last_node: The node that produced the latest checkpoint.
         started_at: Unix time the job started (wall-time budget).
         error: The last node failure message, if any.
+        resume_to: Where the job goes once a pending approval is given.
     """
 
     task: str
@@ -58,6 +59,7 @@ class AgentState(TypedDict, total=False):
     last_node: str
     started_at: float
     error: str | None
+    resume_to: str
 
 
 def initial_state(task: str, language: str, started_at: float) -> AgentState:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from langgraph.errors import GraphBubbleUp
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -179,6 +180,10 @@ class JobTracer:
         with trace.use_span(span, end_on_exit=False, record_exception=False):
             try:
                 yield span
+            except GraphBubbleUp:  # an interrupt (approval pause): not an error
+                span.set_attribute("codeagent.paused", True)
+                span.end()
+                raise
             except BaseException as exc:
                 span.set_status(Status(StatusCode.ERROR, redact(str(exc))[:500]))
                 span.set_attribute("error.type", type(exc).__name__)
