@@ -17,6 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 from opentelemetry.trace import Span
 
 from graphs.approvals import APPROVAL_NODES, approval_node
+from graphs.enforcement import guarded
 from graphs.routes import Transition, decide
 from graphs.spec import END, BudgetSpec, WorkflowSpec
 from graphs.state import AgentState, add_counts, best_attempt
@@ -118,7 +119,10 @@ def _run_step(
     if spent is not None:
         transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
         return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
-    update = fn(state, ctx)
+    update, blocked = guarded(spec, node_id, fn, ctx, state)
+    if blocked is not None:
+        after = _apply(state, update)
+        return {**update, **_finish(after, blocked), **_bookkeeping(node_id, blocked, ran=True)}
     after = _apply(state, update)
     transition, resume_to = _gate(spec, node_id, decide(spec, node_id, after))
     out = {**update, **_bookkeeping(node_id, transition, ran=True)}

@@ -91,6 +91,8 @@ def tests_outcome(state: AgentState) -> tuple[str, str]:
     summary = f"{report.get('passed', 0)}/{report.get('total', 0)} tests passed"
     if report.get("ok"):
         return "pass", summary
+    if report.get("guardrail"):
+        return "fail", f"guardrail: {report['guardrail'][0]}"
     if report.get("timed_out"):
         return "fail", f"{summary}; the test run timed out"
     if report.get("total", 0) == 0:

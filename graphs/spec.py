@@ -14,6 +14,7 @@ __all__ = [
     "END",
     "BudgetSpec",
     "EdgeSpec",
+    "GuardrailSpec",
     "ModelSpec",
     "NodeSpec",
     "SandboxSpec",
@@ -146,6 +147,23 @@ class BudgetSpec(_Strict):
     max_wall_s: float | None = Field(default=None, gt=0)
 
 
+class GuardrailSpec(_Strict):
+    """A policy checked on plans and generated code before anything runs (not a sandbox)."""
+
+    languages: list[str] | None = Field(
+        default=None, description="Languages a workflow may use; None: any."
+    )
+    forbidden_imports: list[str] = Field(default_factory=list, description="e.g. [socket]")
+    forbidden_calls: list[str] = Field(default_factory=list, description="e.g. [eval, os.system]")
+    max_files: int | None = Field(default=None, gt=0)
+    max_file_bytes: int | None = Field(default=None, gt=0)
+    on_violation: Literal["retry", "stop"] = Field(
+        default="retry",
+        description="retry: send the code back with the reason (counts as an attempt); "
+        "stop: end the job with status blocked. A plan that breaks the policy always stops.",
+    )
+
+
 class TracingSpec(_Strict):
     """Where traces go besides the run folder (the OTEL_EXPORTER_OTLP_* variables also work)."""
 
@@ -171,10 +189,21 @@ class WorkflowSpec(_Strict):
     sandbox: SandboxSpec = SandboxSpec()
     budgets: BudgetSpec = BudgetSpec()
     tracing: TracingSpec = TracingSpec()
+    guardrails: GuardrailSpec = GuardrailSpec()
     approvals: list[Literal["plan", "final"]] = Field(
         default_factory=list,
         description="Pause for a human: after each plan, and/or before a successful end.",
     )
+
+    @model_validator(mode="after")
+    def _allowed_language(self) -> WorkflowSpec:
+        allowed = self.guardrails.languages
+        if allowed is not None and self.sandbox.language not in allowed:
+            language = self.sandbox.language
+            raise ValueError(
+                f"sandbox.language {language!r} is not in guardrails.languages {allowed}"
+            )
+        return self
 
     @property
     def entry_node(self) -> str:
