@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/codeagent models install $(MODEL)
-	$(BIN)/codeagent run "$(TASK)" --workflow local --out out/demo
+	$(BIN)/codeagent run "$(TASK)" --out out/demo
 
 test: setup
 	$(BIN)/pytest

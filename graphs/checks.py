@@ -120,6 +120,9 @@ def _model_warnings(
             out += _local_model_warnings(model.model, (*loc, "model"), warn)
         elif model.provider == "openai":
             out += _env_warnings(model, loc, environ, warn)
+        elif model.provider == "auto" and _env_warnings(model, loc, environ, warn):
+            # no endpoint or key: the embedded model is used, so it must be installed
+            out += _local_model_warnings(model.local_model, (*loc, "local_model"), warn)
     return out
 
 

@@ -21,6 +21,7 @@ from rich.table import Table
 from graphs import cli_sandbox, cli_trace, cli_workflows
 from graphs.checkpoint import state_dir
 from graphs.checks import check_workflow
+from graphs.cli_models import app as models_app
 from graphs.cli_render import Progress, print_result
 from graphs.loader import load_workflow
 from graphs.records import list_records
@@ -43,6 +44,7 @@ out = Console()
 cli_trace.register(app)
 cli_workflows.register(app)
 app.add_typer(cli_sandbox.app, name="sandbox", help="Build and check the Docker sandbox.")
+app.add_typer(models_app, name="models", help="Install, list and serve the embedded models.")
 DEFAULT_OTLP = "http://localhost:4318"
 EXIT_AWAITING = 3  # the job is paused at an approval point
 

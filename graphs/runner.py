@@ -27,8 +27,9 @@ from graphs.records import JobRecord, load_record, new_thread_id, save_record
 from graphs.results import Checkpoint, NodeEvent, RunResult
 from graphs.spec import WorkflowSpec
 from graphs.state import initial_state
-from tools.errors import ConfigError
-from tools.llm import build_chat_model
+from tools.errors import ConfigError, ModelError
+from tools.llm import build_chat_model, resolve_provider
+from tools.local_model import resolve_model_path
 from tools.tracing import TracingConfig
 
 __all__ = [
@@ -160,10 +161,18 @@ def preflight(spec: WorkflowSpec, base_dir: Path) -> None:
     Raises:
         ConfigError: With what to set, e.g. when no endpoint or API key is configured.
     """
-    for name in {node.model for node in spec.nodes.values()}:
-        model = spec.models[name]
+    for name in sorted({node.model for node in spec.nodes.values()}):
+        model = resolve_provider(spec.models[name])
         if model.provider != "local":  # building a remote client sends nothing
             build_chat_model(model, base_dir)
+            continue
+        try:
+            resolve_model_path(model.model)
+        except ModelError as exc:
+            raise ConfigError(
+                f"no model endpoint is configured and {exc.message}",
+                hint=f"{exc.hint}, or export OPENAI_API_KEY / OPENAI_BASE_URL for an endpoint",
+            ) from None
 
 
 def _resolve_workflow(workflow: str | Path | WorkflowSpec) -> tuple[WorkflowSpec, Path, str]:

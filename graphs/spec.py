@@ -34,12 +34,18 @@ class ModelSpec(_Strict):
     """One chat model the nodes may use.
 
     ``provider: openai`` is any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama,
-    llama.cpp server). ``local`` is the embedded model. ``scripted`` replays a
-    rules file (for testing workflows without a model).
+    llama.cpp server). ``local`` is the embedded model (``model`` names it).
+    ``auto`` is ``openai`` when an endpoint or API key is configured, else the
+    embedded ``local_model``. ``scripted`` replays a rules file (for testing
+    workflows without a model).
     """
 
-    provider: Literal["openai", "local", "scripted"] = "openai"
+    provider: Literal["auto", "openai", "local", "scripted"] = "openai"
     model: str = "gpt-4o-mini"
+    local_model: str = Field(
+        default="qwen2.5-coder-1.5b",
+        description="The embedded model used by provider 'auto' when no endpoint is configured.",
+    )
     base_url: str | None = None
     api_key_env: str | None = Field(
         default="OPENAI_API_KEY",

@@ -9,11 +9,19 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reaches a real remote model by accident, and none shares job state."""
+def _isolated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """No test reaches a real remote model by accident, and none shares job state.
+
+    Only tests marked ``llm`` see the installed embedded models; for the others the
+    model store is empty, so ``provider: auto`` behaves the same on every machine.
+    """
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CODEAGENT_HOME", str(tmp_path / "home"))
+    if request.node.get_closest_marker("llm") is None:
+        monkeypatch.setenv("CODEAGENT_MODEL_DIR", str(tmp_path / "models"))
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_a_failed_job_exits_1_and_shows_progress(tmp_path: Path) -> None:
     [
         (["run"], "no task given"),
         (["run", "x", "--workflow", "nope.yaml"], "not found"),
-        (["run", "x"], "no model endpoint configured"),
+        (["run", "x"], "no model endpoint is configured and the local model"),
         (["resume", "no-such-job"], "no job 'no-such-job'"),
         (["history", "no-such-job"], "no job 'no-such-job'"),
         (["run", "--bogus"], "No such option"),
@@ -73,6 +73,18 @@ def test_usage_and_config_errors_exit_2_without_a_traceback(
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_openai_model_without_endpoint_or_key_exits_2(tmp_path: Path) -> None:
+    workflow = tmp_path / "wf.yaml"
+    workflow.write_text(
+        "name: w\nmodels:\n  default: {provider: openai, model: gpt-4o-mini}\n"
+        "nodes:\n  code: {kind: coder}\nedges:\n  - {from: code, to: END}\n"
+    )
+    proc = codeagent("run", "x", "-w", str(workflow))
+    assert proc.returncode == 2
+    assert "no model endpoint configured for model 'gpt-4o-mini'" in proc.stderr
+    assert "OPENAI_API_KEY" in proc.stderr
 
 
 def test_validate_reports_the_line(tmp_path: Path) -> None:

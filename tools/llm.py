@@ -23,7 +23,15 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tools.errors import ConfigError, ModelError
 from tools.tracing import chat_span, record_chat
 
-__all__ = ["Reply", "ask_json", "ask_text", "build_chat_model", "extract_json", "to_messages"]
+__all__ = [
+    "Reply",
+    "ask_json",
+    "ask_text",
+    "build_chat_model",
+    "extract_json",
+    "resolve_provider",
+    "to_messages",
+]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -59,17 +67,19 @@ def build_chat_model(spec: Any, base_dir: Path, temperature: float | None = None
         ConfigError: When no endpoint is configured or a script file is missing.
     """
     temp = spec.temperature if temperature is None else temperature
+    spec = resolve_provider(spec)
     if spec.provider == "scripted":
         from tools.testing import ScriptedChatModel
 
         return ScriptedChatModel.from_file(base_dir / spec.script)
-    base_url = spec.base_url
+    key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+    base_url: str | None
     if spec.provider == "local":
         from tools.local_model import local_endpoint
 
-        base_url = local_endpoint(spec)
-    base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-    key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+        base_url, key = local_endpoint(spec), None  # no key ever goes to the local server
+    else:
+        base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL")
     if not base_url and not key:
         raise ConfigError(
             f"no model endpoint configured for model {spec.model!r}",
@@ -90,6 +100,17 @@ def build_chat_model(spec: Any, base_dir: Path, temperature: float | None = None
         timeout=spec.timeout_s,
         max_retries=spec.max_retries,
     )
+
+
+def resolve_provider(spec: Any) -> Any:
+    """``provider: auto`` made concrete: ``openai`` when an endpoint or key is configured
+    (``base_url``, ``$OPENAI_BASE_URL`` or the key's variable), else the embedded model."""
+    if spec.provider != "auto":
+        return spec
+    key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+    if spec.base_url or os.environ.get("OPENAI_BASE_URL") or key:
+        return spec.model_copy(update={"provider": "openai"})
+    return spec.model_copy(update={"provider": "local", "model": spec.local_model})
 
 
 def to_messages(prompt: list[tuple[str, str]]) -> list[BaseMessage]:

@@ -1,0 +1,140 @@
+"""The embedded local model: errors without a model (fast) and a real 0.5B server (llm)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, SecretStr
+
+from graphs.spec import ModelSpec
+from tools import local_model, model_store
+from tools.errors import ConfigError, ModelError
+
+MODEL = model_store.FAST_MODEL
+SPEC = ModelSpec(provider="local", model=MODEL, context_size=2048, max_tokens=64, temperature=0)
+
+
+def test_a_model_that_is_not_installed_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CODEAGENT_MODEL_DIR", str(tmp_path))
+    with pytest.raises(ModelError) as err:
+        local_model.local_endpoint(SPEC)
+    assert err.value.hint == f"codeagent models install {MODEL}"
+
+
+def test_unknown_names_and_other_providers_are_config_errors() -> None:
+    with pytest.raises(ConfigError):
+        local_model.local_endpoint(ModelSpec(provider="local", model="no-such-model"))
+    with pytest.raises(ConfigError):
+        local_model.local_endpoint(ModelSpec(provider="openai"))
+
+
+def test_missing_xllamacpp_gives_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)  # makes the import fail
+    with pytest.raises(ModelError) as err:
+        local_model._import_xllamacpp()
+    assert "pip install" in (err.value.hint or "") and "xllamacpp==" in (err.value.hint or "")
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The shared 0.5B server (CI installs the model first, so CI never skips)."""
+    if model_store.installed_path(MODEL) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{MODEL} is not installed (CI runs .ci/setup-model.sh first)")
+        pytest.skip(f"{MODEL} is not installed: codeagent models install {MODEL}")
+    yield local_model.local_endpoint(SPEC)
+    local_model.stop_all()
+
+
+def _get_json(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        data: dict[str, object] = json.load(resp)
+        return data
+
+
+def _chat_model(base_url: str) -> ChatOpenAI:
+    return ChatOpenAI(
+        base_url=base_url,
+        api_key=SecretStr("not-needed"),
+        model=MODEL,
+        temperature=0,
+        max_completion_tokens=64,
+    )
+
+
+@pytest.mark.llm
+def test_server_lists_the_model(base_url: str) -> None:
+    assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+    models = _get_json(f"{base_url}/models")
+    assert MODEL in json.dumps(models)
+
+
+@pytest.mark.llm
+def test_one_server_per_model_even_across_threads(base_url: str) -> None:
+    urls: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: urls.append(local_model.local_endpoint(SPEC)))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert urls == [base_url] * 4
+    assert len(local_model.running_servers()) == 1
+
+
+@pytest.mark.llm
+def test_chat_returns_text(base_url: str) -> None:
+    reply = _chat_model(base_url).invoke([("user", "Say hello in one short sentence.")])
+    assert isinstance(reply.content, str) and reply.content.strip()
+    assert reply.usage_metadata and reply.usage_metadata["output_tokens"] > 0
+
+
+class Answer(BaseModel):
+    function_name: str
+    returns_bool: bool
+
+
+@pytest.mark.llm
+def test_json_schema_response_format_gives_valid_json(base_url: str) -> None:
+    schema = {"name": "answer", "schema": Answer.model_json_schema()}
+    reply = _chat_model(base_url).invoke(
+        [
+            ("system", "Answer with JSON only."),
+            ("user", "Name a Python function that checks if a number is prime."),
+        ],
+        response_format={"type": "json_schema", "json_schema": schema},
+    )
+    answer = Answer.model_validate_json(str(reply.content))
+    assert answer.function_name
+
+
+@pytest.mark.llm
+def test_an_owned_server_stops(base_url: str) -> None:
+    server = local_model.start_server(MODEL, threads=1, context_size=512)
+    assert server.base_url != base_url
+    assert _get_json(f"{server.root_url}/health") == {"status": "ok"}
+    server.stop()
+    assert not server.running
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{server.root_url}/health", timeout=5)
+
+
+@pytest.mark.llm
+def test_stop_all_stops_the_shared_server(base_url: str) -> None:
+    local_model.stop_all()
+    assert local_model.running_servers() == []
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{base_url}/models", timeout=5)
