@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 T = TypeVar("T", bound=BaseModel)
+LOCAL_TIMEOUT_S = 900.0  # a small CPU model can take minutes for a long answer
 
 
 @dataclass(frozen=True)
@@ -91,14 +92,17 @@ def build_chat_model(spec: Any, base_dir: Path, temperature: float | None = None
         )
     from langchain_openai import ChatOpenAI
 
+    local = spec.provider == "local"
     return ChatOpenAI(
         model=spec.model,
         base_url=base_url,
         api_key=SecretStr(key or "not-needed"),
         temperature=temp,
         max_completion_tokens=spec.max_tokens,
-        timeout=spec.timeout_s,
-        max_retries=spec.max_retries,
+        # The in-process server has one slot: a retried request would queue behind the
+        # abandoned one, so local calls get no retries and a CPU-sized timeout.
+        timeout=max(spec.timeout_s, LOCAL_TIMEOUT_S) if local else spec.timeout_s,
+        max_retries=0 if local else spec.max_retries,
     )
 
 
