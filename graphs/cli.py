@@ -18,9 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphs import cli_sandbox, cli_trace, cli_workflows
+from graphs import cli_approvals, cli_sandbox, cli_trace, cli_workflows
 from graphs.checkpoint import state_dir
 from graphs.checks import check_workflow
+from graphs.cli_approvals import approve_inline
 from graphs.cli_models import app as models_app
 from graphs.cli_render import Progress, print_result
 from graphs.loader import load_workflow
@@ -119,7 +120,7 @@ def run(
             on_event=progress.on_event,
             tracing=tracing,
         )
-    result = _approve_inline(result, as_json, home, tracing)
+    result = approve_inline(result, as_json, home, tracing)
     _finish(result, as_json)
 
 
@@ -138,78 +139,8 @@ def resume(
     progress = Progress(console, enabled=not as_json)
     with progress:
         result = resume_job(thread_id, home=home, on_event=progress.on_event, tracing=tracing)
-    result = _approve_inline(result, as_json, home, tracing)
+    result = approve_inline(result, as_json, home, tracing)
     _finish(result, as_json)
-
-
-@app.command()
-def approve(
-    thread_id: Annotated[str, typer.Argument(help="The job waiting for approval.")],
-    edit: Annotated[
-        Path | None, typer.Option("--edit", help="A JSON file with the edited plan.")
-    ] = None,
-    reason: Annotated[str, typer.Option("--reason", help="A note for the audit log.")] = "",
-    as_json: JsonFlag = False,
-    home: Home = None,
-) -> None:
-    """Approve what a paused job waits for (optionally with an edited plan) and continue it."""
-    decision: dict[str, object] = {"action": "approve", "reason": reason}
-    if edit is not None:
-        decision["plan"] = _read_plan(edit)
-    _decide(thread_id, decision, as_json, home)
-
-
-@app.command()
-def reject(
-    thread_id: Annotated[str, typer.Argument(help="The job waiting for approval.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
-    as_json: JsonFlag = False,
-    home: Home = None,
-) -> None:
-    """Reject what a paused job waits for; the job ends with status rejected."""
-    _decide(thread_id, {"action": "reject", "reason": reason}, as_json, home)
-
-
-def _decide(thread_id: str, decision: dict[str, object], as_json: bool, home: Path | None) -> None:
-    progress = Progress(console, enabled=not as_json)
-    with progress:
-        result = resume_job(thread_id, home=home, on_event=progress.on_event, decision=decision)
-    _finish(result, as_json)
-
-
-def _read_plan(path: Path) -> dict[str, object]:
-    try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the edited plan {path}: {exc}") from None
-    if not isinstance(plan, dict):
-        raise ConfigError(f"{path}: the plan must be a JSON object")
-    return plan
-
-
-def _approve_inline(
-    result: RunResult, as_json: bool, home: Path | None, tracing: TracingConfig | None
-) -> RunResult:
-    """In a terminal, ask for pending approvals right away and continue the job."""
-    while result.status == "awaiting_approval" and not as_json and sys.stdin.isatty():
-        request = result.approval or {}
-        console.print(f"[bold]approval needed: {request.get('kind')}[/bold]")
-        shown = {k: v for k, v in request.items() if k not in ("kind", "task")}
-        console.print_json(json.dumps(shown))
-        if typer.confirm("approve?", default=True):
-            decision: dict[str, object] = {"action": "approve"}
-        else:
-            decision = {"action": "reject", "reason": typer.prompt("reason")}
-        progress = Progress(console)
-        with progress:
-            result = resume_job(
-                result.thread_id,
-                home=home,
-                on_event=progress.on_event,
-                tracing=tracing,
-                decision=decision,
-            )
-    return result
 
 
 @app.command()
@@ -307,6 +238,9 @@ def _finish(result: RunResult, as_json: bool) -> None:
     if result.status == "awaiting_approval":
         raise typer.Exit(EXIT_AWAITING)
     raise typer.Exit(0 if result.ok else 1)
+
+
+cli_approvals.register(app, _finish)
 
 
 def _show_warning(
