@@ -96,3 +96,17 @@ def test_a_bad_checkpoint_url_is_a_config_error_without_the_password(
         open_checkpointer(state_dir()),
     ):
         pass
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_seeded_api_key_is_in_no_checkpoint_or_run_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "sk-fake-checkpoint-canary-0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    result = run_job(scripts.TASK, chat_model=scripts.model(), sandbox_factory=LocalSandbox)
+    assert result.status == "success"
+    stored = [state_dir() / "checkpoints.sqlite", *(state_dir() / "runs").rglob("*")]
+    stored += list(state_dir().glob("checkpoints.sqlite-*"))  # WAL files
+    assert len(stored) > 3
+    for path in stored:
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path
