@@ -1,0 +1,89 @@
+"""End to end on the real embedded model (0.5B, for speed): real graph, real sandbox.
+
+Marked ``llm``: run alone with ``pytest -m llm``. They skip without the model on a
+developer's machine and fail under ``CI=true`` (CI installs it first).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from configs import workflow_path
+from graphs import WorkflowSpec, load_workflow, run_job
+from graphs.spec import ModelSpec
+from nodes.planner import Plan
+from tests.otlp_receiver import http_receiver
+from tools.llm import ask_json, build_chat_model
+from tools.model_store import installed_path
+from tools.sandbox import LocalSandbox
+from tools.tracing import TracingConfig
+
+MODEL = os.environ.get("CODEAGENT_TEST_MODEL", "qwen2.5-coder-0.5b")
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+
+TASK = """Write is_palindrome(s: str) -> bool. It returns True when s reads the same
+forwards and backwards, ignoring case and every character that is not a letter or a digit.
+
+>>> is_palindrome("A man, a plan, a canal: Panama")
+True
+>>> is_palindrome("race a car")
+False
+>>> is_palindrome("")
+True
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _model() -> None:
+    if installed_path(MODEL) is None:
+        message = f"the embedded model {MODEL} is not installed (codeagent models install {MODEL})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _spec() -> WorkflowSpec:
+    path = workflow_path("default")
+    assert path is not None
+    data = load_workflow(str(path))[0].model_dump(by_alias=True)
+    data["models"] = {"default": {"provider": "local", "model": MODEL, "temperature": 0.2}}
+    return WorkflowSpec.model_validate(data)
+
+
+def test_the_planner_gets_valid_json_from_the_real_model() -> None:
+    chat = build_chat_model(ModelSpec(provider="local", model=MODEL), Path("."))
+    from nodes.context import NodeContext
+    from nodes.planner import planner_prompt
+    from tools.languages import get_adapter
+
+    ctx = NodeContext("plan", lambda: chat, "json_schema", get_adapter("python"), LocalSandbox)
+    plan, reply = ask_json(chat, planner_prompt({"task": TASK}, ctx), Plan)
+    assert plan.summary
+    assert reply.input_tokens > 0 and reply.output_tokens > 0
+
+
+def test_a_simple_task_succeeds_end_to_end(tmp_path: Path) -> None:
+    with http_receiver() as (endpoint, received):
+        result = run_job(
+            TASK, workflow=_spec(), out=tmp_path / "out", tracing=TracingConfig(endpoint=endpoint)
+        )
+    assert result.status == "success", (result.error, result.test_report)
+    # the whole tree arrived over OTLP, with real model calls under the nodes
+    names = [s["name"] for s in received.spans]
+    assert names.count("invoke_workflow default") == 1
+    assert {"invoke_agent plan", "invoke_agent code", "invoke_agent test"} <= set(names)
+    chats = [s for s in received.spans if s["name"].startswith("chat ")]
+    assert chats and all(s["attributes"]["gen_ai.provider.name"] == "openai" for s in chats)
+    assert all(s["attributes"]["server.address"] == "127.0.0.1" for s in chats)
+    assert (
+        sum(s["attributes"]["gen_ai.usage.output_tokens"] for s in chats)
+        == result.usage["output_tokens"]
+    )
+    assert result.test_report is not None and result.test_report["ok"]
+    assert "is_palindrome" in result.files.get("solution.py", "")
+    assert (tmp_path / "out" / "solution.py").exists()
+    # the examples from the task ran as tests
+    assert "test_examples.py" in result.tests
