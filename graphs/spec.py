@@ -56,6 +56,10 @@ class ModelSpec(_Strict):
     timeout_s: float = Field(default=120, gt=0)
     max_retries: int = Field(default=2, ge=0)
     structured_output: Literal["json_schema", "prompt"] = "json_schema"
+    seed: int | None = Field(
+        default=None,
+        description="Sampling seed, for reproducible runs where the server honours it.",
+    )
     threads: int | None = Field(default=None, gt=0)
     context_size: int = Field(default=8192, gt=0)
     script: str | None = None

@@ -49,12 +49,14 @@ def _spec() -> WorkflowSpec:
     path = workflow_path("default")
     assert path is not None
     data = load_workflow(str(path))[0].model_dump(by_alias=True)
-    data["models"] = {"default": {"provider": "local", "model": MODEL, "temperature": 0.2}}
+    data["models"] = {
+        "default": {"provider": "local", "model": MODEL, "temperature": 0.2, "seed": 7}
+    }
     return WorkflowSpec.model_validate(data)
 
 
 def test_the_planner_gets_valid_json_from_the_real_model() -> None:
-    chat = build_chat_model(ModelSpec(provider="local", model=MODEL), Path("."))
+    chat = build_chat_model(ModelSpec(provider="local", model=MODEL, seed=7), Path("."))
     from nodes.context import NodeContext
     from nodes.planner import planner_prompt
     from tools.languages import get_adapter

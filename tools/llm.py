@@ -103,6 +103,7 @@ def build_chat_model(spec: Any, base_dir: Path, temperature: float | None = None
         # abandoned one, so local calls get no retries and a CPU-sized timeout.
         timeout=max(spec.timeout_s, LOCAL_TIMEOUT_S) if local else spec.timeout_s,
         max_retries=0 if local else spec.max_retries,
+        seed=spec.seed,
     )
 
 
