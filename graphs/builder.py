@@ -52,7 +52,7 @@ def build_graph(
         sandbox_factory: Use this instead of the spec's sandbox backend.
     """
     language = get_adapter(spec.sandbox.language)
-    make_sandbox = _traced(sandbox_factory or _spec_sandbox(spec))
+    make_sandbox = _traced(sandbox_factory or spec_sandbox(spec))
     chat_for = _chat_factory(spec, base_dir, chat_model)
     graph = StateGraph(AgentState)
     for node_id, node in spec.nodes.items():
@@ -220,7 +220,8 @@ def budget_spent(budgets: BudgetSpec, state: AgentState, now: float) -> str | No
     return None
 
 
-def _spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
+def spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
+    """A factory of (unstarted) sandboxes as the workflow's ``sandbox:`` section describes."""
     limits = SandboxLimits(
         memory_mb=spec.sandbox.memory_mb,
         cpus=spec.sandbox.cpus,

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphs import cli_approvals, cli_sandbox, cli_trace, cli_workflows
+from graphs import cli_approvals, cli_eval, cli_sandbox, cli_trace, cli_workflows
 from graphs.checkpoint import state_dir
 from graphs.checks import check_workflow
 from graphs.cli_approvals import approve_inline
@@ -44,6 +44,7 @@ console = Console(stderr=True)
 out = Console()
 cli_trace.register(app)
 cli_workflows.register(app)
+cli_eval.register(app)
 app.add_typer(cli_sandbox.app, name="sandbox", help="Build and check the Docker sandbox.")
 app.add_typer(models_app, name="models", help="Install, list and serve the embedded models.")
 DEFAULT_OTLP = "http://localhost:4318"

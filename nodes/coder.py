@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from nodes.context import NodeContext
-from nodes.parsing import code_blocks, files_from_blocks
+from nodes.parsing import code_blocks, failure_details, files_from_blocks
 from nodes.prompts import load_template, render
 from tools.errors import ModelError, SandboxError
 from tools.llm import Reply, ask_text
@@ -15,7 +15,7 @@ from tools.workspace import safe_relpath
 if TYPE_CHECKING:
     from graphs.state import AgentState
 
-__all__ = ["coder", "coder_prompt", "feedback_text"]
+__all__ = ["coder", "coder_prompt", "failures_text", "feedback_text", "source_files"]
 
 
 def feedback_text(state: AgentState, fence: str) -> str:
@@ -25,18 +25,28 @@ def feedback_text(state: AgentState, fence: str) -> str:
     if not state.get("files") or (report is None and review is None):
         return ""
     code = "\n\n".join(f"{p}\n```{fence}\n{t.rstrip()}\n```" for p, t in state["files"].items())
-    failures = "The tests passed."
-    if report and not report.get("ok"):
-        failures = (
-            f"{report.get('failed', 0)} tests failed, {report.get('errors', 0)} errors, "
-            f"{report.get('passed', 0)} passed. Test output:\n{report.get('output', '')}"
-        )
+    failures = failures_text(report)
     review_text = ""
     if review and review.get("verdict") != "approve" and review.get("comments"):
         comments = "\n".join(f"- {c}" for c in review["comments"])
         review_text = f"\nThe reviewer requested changes:\n{comments}\n"
     template = load_template("coder_feedback")
     return render(template, current_code=code, failures=failures, review=review_text)[0][1]
+
+
+def failures_text(report: dict[str, Any] | None) -> str:
+    """What the last test run says: one line per failed check (expected vs got), then output."""
+    if not report or report.get("ok"):
+        return "The tests passed."
+    output = str(report.get("output", ""))
+    summary = (
+        f"{report.get('failed', 0)} tests failed, {report.get('errors', 0)} errors, "
+        f"{report.get('passed', 0)} passed."
+    )
+    details = failure_details(output)
+    if details:
+        summary += "\nFailed checks:\n" + "\n".join(f"- {d}" for d in details)
+    return f"{summary}\nTest output:\n{output}"
 
 
 def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
@@ -69,7 +79,7 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     for _ in range(2):
         reply = ask_text(ctx.chat, prompt)
         usage = {k: usage[k] + v for k, v in reply.usage().items()}
-        files = _source_files(reply.text, default, ctx)
+        files = source_files(reply.text, default, ctx)
         if files:
             return {
                 "files": files,
@@ -84,7 +94,8 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     raise ModelError("the coder's answers contained no code block twice")
 
 
-def _source_files(text: str, default: str, ctx: NodeContext) -> dict[str, str]:
+def source_files(text: str, default: str, ctx: NodeContext) -> dict[str, str]:
+    """The solution files in a coder's answer (test files and unsafe paths dropped)."""
     blocks = code_blocks(text)
     files = files_from_blocks(blocks, default, ctx.language.source_suffix)
     safe = {}

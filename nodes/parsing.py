@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
-__all__ = ["CodeBlock", "code_blocks", "files_from_blocks", "task_examples"]
+__all__ = ["CodeBlock", "code_blocks", "failure_details", "files_from_blocks", "task_examples"]
 
 _NAME = re.compile(r"([\w./-]+\.[A-Za-z0-9]{1,5})\b")
 _FENCE = re.compile(r"^\s*```")
@@ -77,9 +78,11 @@ def task_examples(task: str) -> list[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     valid = []
     for expr, expected in pairs:
-        key = (expr.strip(), expected.strip())
+        key = (expr.strip(), _JSON_WORDS.get(expected.strip(), expected.strip()))
         if key in seen or not _is_expression(key[0]) or not _is_expression(key[1]):
             continue
+        if not _closed(key[0]) or not _closed(key[1]):
+            continue  # "f(n) -> f(n-1) + f(n-2)" is a definition, not an example
         seen.add(key)
         valid.append(key)
     return valid
@@ -105,7 +108,8 @@ def _doctest_pairs(task: str) -> list[tuple[str, str]]:
 
 
 _ARROW = re.compile(
-    r"^\s*(?:[-*]\s*)?(?:for example:?\s*)?([A-Za-z_]\w*\(.*\))\s*(?:==|->|=>|➞|→)\s*(.+?)\s*$",
+    r"^\s*(?:[-*]\s*)?(?:for example:?\s*)?([A-Za-z_]\w*\(.*\))\s*"
+    r"(?:==>|==|->|=>|➞|→|#\s*returns?|should return|returns)\s*(.+?)\s*$",
     re.IGNORECASE,
 )
 
@@ -119,10 +123,72 @@ def _arrow_pairs(task: str) -> list[tuple[str, str]]:
     return pairs
 
 
+_SECTION = re.compile(r"^_{3,} (\S+) _{3,}$")
+_COMPARE = re.compile(r"^assert \(?(.+?)\)? == \(?(.+?)\)?$")
+_GOT = re.compile(r"^assert (.+?) == ")
+
+
+def failure_details(output: str, limit: int = 6) -> list[str]:
+    """One line per failed test in pytest ``--tb=short`` output: the check and what happened.
+
+    A failed equality reads ``f(2) should be 5, but it returned -1``; an
+    exception reads ``f([1]) raised IndexError: list index out of range``.
+    """
+    details: list[str] = []
+    for name, body in _sections(output):
+        check = next((b.strip() for b in body if b.strip().startswith("assert ")), "")
+        errors = [b[1:].strip() for b in body if b.startswith("E ")]
+        if not errors:
+            continue
+        compare = _COMPARE.match(check)
+        got = _GOT.match(errors[0])
+        if compare and got:
+            details.append(
+                f"{name}: {compare.group(1)} should be {compare.group(2)}, "
+                f"but it returned {got.group(1)}"
+            )
+        elif compare:
+            details.append(f"{name}: {compare.group(1)} raised {errors[-1]}")
+        else:
+            details.append(f"{name}: {check or 'the test'} failed: {errors[-1]}")
+        if len(details) == limit:
+            break
+    return details
+
+
+def _sections(output: str) -> list[tuple[str, list[str]]]:
+    sections: list[tuple[str, list[str]]] = []
+    for line in output.splitlines():
+        match = _SECTION.match(line.strip())
+        if match:
+            sections.append((match.group(1), []))
+        elif line.startswith("=") and sections:
+            break  # the short summary after the last failure
+        elif sections:
+            sections[-1][1].append(line)
+    return sections
+
+
+_JSON_WORDS = {"true": "True", "false": "False", "null": "None"}
+
+
+def _closed(text: str) -> bool:
+    """True when every name in the expression is a called function: ``f(g([1]), 2)``.
+
+    ``f(n)`` or ``f(n-1) + f(n-2)`` use free variables: definitions, not examples.
+    """
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return all(id(n) in called for n in ast.walk(tree) if isinstance(n, ast.Name))
+
+
 def _is_expression(text: str) -> bool:
     try:
         compile(text, "<example>", "eval")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 

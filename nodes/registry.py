@@ -32,8 +32,9 @@ def _builtin() -> dict[str, NodeFn]:
     from nodes.coder import coder
     from nodes.planner import planner
     from nodes.reviewer import reviewer
+    from nodes.sampling import sampling_coder
     from nodes.test_writer import test_writer
-    from nodes.tester import tester
+    from nodes.tester import example_tester, tester
 
     return {
         "planner": planner,
@@ -41,6 +42,8 @@ def _builtin() -> dict[str, NodeFn]:
         "tester": tester,
         "reviewer": reviewer,
         "test_writer": test_writer,
+        "sampling_coder": sampling_coder,
+        "example_tester": example_tester,
     }
 
 

@@ -8,16 +8,13 @@ and quoted in the plan's ``test_cases`` so the coder sees what it must pass.
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from nodes.context import NodeContext
-from nodes.parsing import code_blocks, files_from_blocks
 from nodes.prompts import load_template, render
 from nodes.tester import example_tests
-from tools.languages import LanguageAdapter
+from nodes.testfiles import solution_module, tests_from_answer
 from tools.llm import ask_text
-from tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
     from graphs.state import AgentState
@@ -35,7 +32,7 @@ def test_writer_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, s
         load_template("test_writer", ctx.prompt_file),
         task=state["task"],
         plan=json.dumps(shown, indent=2) if plan else "(no plan: follow the task)",
-        module=_module(state, ctx.language),
+        module=solution_module(state, ctx.language),
         test_file=ctx.language.default_test_path(),
         fence=ctx.language.fence,
         language=ctx.language.name,
@@ -65,7 +62,7 @@ def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     if state.get("tests"):
         return {}
     reply = ask_text(ctx.chat, test_writer_prompt(state, ctx))
-    tests = _test_files(reply.text, ctx.language)
+    tests = tests_from_answer(reply.text, ctx.language)
     tests.update(example_tests(state, ctx.language))
     plan = dict(state.get("plan") or {})
     version = state.get("plan_version", 0)
@@ -80,20 +77,3 @@ def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         }
     plan["test_cases"] = test_cases(tests)
     return {"tests": tests, "plan": plan, "plan_version": version, "usage": reply.usage()}
-
-
-def _test_files(text: str, language: LanguageAdapter) -> dict[str, str]:
-    files = files_from_blocks(
-        code_blocks(text), language.default_test_path(), language.source_suffix
-    )
-    tests = {}
-    for path, body in files.items():
-        name = PurePosixPath(path).name
-        rel = name if language.is_test_file(name) else language.default_test_path()
-        tests[safe_relpath(rel)] = body
-    return tests
-
-
-def _module(state: AgentState, language: LanguageAdapter) -> str:
-    files = (state.get("plan") or {}).get("files") or [language.default_source_path()]
-    return PurePosixPath(files[0]).with_suffix("").as_posix().replace("/", ".")

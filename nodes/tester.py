@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from nodes.context import NodeContext
-from nodes.parsing import code_blocks, files_from_blocks, task_examples
+from nodes.parsing import task_examples
 from nodes.prompts import load_template, render
+from nodes.testfiles import solution_module, tests_from_answer
 from tools.languages import LanguageAdapter
 from tools.llm import ask_text
-from tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
     from graphs.state import AgentState
 
-__all__ = ["example_tests", "run_tests", "tester", "tester_prompt"]
+__all__ = ["example_tester", "example_tests", "run_tests", "tester", "tester_prompt"]
 
 
 def tester_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
@@ -28,7 +27,7 @@ def tester_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
         load_template("tester", ctx.prompt_file),
         task=state["task"],
         plan=json.dumps(shown, indent=2) if plan else "(no plan)",
-        module=_module(state, ctx.language),
+        module=solution_module(state, ctx.language),
         test_file=ctx.language.default_test_path(),
         fence=ctx.language.fence,
         language=ctx.language.name,
@@ -42,7 +41,7 @@ def example_tests(state: AgentState, language: LanguageAdapter) -> dict[str, str
         return {}
     return {
         language.examples_test_path(): language.examples_to_tests(
-            examples, _module(state, language)
+            examples, solution_module(state, language)
         )
     }
 
@@ -68,8 +67,29 @@ def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     if not tests:
         reply = ask_text(ctx.chat, tester_prompt(state, ctx))
         usage = reply.usage()
-        tests = _test_files(reply.text, ctx.language)
+        tests = tests_from_answer(reply.text, ctx.language)
         tests.update(example_tests(state, ctx.language))
+    return _run_and_record(state, ctx, tests, usage)
+
+
+def example_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Like :func:`tester`, but the task's own examples are the tests when it gives any.
+
+    Small models often write tests with wrong expected values, which then push
+    the coder away from correct code; the examples in the task are ground truth.
+    Without examples the model writes the tests, as in :func:`tester`.
+    """
+    if state.get("tests"):
+        return tester(state, ctx)
+    examples = example_tests(state, ctx.language)
+    if not examples:
+        return tester(state, ctx)
+    return _run_and_record(state, ctx, examples, {})
+
+
+def _run_and_record(
+    state: AgentState, ctx: NodeContext, tests: dict[str, str], usage: dict[str, int]
+) -> dict[str, Any]:
     started = time.monotonic()
     report = run_tests(ctx, state.get("files") or {}, tests)
     entry = {
@@ -81,20 +101,3 @@ def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 3),
     }
     return {"tests": tests, "test_report": report, "history": [entry], "usage": usage}
-
-
-def _test_files(text: str, language: LanguageAdapter) -> dict[str, str]:
-    files = files_from_blocks(
-        code_blocks(text), language.default_test_path(), language.source_suffix
-    )
-    tests = {}
-    for path, body in files.items():
-        name = PurePosixPath(path).name
-        rel = name if language.is_test_file(name) else language.default_test_path()
-        tests[safe_relpath(rel)] = body
-    return tests
-
-
-def _module(state: AgentState, language: LanguageAdapter) -> str:
-    files = (state.get("plan") or {}).get("files") or [language.default_source_path()]
-    return PurePosixPath(files[0]).with_suffix("").as_posix().replace("/", ".")

@@ -66,3 +66,53 @@ def test_arrow_and_equality_examples() -> None:
 def test_examples_that_are_not_expressions_are_dropped() -> None:
     task = ">>> f(1)\nTraceback (most recent call last):\n>>> g(\n1\n"
     assert task_examples(task) == []
+
+
+PYTEST_SHORT = """\
+FF                                                                       [100%]
+=================================== FAILURES ===================================
+________________________________ test_example_1 ________________________________
+test_examples.py:3: in test_example_1
+    assert (add(2, 3)) == (5)
+E   assert -1 == 5
+E    +  where -1 = add(2, 3)
+________________________________ test_example_2 ________________________________
+test_examples.py:5: in test_example_2
+    assert (boom([1])) == (5)
+            ^^^^^^^^^
+solution.py:4: in boom
+    return x[5]
+E   IndexError: list index out of range
+=========================== short test summary info ============================
+FAILED test_examples.py::test_example_1 - assert -1 == 5
+"""
+
+
+def test_failure_details_say_expected_and_got() -> None:
+    from nodes.parsing import failure_details
+
+    assert failure_details(PYTEST_SHORT) == [
+        "test_example_1: add(2, 3) should be 5, but it returned -1",
+        "test_example_2: boom([1]) raised IndexError: list index out of range",
+    ]
+    assert failure_details("1 passed in 0.1s") == []
+
+
+def test_more_example_forms_and_definitions_dropped() -> None:
+    task = (
+        "Examples:\n"
+        "    add([4, 2, 6, 7]) ==> 2\n"
+        '    to_bin(15)   # returns "db1111db"\n'
+        "    is_power(1, 4) => true\n"
+        "    fib(n) -> fib(n-1) + fib(n-2)\n"
+        "    is_happy(a) => False\n"
+        ">>> round(find_zero([1, 2]), 2) # f(x) = 1 + 2x\n"
+        "-0.5\n"
+    )
+
+    assert task_examples(task) == [
+        ("round(find_zero([1, 2]), 2) # f(x) = 1 + 2x", "-0.5"),  # doctests come first
+        ("add([4, 2, 6, 7])", "2"),
+        ("to_bin(15)", '"db1111db"'),
+        ("is_power(1, 4)", "True"),
+    ]

@@ -1,0 +1,45 @@
+"""Aggregate metrics over per-problem results (pure)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from evals.results import ProblemResult
+
+__all__ = ["summarize"]
+
+
+def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
+    """pass@1, own-test pass rate and coverage, time, calls, tokens and attempts.
+
+    Means are over problems; ``own_pass_rate`` is over problems that had own tests.
+    """
+    n = len(results)
+    if n == 0:
+        return {"problems": 0, "passed": 0, "pass_at_1": 0.0}
+    with_tests = [r for r in results if r.own_ok is not None]
+    coverages = [r.own_coverage for r in results if r.own_coverage is not None]
+    walls = [r.wall_s for r in results]
+    return {
+        "problems": n,
+        "passed": sum(r.passed for r in results),
+        "pass_at_1": round(sum(r.passed for r in results) / n, 4),
+        "own_pass_rate": (
+            round(sum(bool(r.own_ok) for r in with_tests) / len(with_tests), 4)
+            if with_tests
+            else None
+        ),
+        "own_coverage_mean": round(statistics.fmean(coverages), 1) if coverages else None,
+        "wall_s_mean": round(statistics.fmean(walls), 2),
+        "wall_s_median": round(statistics.median(walls), 2),
+        "wall_s_total": round(sum(walls), 1),
+        "calls_mean": round(statistics.fmean(r.calls for r in results), 2),
+        "input_tokens_mean": round(statistics.fmean(r.input_tokens for r in results), 1),
+        "output_tokens_mean": round(statistics.fmean(r.output_tokens for r in results), 1),
+        "tokens_total": sum(r.input_tokens + r.output_tokens for r in results),
+        "attempts_mean": round(statistics.fmean(r.attempts for r in results), 2),
+        "statuses": dict(Counter(r.status for r in results)),
+    }

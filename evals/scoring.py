@@ -1,0 +1,84 @@
+"""Hidden-test scoring: run a problem's ``check(candidate)`` against a solution in a sandbox.
+
+The agent has finished (or failed) before this runs; its files are copied into a
+fresh sandbox with the hidden test, which the agent never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from evals.datasets import Problem
+from tools.sandbox import Sandbox
+
+__all__ = ["HiddenScore", "hidden_program", "pick_solution", "score_hidden"]
+
+_MODULE = "candidate_solution"
+_RUNNER = "run_hidden_check.py"
+_OK = "CODEAGENT-HIDDEN-OK"
+
+
+@dataclass(frozen=True)
+class HiddenScore:
+    """The hidden tests' verdict on one solution."""
+
+    passed: bool
+    detail: str = ""
+
+
+def pick_solution(files: Mapping[str, str], entry_point: str) -> str:
+    """The source that defines ``entry_point`` (else the first non-test Python file, else "")."""
+    sources = {p: t for p, t in files.items() if p.endswith(".py")}
+    for text in sources.values():
+        if f"def {entry_point}(" in text:
+            return text
+    return next(iter(sources.values()), "")
+
+
+def hidden_program(problem: Problem, solution: str) -> dict[str, str]:
+    """The files that score ``solution``: the module and a runner calling ``check``.
+
+    The module is the problem's prompt followed by the solution, so helpers the
+    prompt defines (and the solution may have left out) exist, and the
+    solution's definitions win. The runner imports it, so a ``__main__`` block
+    in the solution does not run.
+    """
+    module = f"{problem.prompt.rstrip()}\n    pass\n\n\n{solution}"
+    try:
+        compile(module, _MODULE, "exec")
+    except (SyntaxError, ValueError):
+        module = solution  # the prompt alone is not valid Python (a rare dataset quirk)
+    runner = (
+        f"from {_MODULE} import *  # noqa: F403\n"
+        f"import {_MODULE} as _candidate\n\n"
+        f"{problem.test}\n\n"
+        f"check(_candidate.{problem.entry_point})\n"
+        f"print({_OK!r})\n"
+    )
+    return {f"{_MODULE}.py": module, _RUNNER: runner}
+
+
+def score_hidden(
+    problem: Problem,
+    files: Mapping[str, str],
+    open_sandbox: Callable[[], Sandbox],
+    timeout_s: float = 20.0,
+) -> HiddenScore:
+    """Run the hidden tests on ``files``; passed only when ``check`` returns normally.
+
+    Raises:
+        SandboxError: When the sandbox itself fails (not when the code fails).
+    """
+    solution = pick_solution(files, problem.entry_point)
+    if not solution.strip():
+        return HiddenScore(False, "no solution file")
+    with open_sandbox() as sandbox:
+        sandbox.write_files(hidden_program(problem, solution))
+        result = sandbox.run(["python3", _RUNNER], timeout_s=timeout_s)
+    if result.timed_out:
+        return HiddenScore(False, "timed out")
+    if result.exit_code == 0 and _OK in result.stdout:
+        return HiddenScore(True)
+    tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+    return HiddenScore(False, tail[0][:300])

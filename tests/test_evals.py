@@ -1,0 +1,210 @@
+"""The eval harness with the scripted model and the real local sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from evals.datasets import load_dataset, read_subset, select
+from evals.harness import EvalOptions, run_eval
+from evals.report import write_report
+from evals.results import ProblemResult, read_results
+from evals.scoring import hidden_program, score_hidden
+from evals.tasks import extract_code, single_shot_prompt, task_text
+from graphs.cli_eval import register
+from tests import scripts
+from tools.errors import ConfigError
+from tools.sandbox import LocalSandbox, SandboxLimits
+from tools.testing import Rule, ScriptedChatModel
+
+MARKER = "HIDDEN-MARKER-7d1f"
+PROMPT = 'def add(a, b):\n    """Return the sum.\n    >>> add(2, 3)\n    5\n    """\n'
+TEST = f"def check(candidate):\n    assert candidate(1, 2) == 3  # {MARKER}\n"
+
+
+def _dataset(tmp_path: Path, n: int = 3) -> Path:
+    rows = [
+        {"task_id": f"Toy/{i}", "prompt": PROMPT, "test": TEST, "entry_point": "add"}
+        for i in range(n)
+    ]
+    path = tmp_path / "toy.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _sandbox() -> LocalSandbox:
+    return LocalSandbox(SandboxLimits(cpu_time_s=10))
+
+
+def _single_shot_model(answer: str = scripts.GOOD) -> ScriptedChatModel:
+    return ScriptedChatModel(rules=[Rule(match="expert Python programmer", reply=answer)])
+
+
+def test_humaneval_ships_164_problems() -> None:
+    problems = load_dataset("humaneval")
+
+    assert len(problems) == 164
+    assert problems[0].task_id == "HumanEval/0"
+    assert "def check" in problems[0].test
+
+
+def test_a_jsonl_by_path_with_limit_and_subset(tmp_path: Path) -> None:
+    problems = load_dataset(_dataset(tmp_path, 5))
+    subset = tmp_path / "subset.txt"
+    subset.write_text("# two of them\nToy/3\nToy/1\n")
+
+    assert [p.task_id for p in select(problems, limit=2)] == ["Toy/0", "Toy/1"]
+    assert [p.task_id for p in select(problems, subset=subset)] == ["Toy/3", "Toy/1"]
+    assert len(read_subset(Path("humaneval-every8"))) == 21
+
+
+def test_bad_dataset_rows_and_unknown_subset_ids_are_config_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"task_id": "x", "prompt": "p"}\n')
+    subset = tmp_path / "subset.txt"
+    subset.write_text("Nope/1\n")
+
+    with pytest.raises(ConfigError, match="line 1"):
+        load_dataset(bad)
+    with pytest.raises(ConfigError, match="no dataset"):
+        load_dataset(tmp_path / "missing.jsonl")
+    with pytest.raises(ConfigError, match="unknown task ids"):
+        select(load_dataset(_dataset(tmp_path)), subset=subset)
+
+
+def test_the_task_shows_the_prompt_and_never_the_hidden_test(tmp_path: Path) -> None:
+    problem = load_dataset(_dataset(tmp_path))[0]
+
+    assert PROMPT.strip() in task_text(problem)
+    assert MARKER not in task_text(problem)
+    assert all(MARKER not in text for _, text in single_shot_prompt(problem))
+
+
+def test_extract_code_takes_the_longest_block_or_the_bare_text() -> None:
+    assert extract_code("x\n```python\na = 1\n```\n```python\nb = 22\nc = 3\n```") == (
+        "b = 22\nc = 3\n"
+    )
+    assert extract_code("def f():\n    return 1") == "def f():\n    return 1\n"
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_scoring_runs_the_hidden_check(tmp_path: Path) -> None:
+    problem = load_dataset(_dataset(tmp_path))[0]
+    good = {"solution.py": "def add(a, b):\n    return a + b\n"}
+    bad = {"solution.py": "def add(a, b):\n    return a - b\n"}
+    loops = {"solution.py": "def add(a, b):\n    while True:\n        pass\n"}
+
+    assert score_hidden(problem, good, _sandbox).passed
+    assert not score_hidden(problem, bad, _sandbox).passed
+    assert score_hidden(problem, loops, _sandbox, timeout_s=2).detail == "timed out"
+    assert score_hidden(problem, {}, _sandbox).detail == "no solution file"
+
+
+def test_the_hidden_program_keeps_the_prompts_helpers() -> None:
+    problem = load_dataset("humaneval")[38]  # decode_cyclic uses encode_cyclic from the prompt
+    files = hidden_program(problem, "def decode_cyclic(s):\n    return s\n")
+
+    module = files["candidate_solution.py"]
+    assert "def encode_cyclic" in module
+    assert module.rstrip().endswith("return s")
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_agent_mode_never_shows_the_hidden_test_to_the_model(tmp_path: Path) -> None:
+    model = scripts.model()
+    options = EvalOptions(
+        dataset=str(_dataset(tmp_path, 1)),
+        workflow=str(scripts.write_workflow(tmp_path)),
+        out=tmp_path / "eval",
+    )
+    run = run_eval(options, chat_model=model)
+
+    assert run.summary["pass_at_1"] == 1.0
+    (result,) = run.results
+    assert (result.status, result.own_ok, result.calls) == ("success", True, 4)
+    assert result.own_coverage == 100.0
+    assert model.prompts and all(MARKER not in p for p in model.prompts)
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_single_shot_is_one_call_and_a_wrong_answer_fails(tmp_path: Path) -> None:
+    model = _single_shot_model(scripts.BAD)
+    options = EvalOptions(
+        dataset=str(_dataset(tmp_path, 2)),
+        mode="single-shot",
+        workflow=str(scripts.write_workflow(tmp_path)),
+        out=tmp_path / "eval",
+    )
+    run = run_eval(options, chat_model=model, sandbox_factory=_sandbox)
+
+    assert [r.passed for r in run.results] == [False, False]
+    assert [r.calls for r in run.results] == [1, 1]
+    assert len(model.prompts) == 2
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_resume_runs_only_the_unfinished_problems(tmp_path: Path) -> None:
+    dataset = str(_dataset(tmp_path, 3))
+    workflow = str(scripts.write_workflow(tmp_path))
+    first = EvalOptions(
+        dataset=dataset, mode="single-shot", workflow=workflow, limit=2, out=tmp_path / "e"
+    )
+    run_eval(first, chat_model=_single_shot_model(), sandbox_factory=_sandbox)
+    with (tmp_path / "e" / "results-single-shot.jsonl").open("a") as handle:
+        handle.write('{"task_id": "Toy/2", "mode": "single-sh')  # torn by an interrupt
+
+    model = _single_shot_model()
+    again = first.model_copy(update={"limit": None, "resume": True, "workers": 2})
+    run = run_eval(again, chat_model=model, sandbox_factory=_sandbox)
+
+    assert len(model.prompts) == 1  # only Toy/2 ran
+    assert [r.task_id for r in run.results] == ["Toy/0", "Toy/1", "Toy/2"]
+    assert run.summary["passed"] == 3
+
+
+def test_report_files(tmp_path: Path) -> None:
+    def result(task: str, mode: str, passed: bool) -> ProblemResult:
+        return ProblemResult.model_validate(
+            {"task_id": task, "mode": mode, "passed": passed, "status": "x", "wall_s": 1.5}
+        )
+
+    for mode, flags in (("single-shot", [True, False]), ("agent", [True, True])):
+        lines = [result(f"T/{i}", mode, f).model_dump_json() for i, f in enumerate(flags)]
+        (tmp_path / f"results-{mode}.jsonl").write_text("\n".join(lines) + "\n")
+
+    files = write_report(tmp_path, {"dataset": "toy"})
+
+    data = json.loads(files["json"].read_text())
+    assert data["summary"]["agent"]["pass_at_1"] == 1.0
+    assert data["summary"]["single-shot"]["pass_at_1"] == 0.5
+    assert "| pass_at_1 | 0.5 | 1.0 |" in files["md"].read_text()
+    assert "| passed on the problems all modes ran | 1/2 | 2/2 |" in files["md"].read_text()
+    assert files["png"].read_bytes()[:4] == b"\x89PNG"
+    assert len(read_results(tmp_path / "results-agent.jsonl")) == 2
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_the_eval_command(tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command, so "eval" is a subcommand
+    workflow = scripts.write_workflow(tmp_path)
+    rules = [{"match": "expert Python programmer", "reply": scripts.GOOD}]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
+    args = ["eval", "--dataset", str(_dataset(tmp_path, 2)), "--workflow", str(workflow)]
+    args += ["--mode", "single-shot", "--out", str(tmp_path / "e"), "--json"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["pass_at_1"] == 1.0
+    assert (tmp_path / "e" / "report.md").exists()
+    bad = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "nope.jsonl")])
+    assert bad.exit_code == 2
+    assert "no dataset" in bad.output
+    assert "Traceback" not in bad.output
