@@ -16,15 +16,22 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "planner", "planner_prompt"]
 
 
+def _bounded(items: int, chars: int) -> dict[str, Any]:
+    """JSON-schema bounds for a list of strings (see ``Plan``)."""
+    return {"maxItems": items, "items": {"type": "string", "maxLength": chars}}
+
+
 class Plan(BaseModel):
     """The plan a planner writes (validated model output)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    summary: str = Field(min_length=1)
-    files: list[str] = Field(default_factory=list)
-    steps: list[str] = Field(default_factory=list)
-    test_cases: list[str] = Field(default_factory=list)
+    # The bounds are hints in the JSON schema only (not enforced when validating): a
+    # grammar-constrained small model otherwise keeps appending items until max_tokens.
+    summary: str = Field(min_length=1, json_schema_extra={"maxLength": 300})
+    files: list[str] = Field(default_factory=list, json_schema_extra=_bounded(5, 80))
+    steps: list[str] = Field(default_factory=list, json_schema_extra=_bounded(6, 200))
+    test_cases: list[str] = Field(default_factory=list, json_schema_extra=_bounded(6, 200))
 
     @field_validator("files", "steps", "test_cases", mode="before")
     @classmethod

@@ -24,7 +24,10 @@ class Review(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     verdict: str
-    comments: list[str] = Field(default_factory=list)
+    comments: list[str] = Field(
+        default_factory=list,  # bounded in the schema only, as for the plan
+        json_schema_extra={"maxItems": 5, "items": {"type": "string", "maxLength": 300}},
+    )
 
     @field_validator("verdict")
     @classmethod
