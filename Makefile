@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 MODEL  ?= qwen2.5-coder-1.5b
-TASK   ?= Write is_palindrome(s: str) -> bool that ignores case, spaces and punctuation. >>> is_palindrome("A man, a plan, a canal: Panama") returns True; >>> is_palindrome("hello") returns False.
+TASK   ?= configs/examples/palindrome_task.md
 
 .PHONY: setup demo test lint clean
 
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/codeagent models install $(MODEL)
-	$(BIN)/codeagent run "$(TASK)" --out out/demo
+	$(BIN)/codeagent run --task-file $(TASK) --out out/demo
 
 test: setup
 	$(BIN)/pytest
