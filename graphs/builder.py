@@ -29,7 +29,7 @@ from tools.sandbox import Sandbox, SandboxLimits, open_sandbox
 from tools.sandbox.traced import TracedSandbox
 from tools.tracing import active_tracer
 
-__all__ = ["SandboxFactory", "budget_spent", "build_graph"]
+__all__ = ["SandboxFactory", "budget_spent", "build_graph", "spec_sandbox"]
 
 SandboxFactory = Callable[[], Sandbox]
 
@@ -115,11 +115,16 @@ def _traced_node(
 def _run_step(
     spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext, state: AgentState
 ) -> dict[str, Any]:
-    spent = budget_spent(spec.budgets, state, time.time())
+    spent = budget_spent(spec.budgets, state)
     if spent is not None:
         transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
         return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
+    started = time.monotonic()
     update, blocked = guarded(spec, node_id, fn, ctx, state)
+    # Time spent running nodes, for the wall-time budget: a pause for an approval or the
+    # time between a crash and its resume does not count.
+    spent_ms = int((time.monotonic() - started) * 1000)
+    update = {**update, "usage": add_counts(update.get("usage"), {"node_ms": spent_ms})}
     if blocked is not None:
         after = _apply(state, update)
         return {**update, **_finish(after, blocked), **_bookkeeping(node_id, blocked, ran=True)}
@@ -206,15 +211,19 @@ def _finish(state: AgentState, transition: Transition) -> dict[str, Any]:
     return out
 
 
-def budget_spent(budgets: BudgetSpec, state: AgentState, now: float) -> str | None:
-    """Why the job must stop before the next node, or None while budgets remain (pure)."""
+def budget_spent(budgets: BudgetSpec, state: AgentState) -> str | None:
+    """Why the job must stop before the next node, or None while budgets remain (pure).
+
+    Wall time is the time spent running nodes (``usage.node_ms``), so a job that waited
+    for an approval, or was resumed a day after a crash, is not over budget for that.
+    """
     usage = state.get("usage") or {}
     if budgets.max_model_calls is not None and usage.get("calls", 0) >= budgets.max_model_calls:
         return f"model-call budget spent ({usage.get('calls', 0)} of {budgets.max_model_calls})"
     tokens = usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
     if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
         return f"token budget spent ({tokens} of {budgets.max_tokens})"
-    elapsed = now - state.get("started_at", now)
+    elapsed = usage.get("node_ms", 0) / 1000
     if budgets.max_wall_s is not None and elapsed >= budgets.max_wall_s:
         return f"wall-time budget spent ({elapsed:.0f}s of {budgets.max_wall_s:.0f}s)"
     return None

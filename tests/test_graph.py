@@ -122,3 +122,16 @@ def test_quick_workflow_has_no_planner_or_reviewer(tmp_path: Path) -> None:
     assert result.status == "success"
     assert result.plan is None and result.review is None
     assert result.usage["calls"] == 2
+
+
+def test_the_wall_time_budget_counts_time_spent_in_nodes_not_pauses() -> None:
+    from graphs.builder import budget_spent
+    from graphs.spec import BudgetSpec
+    from graphs.state import AgentState
+
+    budgets = BudgetSpec(max_wall_s=60)
+    a_day_ago = AgentState(started_at=0.0, usage={"node_ms": 59_000})  # e.g. paused overnight
+    assert budget_spent(budgets, a_day_ago) is None
+    spent = budget_spent(budgets, AgentState(usage={"node_ms": 61_000}))
+    assert spent == "wall-time budget spent (61s of 60s)"
+    assert budget_spent(BudgetSpec(max_model_calls=2), AgentState(usage={"calls": 2})) is not None
