@@ -7,6 +7,7 @@ developer's machine and fail under ``CI=true`` (CI installs it first).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from graphs.spec import ModelSpec
 from nodes.planner import Plan
 from tests.otlp_receiver import http_receiver
 from tools.llm import ask_json, build_chat_model
+from tools.local_model import stop_all
 from tools.model_store import installed_path
 from tools.sandbox import LocalSandbox
 from tools.tracing import TracingConfig
@@ -37,12 +39,14 @@ True
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _model() -> None:
+def _model() -> Iterator[None]:
     if installed_path(MODEL) is None:
         message = f"the embedded model {MODEL} is not installed (codeagent models install {MODEL})"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+    yield
+    stop_all()  # free the model's memory for the tests after these
 
 
 def _spec() -> WorkflowSpec:

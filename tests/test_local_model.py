@@ -27,6 +27,7 @@ def test_a_model_that_is_not_installed_names_the_install_command(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CODEAGENT_MODEL_DIR", str(tmp_path))
+    local_model.stop_all()  # a server another test started would answer without a file
     with pytest.raises(ModelError) as err:
         local_model.local_endpoint(SPEC)
     assert err.value.hint == f"codeagent models install {MODEL}"
