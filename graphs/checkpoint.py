@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ from tools.errors import ConfigError
 __all__ = ["checkpoint_url", "open_checkpointer", "state_dir"]
 
 _URL_ENV = "CODEAGENT_CHECKPOINT_URL"
+_BUSY_S = 60.0  # how long a writer waits for another job's write
+_OPEN_LOCK = threading.Lock()
 
 
 def state_dir(override: str | Path | None = None) -> Path:
@@ -88,20 +91,29 @@ def _hide_password(text: str) -> str:
 
 @contextmanager
 def _sqlite(directory: Path) -> Iterator[SqliteSaver]:
-    """A SQLite checkpointer on ``directory/checkpoints.sqlite`` (WAL mode, crash-safe)."""
+    """A SQLite checkpointer on ``directory/checkpoints.sqlite`` (WAL mode, crash-safe).
+
+    Jobs running side by side (``batch --workers``, or two CLI processes) share the
+    file: writers wait for each other (busy timeout) and, within a process, opening
+    the store (journal mode, tables) happens one at a time.
+    """
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(directory / "checkpoints.sqlite", check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        with _OPEN_LOCK:
+            conn = sqlite3.connect(
+                directory / "checkpoints.sqlite", check_same_thread=False, timeout=_BUSY_S
+            )
+            conn.execute(f"PRAGMA busy_timeout={int(_BUSY_S * 1000)}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            saver = SqliteSaver(conn)
+            saver.setup()
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(
             f"cannot open the checkpoint store in {directory}: {exc}",
             hint="set CODEAGENT_HOME to a writable directory",
         ) from exc
     try:
-        saver = SqliteSaver(conn)
-        saver.setup()
         yield saver
     finally:
         conn.close()

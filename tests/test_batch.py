@@ -81,7 +81,8 @@ def test_a_batch_runs_in_parallel_and_is_not_rerun(tmp_path: Path) -> None:
     )
 
     assert [r.id for r in results] == ["add", "add-again", "bad"]
-    assert [r.status for r in results] == ["success", "success", "error"]
+    statuses = [r.status for r in results]
+    assert statuses == ["success", "success", "error"], [r.error for r in results]
     assert sorted(seen) == ["add", "add-again", "bad"]
     assert results[0].passed == results[0].total == 4
     assert "not found" in (results[2].error or "")
