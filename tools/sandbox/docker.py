@@ -18,7 +18,6 @@ import tarfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
-from types import TracebackType
 from typing import Any
 
 from tools.errors import SandboxError
@@ -36,7 +35,7 @@ from tools.sandbox.engine import (
     volume_options,
 )
 from tools.sandbox.image import SANDBOX_UID, default_image
-from tools.sandbox.protocol import ExecResult, SandboxLimits
+from tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
 from tools.workspace import safe_relpath
 
 __all__ = ["DockerSandbox", "docker_client"]
@@ -47,7 +46,7 @@ _stale_lock = threading.Lock()
 _stale_done = False
 
 
-class DockerSandbox:
+class DockerSandbox(SandboxContext):
     """A sandbox in a fresh, locked-down Docker container.
 
     Args:
@@ -67,18 +66,6 @@ class DockerSandbox:
         self._container: Any = None
         self._volume: Any = None
         self._files: dict[str, str] = {}  # replayed if the container has to be replaced
-
-    def __enter__(self) -> DockerSandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def container_id(self) -> str | None:

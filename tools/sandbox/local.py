@@ -22,11 +22,10 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 from tools.errors import SandboxError
-from tools.sandbox.protocol import ExecResult, SandboxLimits
+from tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
 from tools.workspace import safe_relpath, write_tree
 
 __all__ = ["LocalSandbox", "bwrap_available"]
@@ -51,7 +50,7 @@ def bwrap_available() -> bool:
     return shutil.which("bwrap") is not None
 
 
-class LocalSandbox:
+class LocalSandbox(SandboxContext):
     """A bubblewrap sandbox over a temporary host directory.
 
     Args:
@@ -63,18 +62,6 @@ class LocalSandbox:
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self.limits = limits or SandboxLimits()
         self._dir: Path | None = None
-
-    def __enter__(self) -> LocalSandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> None:
         if self._dir is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from tools.errors import SandboxError
 from tools.sandbox.docker import DockerSandbox, docker_client
-from tools.sandbox.protocol import ExecResult, SandboxLimits
+from tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
 
 __all__ = ["PooledSandbox", "SandboxPool"]
 
@@ -112,7 +112,7 @@ class SandboxPool:
         return fresh
 
 
-class PooledSandbox:
+class PooledSandbox(SandboxContext):
     """The sandbox protocol over a pool lease: ``start`` takes one, ``close`` gives it back."""
 
     backend = "docker"
@@ -120,18 +120,6 @@ class PooledSandbox:
     def __init__(self, pool: SandboxPool) -> None:
         self._pool = pool
         self._lease: DockerSandbox | None = None
-
-    def __enter__(self) -> PooledSandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> None:
         if self._lease is None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
-__all__ = ["ExecResult", "Sandbox", "SandboxLimits"]
+__all__ = ["ExecResult", "Sandbox", "SandboxContext", "SandboxLimits"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,28 @@ class SandboxLimits:
     cpu_time_s: int = 60
     output_bytes: int = 256_000
     workspace_mb: int = 64
+
+
+class SandboxContext:
+    """Mixin for backends: ``with sandbox:`` calls ``start()`` and, on the way out, ``close()``."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @runtime_checkable

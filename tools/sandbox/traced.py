@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 
-from tools.sandbox.protocol import ExecResult, Sandbox
+from tools.sandbox.protocol import ExecResult, Sandbox, SandboxContext
 from tools.tracing import sandbox_span
 
 __all__ = ["TracedSandbox"]
 
 
-class TracedSandbox:
+class TracedSandbox(SandboxContext):
     """Delegates to ``inner`` and records each :meth:`run` as a span."""
 
     def __init__(self, inner: Sandbox) -> None:
         self.inner = inner
         self.backend = inner.backend
-
-    def __enter__(self) -> TracedSandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> None:
         self.inner.start()
