@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from configs import workflow_path
 from graphs.routes import Route, get_route
 from graphs.spec import END, WorkflowSpec
-from nodes.registry import resolve_node
+from nodes.registry import check_options, resolve_node
 from tools.errors import ConfigError
 
 __all__ = ["load_workflow", "locate", "parse_workflow"]
@@ -152,9 +152,14 @@ def _check_graph(spec: WorkflowSpec, tree: yaml.Node | None, filename: str) -> N
     known = list(spec.nodes)
     for node_id, node in spec.nodes.items():
         try:
-            resolve_node(node.kind)
+            fn = resolve_node(node.kind)
         except ConfigError as exc:
             raise fail(exc.message, ("nodes", node_id, "kind"), exc.hint or "") from None
+        try:
+            check_options(node.kind, fn, node.options)
+        except ConfigError as exc:
+            path = tuple((exc.location or "").split("."))
+            raise fail(exc.message, ("nodes", node_id, "options", *path), exc.hint or "") from None
         if node.model not in spec.models:
             raise fail(
                 f"node uses model {node.model!r}, which is not defined under 'models'",

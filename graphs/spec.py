@@ -90,6 +90,10 @@ class NodeSpec(_Strict):
         default=None, description="Template file replacing the kind's built-in prompt."
     )
     temperature: float | None = Field(default=None, ge=0, le=2)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Settings the node kind reads, e.g. {candidates: 3} for sampling_coder.",
+    )
 
 
 class Target(_Strict):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -27,6 +28,7 @@ class NodeContext:
         open_sandbox: Creates a fresh (not started) sandbox.
         test_timeout_s: Wall-clock limit of one test run.
         prompt_file: A template replacing the kind's built-in prompt.
+        options: The node's ``options`` from the workflow (kind-specific settings).
     """
 
     node_id: str
@@ -36,6 +38,7 @@ class NodeContext:
     open_sandbox: Callable[[], Sandbox]
     test_timeout_s: float = 60.0
     prompt_file: Path | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @cached_property
     def chat(self) -> BaseChatModel:

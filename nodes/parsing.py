@@ -1,12 +1,11 @@
-"""Pure parsing of model output: fenced code blocks -> files, task text -> examples."""
+"""Pure parsing of model output: fenced code blocks -> files, pytest output -> failures."""
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 
-__all__ = ["CodeBlock", "code_blocks", "failure_details", "files_from_blocks", "task_examples"]
+__all__ = ["CodeBlock", "code_blocks", "failure_details", "files_from_blocks"]
 
 _NAME = re.compile(r"([\w./-]+\.[A-Za-z0-9]{1,5})\b")
 _FENCE = re.compile(r"^\s*```")
@@ -67,62 +66,6 @@ def files_from_blocks(blocks: list[CodeBlock], default_path: str, suffix: str) -
     return files
 
 
-def task_examples(task: str) -> list[tuple[str, str]]:
-    """``(expression, expected)`` pairs the task text gives as examples.
-
-    Recognises doctest lines (``>>> f(1)`` then the expected value) and lines of
-    the form ``f(1) == 2``, ``f(1) -> 2``, ``f(1) => 2`` or ``f(1) ➞ 2``. Pairs
-    that are not valid Python expressions are dropped.
-    """
-    pairs = _doctest_pairs(task) + _arrow_pairs(task)
-    seen: set[tuple[str, str]] = set()
-    valid = []
-    for expr, expected in pairs:
-        key = (expr.strip(), _JSON_WORDS.get(expected.strip(), expected.strip()))
-        if key in seen or not _is_expression(key[0]) or not _is_expression(key[1]):
-            continue
-        if not _closed(key[0]) or not _closed(key[1]):
-            continue  # "f(n) -> f(n-1) + f(n-2)" is a definition, not an example
-        seen.add(key)
-        valid.append(key)
-    return valid
-
-
-def _doctest_pairs(task: str) -> list[tuple[str, str]]:
-    lines = task.splitlines()
-    pairs = []
-    for i, line in enumerate(lines):
-        at = line.find(">>> ")
-        if at == -1:
-            continue
-        stripped = line[at:].strip()  # also "... both ends. >>> f(x)" written inline
-        expected = []
-        for nxt in lines[i + 1 :]:
-            text = nxt.strip()
-            if not text or text.startswith(">>>") or text.startswith('"""'):
-                break
-            expected.append(text)
-        if expected:
-            pairs.append((stripped[4:], " ".join(expected)))
-    return pairs
-
-
-_ARROW = re.compile(
-    r"^\s*(?:[-*]\s*)?(?:for example:?\s*)?([A-Za-z_]\w*\(.*\))\s*"
-    r"(?:==>|==|->|=>|➞|→|#\s*returns?|should return|returns)\s*(.+?)\s*$",
-    re.IGNORECASE,
-)
-
-
-def _arrow_pairs(task: str) -> list[tuple[str, str]]:
-    pairs = []
-    for line in task.splitlines():
-        match = _ARROW.match(line)
-        if match:
-            pairs.append((match.group(1), match.group(2).rstrip(".,;")))
-    return pairs
-
-
 _SECTION = re.compile(r"^_{3,} (\S+) _{3,}$")
 _COMPARE = re.compile(r"^assert \(?(.+?)\)? == \(?(.+?)\)?$")
 _GOT = re.compile(r"^assert (.+?) == ")
@@ -167,30 +110,6 @@ def _sections(output: str) -> list[tuple[str, list[str]]]:
         elif sections:
             sections[-1][1].append(line)
     return sections
-
-
-_JSON_WORDS = {"true": "True", "false": "False", "null": "None"}
-
-
-def _closed(text: str) -> bool:
-    """True when every name in the expression is a called function: ``f(g([1]), 2)``.
-
-    ``f(n)`` or ``f(n-1) + f(n-2)`` use free variables: definitions, not examples.
-    """
-    try:
-        tree = ast.parse(text, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return all(id(n) in called for n in ast.walk(tree) if isinstance(n, ast.Name))
-
-
-def _is_expression(text: str) -> bool:
-    try:
-        compile(text, "<example>", "eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def _previous_line(lines: list[str], i: int) -> str:

@@ -10,7 +10,9 @@ A workflow names a node kind in one of three ways:
       lint = "my_package.lint:lint"
 
 A node is a plain function ``(state, ctx: NodeContext) -> dict`` returning a
-partial state update; see README.md, "Writing workflows".
+partial state update; see README.md, "Writing workflows". A node that takes
+settings from the workflow (``options:`` under the node) declares them as a
+pydantic model in its ``options_model`` attribute; the loader validates them.
 """
 
 from __future__ import annotations
@@ -20,9 +22,19 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+from pydantic import ValidationError
+
 from tools.errors import ConfigError
 
-__all__ = ["NODE_GROUP", "NodeFn", "get_node", "load_object", "node_kinds", "resolve_node"]
+__all__ = [
+    "NODE_GROUP",
+    "NodeFn",
+    "check_options",
+    "get_node",
+    "load_object",
+    "node_kinds",
+    "resolve_node",
+]
 
 NodeFn = Callable[[Any, Any], dict[str, Any]]
 NODE_GROUP = "codeagent.nodes"
@@ -67,6 +79,35 @@ def resolve_node(kind: str) -> NodeFn:
             hint=f"use one of: {', '.join(node_kinds())}, or an import path 'package.module:func'",
         )
     return load_object(kind, group=NODE_GROUP, what="node kind")
+
+
+def check_options(kind: str, fn: NodeFn, options: dict[str, Any]) -> None:
+    """Validate a node's ``options`` against its kind's ``options_model``.
+
+    Raises:
+        ConfigError: Naming the bad option (``location`` is its key path under
+        ``options``) and the options the kind takes.
+    """
+    model = getattr(fn, "options_model", None)
+    if model is None:
+        if options:
+            raise ConfigError(
+                f"node kind {kind!r} takes no options, got: {', '.join(map(str, options))}",
+                location=str(next(iter(options))),
+                hint="remove 'options:' from this node",
+            )
+        return
+    try:
+        model.model_validate(options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        known = ", ".join(model.model_fields)
+        what = "unknown option" if error["type"] == "extra_forbidden" else error["msg"]
+        raise ConfigError(
+            f"option {'.'.join(map(str, error['loc']))}: {what}",
+            location=".".join(map(str, error["loc"])),
+            hint=f"node kind {kind!r} takes: {known}",
+        ) from None
 
 
 def get_node(kind: str) -> NodeFn:

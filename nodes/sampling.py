@@ -10,12 +10,14 @@ With no examples in the task it behaves like the plain coder (one call).
 Use it in a workflow in place of ``coder``::
 
     nodes:
-      code: {kind: sampling_coder}
+      code: {kind: sampling_coder, options: {candidates: 3}}
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from nodes.coder import coder_prompt, source_files
 from nodes.context import NodeContext
@@ -26,10 +28,29 @@ from tools.llm import ask_text
 if TYPE_CHECKING:
     from graphs.state import AgentState
 
-__all__ = ["DEFAULT_CANDIDATES", "RETRY_TEMPERATURE", "candidate_key", "sampling_coder"]
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "RETRY_TEMPERATURE",
+    "SamplingOptions",
+    "candidate_key",
+    "sampling_coder",
+]
 
 DEFAULT_CANDIDATES = 3
 RETRY_TEMPERATURE = 0.8
+
+
+class SamplingOptions(BaseModel):
+    """The ``options`` a workflow may give a ``sampling_coder`` node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidates: int = Field(
+        default=DEFAULT_CANDIDATES, ge=1, le=10, description="Answers drawn at most per attempt."
+    )
+    retry_temperature: float = Field(
+        default=RETRY_TEMPERATURE, ge=0, le=2, description="Temperature of the 2nd+ candidates."
+    )
 
 
 def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
@@ -44,8 +65,8 @@ def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
 def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the solution files, choosing among up to N candidates by the task's examples.
 
-    ``N`` is the node's ``options.candidates`` when the workflow sets it, else
-    :data:`DEFAULT_CANDIDATES`. Returns ``files``, ``attempt`` and ``usage``.
+    ``N`` is the node's ``options.candidates`` (:class:`SamplingOptions`).
+    Returns ``files``, ``attempt`` and ``usage``.
 
     Raises:
         ModelError: When no answer had a usable code block.
@@ -55,9 +76,10 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     prompt = coder_prompt(state, ctx)
     examples = example_tests(state, ctx.language)
     usage = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+    options = SamplingOptions.model_validate(dict(ctx.options))
     best: tuple[tuple[int, int, int], dict[str, str]] | None = None
-    for index in range(_candidates(ctx)):
-        kwargs = {"temperature": RETRY_TEMPERATURE} if index else {}
+    for index in range(options.candidates):
+        kwargs = {"temperature": options.retry_temperature} if index else {}
         reply = ask_text(ctx.chat, prompt, **kwargs)
         usage = {k: usage[k] + v for k, v in reply.usage().items()}
         files = source_files(reply.text, default, ctx)
@@ -76,7 +98,4 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     return {"files": best[1], "attempt": state.get("attempt", 0) + 1, "usage": usage}
 
 
-def _candidates(ctx: NodeContext) -> int:
-    """The node's ``options.candidates`` if the context carries options, else the default."""
-    options = getattr(ctx, "options", None) or {}
-    return max(1, int(options.get("candidates", DEFAULT_CANDIDATES)))
+sampling_coder.options_model = SamplingOptions  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nodes.context import NodeContext
-from nodes.parsing import task_examples
+from nodes.examples import task_examples
 from nodes.prompts import load_template, render
 from nodes.testfiles import solution_module, tests_from_answer
 from tools.languages import LanguageAdapter

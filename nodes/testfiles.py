@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from tools.workspace import safe_relpath
 if TYPE_CHECKING:
     from graphs.state import AgentState
 
-__all__ = ["solution_module", "tests_from_answer"]
+__all__ = ["complete_prefix", "solution_module", "tests_from_answer"]
 
 
 def tests_from_answer(text: str, language: LanguageAdapter) -> dict[str, str]:
@@ -24,8 +25,34 @@ def tests_from_answer(text: str, language: LanguageAdapter) -> dict[str, str]:
     for path, body in files.items():
         name = PurePosixPath(path).name
         rel = name if language.is_test_file(name) else language.default_test_path()
-        tests[safe_relpath(rel)] = body
+        tests[safe_relpath(rel)] = complete_prefix(body) if language.name == "python" else body
     return tests
+
+
+def complete_prefix(source: str) -> str:
+    """A Python file cut off mid-statement (the model ran out of tokens), cut back to parse.
+
+    Drops trailing lines (up to 50) until the rest compiles, so the complete tests before the
+    cut still run instead of the whole file failing to import. A file that does
+    not parse for another reason, or whose parsable prefix holds no test, is
+    returned unchanged (pytest then reports the error).
+    """
+    if _parses(source):
+        return source
+    lines = source.splitlines()
+    for end in range(len(lines) - 1, max(0, len(lines) - 50), -1):
+        prefix = "\n".join(lines[:end]).rstrip() + "\n"
+        if "def test" in prefix and _parses(prefix):
+            return prefix
+    return source
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def solution_module(state: AgentState, language: LanguageAdapter) -> str:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from configs import workflow_path
 from graphs.loader import parse_workflow
-from nodes.parsing import code_blocks, task_examples
+from nodes.examples import task_examples
+from nodes.parsing import code_blocks
 from tools.errors import ConfigError
 from tools.llm import extract_json
 

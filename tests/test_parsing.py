@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nodes.parsing import CodeBlock, code_blocks, files_from_blocks, task_examples
+from nodes.examples import task_examples
+from nodes.parsing import CodeBlock, code_blocks, files_from_blocks
 
 
 def test_name_on_the_line_before_the_fence() -> None:
@@ -116,3 +117,45 @@ def test_more_example_forms_and_definitions_dropped() -> None:
         ("to_bin(15)", '"db1111db"'),
         ("is_power(1, 4)", "True"),
     ]
+
+
+def test_equals_input_output_and_for_examples_use_the_tasks_function() -> None:
+    task = (
+        "def maximum(arr, k):\n"
+        '    """Return the k largest.\n'
+        "    Example 1:\n"
+        "        Input: arr = [-3, -4, 5], k = 3\n"
+        "        Output: [-4, -3, 5]\n"
+        "    Input:\n"
+        "        grid : [[0, 1]]\n"
+        "        bucket : 1\n"
+        "    Output: 2\n"
+        "    For arr = [4, 4], k = 1, the result should be [4].\n"
+        "    maximum([1], 1) = [1]\n"
+        "    other([1], 1) = [1]\n"
+        '    """\n'
+    )
+
+    assert task_examples(task) == [
+        ("maximum([1], 1)", "[1]"),
+        ("maximum(arr=[-3, -4, 5], k=3)", "[-4, -3, 5]"),
+        ("maximum([[0, 1]], 1)", "2"),  # names that do not fit: by position
+        ("maximum(arr=[4, 4], k=1)", "[4]"),
+    ]
+
+
+def test_prose_formulas_and_conflicting_examples_are_dropped() -> None:
+    task = "def tri(n):\n    tri(1) = 3\n    tri(3) = tri(2) + tri(1)\n    tri(3) = [1, 3]\n"
+
+    assert task_examples(task) == [("tri(1)", "3")]
+
+
+def test_a_truncated_test_file_is_cut_back_to_its_complete_tests() -> None:
+    from nodes.testfiles import complete_prefix
+
+    whole = "def test_a():\n    assert f(1) == 1\n    assert f(2) == 2\n"
+    cut = whole + '    assert f("ab'
+
+    assert complete_prefix(whole) == whole
+    assert complete_prefix(cut) == whole
+    assert complete_prefix("def f(:\n") == "def f(:\n"  # broken, not truncated: unchanged

@@ -20,6 +20,7 @@ def _workflow(
     code: list[str],
     fix: list[str] | None = None,
     tester: str = "tester",
+    options: dict[str, object] | None = None,
 ) -> Path:
     rules = [r.model_dump(exclude_defaults=True) for r in scripts.rules(code=code, fix=fix)]
     (directory / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
@@ -27,7 +28,7 @@ def _workflow(
         "name": "sampling",
         "models": {"default": {"provider": "scripted", "script": "rules.yaml"}},
         "nodes": {
-            "code": {"kind": "nodes.sampling:sampling_coder"},
+            "code": {"kind": "nodes.sampling:sampling_coder", "options": options or {}},
             "test": {"kind": tester},
         },
         "edges": [
@@ -62,6 +63,50 @@ def test_with_no_candidate_passing_the_best_is_kept_and_repaired(tmp_path: Path)
     assert result.status == "success"
     assert result.attempts == 2
     assert result.usage["calls"] == 3 + 1 + 1  # 3 bad candidates, the tester, one good fix
+
+
+def test_the_candidates_option_bounds_the_draws(tmp_path: Path) -> None:
+    options = {"candidates": 1}
+    workflow = _workflow(tmp_path, code=[scripts.BAD], fix=[scripts.GOOD], options=options)
+    result = run_job(scripts.TASK, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.usage["calls"] == 1 + 1 + 1  # one bad candidate, the tester, one good fix
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"candidates": 0}, "option candidates: Input should be greater than or equal to 1"),
+        ({"candidates": "many"}, "option candidates: Input should be a valid integer"),
+        ({"samples": 3}, "option samples: unknown option"),
+    ],
+)
+def test_bad_options_are_config_errors_at_load(
+    tmp_path: Path, options: dict[str, object], message: str
+) -> None:
+    from graphs.loader import load_workflow
+    from tools.errors import ConfigError
+
+    workflow = _workflow(tmp_path, code=[scripts.GOOD], options=options)
+    with pytest.raises(ConfigError) as info:
+        load_workflow(str(workflow))
+
+    assert message in info.value.message
+    assert info.value.location == f"nodes.code.options.{next(iter(options))}"
+    assert "takes: candidates, retry_temperature" in (info.value.hint or "")
+
+
+def test_a_kind_without_options_rejects_them(tmp_path: Path) -> None:
+    from graphs.loader import load_workflow
+    from tools.errors import ConfigError
+
+    workflow = _workflow(tmp_path, code=[scripts.GOOD])
+    data = yaml.safe_load(workflow.read_text())
+    data["nodes"]["test"]["options"] = {"strict": True}
+    workflow.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="node kind 'tester' takes no options, got: strict"):
+        load_workflow(str(workflow))
 
 
 def test_a_task_without_examples_takes_one_call(tmp_path: Path) -> None:
