@@ -17,9 +17,11 @@ from langgraph.graph.state import CompiledStateGraph
 from opentelemetry.trace import Span
 
 from graphs.approvals import APPROVAL_NODES, approval_node
+from graphs.budgets import budget_spent
 from graphs.enforcement import guarded
-from graphs.routes import Transition, decide
-from graphs.spec import END, BudgetSpec, WorkflowSpec
+from graphs.rollback import rollback_update
+from graphs.routes import Transition, decide, event_attributes
+from graphs.spec import END, WorkflowSpec
 from graphs.state import AgentState, add_counts, best_attempt
 from nodes.context import NodeContext
 from nodes.registry import NodeFn, get_node
@@ -29,7 +31,7 @@ from tools.sandbox import Sandbox, SandboxLimits, open_sandbox
 from tools.sandbox.traced import TracedSandbox
 from tools.tracing import active_tracer
 
-__all__ = ["SandboxFactory", "budget_spent", "build_graph", "spec_sandbox"]
+__all__ = ["SandboxFactory", "build_graph", "spec_sandbox"]
 
 SandboxFactory = Callable[[], Sandbox]
 
@@ -132,6 +134,10 @@ def _run_step(
     after = _apply(state, update)
     transition, resume_to = _gate(spec, node_id, decide(spec, node_id, after))
     out = {**update, **_bookkeeping(node_id, transition, ran=True)}
+    undo = rollback_update(spec, node_id, after, transition)
+    if undo is not None:
+        out.update(undo[0])
+        out["transitions"] = [undo[1].to_state(), *out["transitions"]]
     if resume_to is not None:
         out["resume_to"] = resume_to
     if transition.to == END:
@@ -165,15 +171,7 @@ def _trace_step(span: Span, state: AgentState, out: dict[str, Any]) -> None:
         span.set_attribute("codeagent.files_written", written)
     span.set_attribute("codeagent.attempt", int(out.get("attempt", state.get("attempt", 0))))
     for t in out.get("transitions", []):
-        attributes = {
-            "codeagent.from": t["from"],
-            "codeagent.to": t["to"],
-            "codeagent.outcome": t["outcome"],
-            "codeagent.reason": t["reason"][:500],
-        }
-        if t.get("status"):
-            attributes["codeagent.status"] = t["status"]
-        span.add_event("codeagent.transition", attributes)
+        span.add_event("codeagent.transition", event_attributes(t))
         span.set_attribute("codeagent.transition.to", t["to"])
         span.set_attribute("codeagent.transition.outcome", t["outcome"])
 
@@ -210,24 +208,6 @@ def _finish(state: AgentState, transition: Transition) -> dict[str, Any]:
     if best is not None and best is not current:
         out.update(files=best["files"], tests=best["tests"], test_report=best["report"])
     return out
-
-
-def budget_spent(budgets: BudgetSpec, state: AgentState) -> str | None:
-    """Why the job must stop before the next node, or None while budgets remain (pure).
-
-    Wall time is the time spent running nodes (``usage.node_ms``), so a job that waited
-    for an approval, or was resumed a day after a crash, is not over budget for that.
-    """
-    usage = state.get("usage") or {}
-    if budgets.max_model_calls is not None and usage.get("calls", 0) >= budgets.max_model_calls:
-        return f"model-call budget spent ({usage.get('calls', 0)} of {budgets.max_model_calls})"
-    tokens = usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
-    if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
-        return f"token budget spent ({tokens} of {budgets.max_tokens})"
-    elapsed = usage.get("node_ms", 0) / 1000
-    if budgets.max_wall_s is not None and elapsed >= budgets.max_wall_s:
-        return f"wall-time budget spent ({elapsed:.0f}s of {budgets.max_wall_s:.0f}s)"
-    return None
 
 
 def spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:

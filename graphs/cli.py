@@ -134,12 +134,33 @@ def resume(
     trace_endpoint: TraceEndpoint = None,
     capture_content: CaptureContent = False,
     jaeger_ui: JaegerUi = None,
+    max_model_calls: Annotated[
+        int | None, typer.Option("--max-model-calls", help="Raise the model-call budget.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Raise the token budget.")
+    ] = None,
+    max_wall_s: Annotated[
+        float | None, typer.Option("--max-wall-s", help="Raise the wall-time budget (seconds).")
+    ] = None,
 ) -> None:
-    """Continue an interrupted job from its last checkpoint (finished nodes are not re-run)."""
+    """Continue an interrupted job from its last checkpoint (finished nodes are not re-run).
+
+    With a raised budget, a job that ended budget_exceeded goes on where it stopped.
+    """
     tracing = _tracing(None, trace, trace_endpoint, capture_content, jaeger_ui)
+    raised: dict[str, float | None] = {"max_model_calls": max_model_calls}
+    raised.update(max_tokens=max_tokens, max_wall_s=max_wall_s)
+    budgets = {k: v for k, v in raised.items() if v is not None}
     progress = Progress(console, enabled=not as_json)
     with progress:
-        result = resume_job(thread_id, home=home, on_event=progress.on_event, tracing=tracing)
+        result = resume_job(
+            thread_id,
+            home=home,
+            on_event=progress.on_event,
+            tracing=tracing,
+            budgets=budgets or None,
+        )
     result = approve_inline(result, as_json, home, tracing)
     _finish(result, as_json)
 

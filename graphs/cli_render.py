@@ -114,6 +114,13 @@ def print_result(console: Console, result: RunResult) -> None:
             f"[--edit plan.json] | codeagent reject {result.thread_id} --reason ...",
             highlight=False,
         )
+    if result.status == "budget_exceeded":
+        console.print(
+            f"a budget is spent; the best attempt is kept. To go on where it stopped: "
+            f"codeagent resume {result.thread_id} --max-model-calls N "
+            f"[--max-tokens N] [--max-wall-s S]",
+            highlight=False,
+        )
     if result.error:
         console.print(f"[bold red]error:[/bold red] {result.error}", highlight=False)
         console.print(f"the job is checkpointed: codeagent resume {result.thread_id}")

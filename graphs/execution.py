@@ -10,6 +10,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
+from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Span, SpanContext, TraceFlags
 
@@ -17,13 +18,22 @@ from graphs.builder import SandboxFactory, build_graph
 from graphs.checkpoint import open_checkpointer
 from graphs.records import JobRecord, save_record
 from graphs.results import NodeEvent, RunResult
+from graphs.routes import Transition, event_attributes
 from graphs.spec import WorkflowSpec
 from tools.audit import AuditProcessor
 from tools.errors import CodeAgentError, ConfigError
 from tools.tracing import JobTracer, TracingConfig
 from tools.workspace import write_tree
 
-__all__ = ["RunOptions", "drive", "open_graph", "run_dir", "thread_config", "tracing_config"]
+__all__ = [
+    "Reopen",
+    "RunOptions",
+    "drive",
+    "open_graph",
+    "run_dir",
+    "thread_config",
+    "tracing_config",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,15 @@ class RunOptions:
     on_event: Callable[[NodeEvent], None] | None = None
     tracing: TracingConfig | None = None
     span_processors: Sequence[SpanProcessor] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """Start value of :func:`drive` that reopens a finished job first (see graphs.budgets)."""
+
+    update: dict[str, Any]
+    as_node: str
+    transition: Transition
 
 
 def thread_config(thread_id: str) -> dict[str, Any]:
@@ -79,10 +98,11 @@ def drive(
     spec: WorkflowSpec,
     record: JobRecord,
     root: Path,
-    start: dict[str, Any] | Command[Any] | None,
+    start: dict[str, Any] | Command[Any] | Reopen | None,
     options: RunOptions,
 ) -> RunResult:
-    """Run (``start`` a state), resume (None) or answer an approval (a ``Command``)."""
+    """Run (``start`` a state), resume (None), answer an approval (a ``Command``) or
+    reopen a job that ended (:class:`Reopen`)."""
     folder = run_dir(root, record.thread_id)
     tconfig = tracing_config(spec, options.tracing)
     tracer = JobTracer(
@@ -108,7 +128,7 @@ def _stream(
     spec: WorkflowSpec,
     record: JobRecord,
     root: Path,
-    start: dict[str, Any] | Command[Any] | None,
+    start: dict[str, Any] | Command[Any] | Reopen | None,
     options: RunOptions,
     tracer: JobTracer,
 ) -> RunResult:
@@ -116,6 +136,11 @@ def _stream(
     save_record(root, record.with_status("running"))
     modes = ["tasks", "updates", "checkpoints"]
     with open_graph(spec, record, root, options) as graph:
+        if isinstance(start, Reopen):
+            graph.update_state(config, start.update, as_node=start.as_node)
+            state = start.transition.to_state()
+            otel_trace.get_current_span().add_event("codeagent.transition", event_attributes(state))
+            start = None
         try:
             for mode, chunk in graph.stream(start, config, stream_mode=modes):
                 if mode == "checkpoints":

@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from tools.errors import ConfigError
 
@@ -34,6 +35,7 @@ class JobRecord:
     error: str | None = None
     trace_id: str | None = None  # the first run's trace; resumed runs link to it
     root_span_id: str | None = None
+    budgets: dict[str, Any] | None = None  # raised budgets, overriding the workflow's
 
     def with_status(self, status: str, error: str | None = None) -> JobRecord:
         """A copy with a new status and time."""

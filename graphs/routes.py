@@ -169,6 +169,19 @@ class Transition:
         }
 
 
+def event_attributes(transition: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of a ``codeagent.transition`` span event (the audit log reads them)."""
+    attributes = {
+        "codeagent.from": transition["from"],
+        "codeagent.to": transition["to"],
+        "codeagent.outcome": transition["outcome"],
+        "codeagent.reason": transition["reason"][:500],
+    }
+    if transition.get("status"):
+        attributes["codeagent.status"] = transition["status"]
+    return attributes
+
+
 def decide(spec: WorkflowSpec, node: str, state: AgentState) -> Transition:
     """The transition out of ``node`` given the state after it ran (pure).
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
 from opentelemetry.sdk.trace import SpanProcessor
 
+from graphs.budgets import apply_budgets, merge_budgets, reopen_update
 from graphs.builder import SandboxFactory
 from graphs.checkpoint import state_dir
-from graphs.execution import RunOptions, drive, open_graph, thread_config
+from graphs.execution import Reopen, RunOptions, drive, open_graph, thread_config
 from graphs.loader import load_workflow, parse_workflow
 from graphs.records import JobRecord, load_record, new_thread_id, save_record
 from graphs.results import Checkpoint, NodeEvent, RunResult
@@ -105,6 +107,7 @@ def resume_job(
     tracing: TracingConfig | None = None,
     span_processors: Sequence[SpanProcessor] = (),
     decision: dict[str, Any] | None = None,
+    budgets: dict[str, Any] | None = None,
 ) -> RunResult:
     """Continue an interrupted job from its last checkpoint; finished nodes are not re-run.
 
@@ -113,6 +116,9 @@ def resume_job(
         decision: The answer to a pending approval, e.g. ``{"action": "approve"}``,
             ``{"action": "approve", "plan": {...}}`` or
             ``{"action": "reject", "reason": "..."}``.
+        budgets: Raised budgets, e.g. ``{"max_model_calls": 60}``: kept in the run
+            record (later resumes use them too); a job that ended
+            ``budget_exceeded`` goes on at the node it stopped before.
         chat_model, sandbox_factory, home, on_event, tracing, span_processors: As for
             :func:`run_job`.
 
@@ -120,19 +126,48 @@ def resume_job(
     """
     root = state_dir(home)
     record = load_record(root, thread_id)
-    spec = parse_workflow(record.workflow_text, record.workflow_file)
+    spec = _record_spec(record)
     if chat_model is None:
         preflight(spec, Path(record.workflow_file).parent)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
-    start: Command[Any] | None = Command(resume=decision) if decision is not None else None
+    start: Command[Any] | Reopen | None = None
+    if decision is not None:
+        start = Command(resume=decision)
+    if budgets:
+        base = parse_workflow(record.workflow_text, record.workflow_file)
+        record = replace(record, budgets=merge_budgets(base, record.budgets, budgets))
+        raised = apply_budgets(base, record.budgets)
+        start = start or _reopen(spec, raised, record, root)
+        spec = raised
+        save_record(root, record)
     return drive(spec, record, root, start, options)
+
+
+def _record_spec(record: JobRecord) -> WorkflowSpec:
+    """The job's workflow with the budgets its record raised."""
+    spec = parse_workflow(record.workflow_text, record.workflow_file)
+    return apply_budgets(spec, record.budgets)
+
+
+def _reopen(old: WorkflowSpec, new: WorkflowSpec, record: JobRecord, root: Path) -> Reopen | None:
+    """How to reopen the job under ``new`` budgets if it ended ``budget_exceeded``, else None.
+
+    Raises:
+        ConfigError: When the raised budgets are still spent (nothing is changed).
+    """
+    with open_graph(old, record, root, RunOptions()) as graph:
+        values = graph.get_state(thread_config(record.thread_id)).values
+    if values.get("status") != "budget_exceeded":
+        return None
+    update, as_node, transition = reopen_update(old.budgets, new.budgets, values)
+    return Reopen(update, as_node, transition)
 
 
 def job_history(thread_id: str, *, home: str | Path | None = None) -> list[Checkpoint]:
     """A job's checkpoints, oldest first."""
     root = state_dir(home)
     record = load_record(root, thread_id)
-    spec = parse_workflow(record.workflow_text, record.workflow_file)
+    spec = _record_spec(record)
     with open_graph(spec, record, root, RunOptions()) as graph:
         snapshots = list(graph.get_state_history(thread_config(thread_id)))
     rows = []

@@ -208,6 +208,11 @@ class WorkflowSpec(_Strict):
         default_factory=list,
         description="Pause for a human: after each plan, and/or before a successful end.",
     )
+    rollback: Literal["off", "last_passing"] = Field(
+        default="off",
+        description="last_passing: when the tests fail after an earlier version passed them "
+        "all, restore that version before the fail branch (the coder redoes the change).",
+    )
 
     @model_validator(mode="after")
     def _allowed_language(self) -> WorkflowSpec:

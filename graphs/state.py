@@ -39,6 +39,7 @@ class AgentState(TypedDict, total=False):
         started_at: Unix time the job started (wall-time budget).
         error: The last node failure message, if any.
         resume_to: Where the job goes once a pending approval is given.
+        rollback: The last undo by the rollback gate (graphs/rollback.py), if any.
     """
 
     task: str
@@ -60,6 +61,7 @@ class AgentState(TypedDict, total=False):
     started_at: float
     error: str | None
     resume_to: str
+    rollback: dict[str, Any] | None
 
 
 def initial_state(task: str, language: str, started_at: float) -> AgentState:

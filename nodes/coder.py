@@ -15,7 +15,14 @@ from tools.workspace import safe_relpath
 if TYPE_CHECKING:
     from graphs.state import AgentState
 
-__all__ = ["coder", "coder_prompt", "failures_text", "feedback_text", "source_files"]
+__all__ = [
+    "coder",
+    "coder_prompt",
+    "failures_text",
+    "feedback_text",
+    "rollback_note",
+    "source_files",
+]
 
 
 def feedback_text(state: AgentState, fence: str) -> str:
@@ -26,6 +33,9 @@ def feedback_text(state: AgentState, fence: str) -> str:
         return ""
     code = "\n\n".join(f"{p}\n```{fence}\n{t.rstrip()}\n```" for p, t in state["files"].items())
     failures = failures_text(report)
+    undone = rollback_note(state)
+    if undone:
+        failures = f"{failures}\n{undone}"
     review_text = ""
     if review and review.get("verdict") != "approve" and review.get("comments"):
         comments = "\n".join(f"- {c}" for c in review["comments"])
@@ -47,6 +57,20 @@ def failures_text(report: dict[str, Any] | None) -> str:
     if details:
         summary += "\nFailed checks:\n" + "\n".join(f"- {d}" for d in details)
     return f"{summary}\nTest output:\n{output}"
+
+
+def rollback_note(state: AgentState) -> str:
+    """For the coder's prompt: what the undone change broke (empty when nothing was undone)."""
+    undone = state.get("rollback")
+    if not undone or undone.get("attempt") != state.get("attempt"):
+        return ""
+    lines = "\n".join(f"- {line}" for line in undone.get("failures") or [])
+    return (
+        f"Your last change (attempt {undone['undone_attempt']}) made the tests fail, so it was "
+        f"undone: the code above is attempt {undone['restored_attempt']}, which passed them."
+        + (f"\nThe undone change broke:\n{lines}" if lines else "")
+        + "\nMake the requested change again without breaking these checks."
+    )
 
 
 def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:

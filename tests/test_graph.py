@@ -125,7 +125,7 @@ def test_quick_workflow_has_no_planner_or_reviewer(tmp_path: Path) -> None:
 
 
 def test_the_wall_time_budget_counts_time_spent_in_nodes_not_pauses() -> None:
-    from graphs.builder import budget_spent
+    from graphs.budgets import budget_spent
     from graphs.spec import BudgetSpec
     from graphs.state import AgentState
 
