@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
 import re
+import tokenize
 from collections import Counter
 
 __all__ = ["task_examples", "task_signature"]
@@ -38,7 +40,8 @@ def task_examples(task: str) -> list[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     valid = []
     for expr, expected in pairs:
-        key = (expr.strip(), _JSON_WORDS.get(expected.strip(), expected.strip()))
+        expr, expected = _code_only(expr), _code_only(expected)
+        key = (expr, _JSON_WORDS.get(expected, expected))
         if key in seen or not _is_expression(key[0]) or not _is_expression(key[1]):
             continue
         if not _closed(key[0], known) or not _closed(key[1], known):
@@ -61,6 +64,18 @@ def task_signature(task: str) -> tuple[str, list[str]] | None:
         assert isinstance(fn, ast.FunctionDef)
         found = (fn.name, [a.arg for a in fn.args.posonlyargs + fn.args.args])
     return found
+
+
+def _code_only(text: str) -> str:
+    """``text`` without a trailing ``# comment`` (which would swallow the test's brackets)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return text.strip()
+    for token in tokens:
+        if token.type == tokenize.COMMENT and token.start[0] == 1:
+            return text[: token.start[1]].strip()
+    return text.strip()
 
 
 def _doctest_pairs(task: str) -> list[tuple[str, str]]:

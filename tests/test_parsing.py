@@ -112,7 +112,7 @@ def test_more_example_forms_and_definitions_dropped() -> None:
     )
 
     assert task_examples(task) == [
-        ("round(find_zero([1, 2]), 2) # f(x) = 1 + 2x", "-0.5"),  # doctests come first
+        ("round(find_zero([1, 2]), 2)", "-0.5"),  # doctests come first; comments dropped
         ("add([4, 2, 6, 7])", "2"),
         ("to_bin(15)", '"db1111db"'),
         ("is_power(1, 4)", "True"),
@@ -159,3 +159,9 @@ def test_a_truncated_test_file_is_cut_back_to_its_complete_tests() -> None:
     assert complete_prefix(whole) == whole
     assert complete_prefix(cut) == whole
     assert complete_prefix("def f(:\n") == "def f(:\n"  # broken, not truncated: unchanged
+
+
+def test_an_answer_cut_off_in_its_closing_fence_loses_the_partial_fence() -> None:
+    text = "```python\ndef f():\n    return 1\n``"
+
+    assert code_blocks(text) == [CodeBlock(None, "def f():\n    return 1\n")]
