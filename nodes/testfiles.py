@@ -32,10 +32,10 @@ def tests_from_answer(text: str, language: LanguageAdapter) -> dict[str, str]:
 def complete_prefix(source: str) -> str:
     """A Python file cut off mid-statement (the model ran out of tokens), cut back to parse.
 
-    Drops trailing lines (up to 50) until the rest compiles, so the complete tests before the
-    cut still run instead of the whole file failing to import. A file that does
-    not parse for another reason, or whose parsable prefix holds no test, is
-    returned unchanged (pytest then reports the error).
+    Drops trailing lines (at most 50) until the rest parses and still holds a test,
+    so the complete tests before the cut run instead of the whole file failing to
+    import. A syntax error further up than that, or a file with no test before it,
+    leaves the file unchanged (pytest then reports the error).
     """
     if _parses(source):
         return source

@@ -158,7 +158,7 @@ def test_a_truncated_test_file_is_cut_back_to_its_complete_tests() -> None:
 
     assert complete_prefix(whole) == whole
     assert complete_prefix(cut) == whole
-    assert complete_prefix("def f(:\n") == "def f(:\n"  # broken, not truncated: unchanged
+    assert complete_prefix("def f(:\n") == "def f(:\n"  # no test before the error: unchanged
 
 
 def test_an_answer_cut_off_in_its_closing_fence_loses_the_partial_fence() -> None:
