@@ -27,11 +27,15 @@ def describe_update(node: str, update: dict[str, Any]) -> tuple[bool, str]:
     """``(ok, text)`` for one node's update (pure)."""
     transition = (update.get("transitions") or [{}])[-1]
     arrow = f" -> {transition.get('to')} ({transition.get('outcome')})" if transition else ""
-    ok = transition.get("outcome") not in ("fail", "changes", "budget")
+    ok = transition.get("outcome") not in ("fail", "changes", "budget", "rollback")
     if update.get("plan"):
         plan = update["plan"]
         files = ", ".join(plan.get("files", []))
         text = f"plan v{plan.get('version')}: {len(plan.get('steps', []))} steps, files: {files}"
+    elif update.get("rollback") and update.get("history"):
+        r = update["history"][-1].get("report") or {}  # the run that failed, not the restored
+        restored = update["rollback"].get("restored_attempt")
+        text = f"{r.get('passed', 0)}/{r.get('total', 0)} tests passed; back to attempt {restored}"
     elif update.get("test_report"):
         r = update["test_report"]
         cov = f", coverage {r['coverage']}%" if r.get("coverage") is not None else ""

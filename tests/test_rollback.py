@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from configs import workflow_path
-from graphs import RunResult, run_job
+from graphs import NodeEvent, RunResult, run_job
+from graphs.cli_render import describe_update
 from graphs.loader import load_workflow
 from graphs.spec import WorkflowSpec
 from tests import scripts
@@ -24,24 +25,36 @@ def _default(rollback: str) -> WorkflowSpec:
     return WorkflowSpec.model_validate(data)
 
 
-def _run(tmp_path: Path, rollback: str) -> tuple[list[str], RunResult]:
+def _run(
+    tmp_path: Path, rollback: str, lines: list[str] | None = None
+) -> tuple[list[str], RunResult]:
     # attempt 1 passes; the reviewer asks for a change; attempt 2 breaks it; attempt 3 fixes
     model = scripts.model(
         code=[scripts.GOOD],
         fix=[scripts.BAD, scripts.GOOD],
         review=[scripts.CHANGES, scripts.APPROVE],
     )
+    def show(event: NodeEvent) -> None:
+        if lines is not None and event.kind != "start":
+            lines.append(describe_update(event.node, event.update)[1])
+
     result = run_job(
-        scripts.TASK, workflow=_default(rollback), chat_model=model, out=tmp_path / "out"
+        scripts.TASK,
+        workflow=_default(rollback),
+        chat_model=model,
+        out=tmp_path / "out",
+        on_event=show,
     )
     fixes = [p for p in model.prompts if "Your previous version" in p]
     return fixes, result
 
 
 def test_a_change_that_breaks_the_tests_is_rolled_back(tmp_path: Path) -> None:
-    fixes, result = _run(tmp_path, "last_passing")
+    lines: list[str] = []
+    fixes, result = _run(tmp_path, "last_passing", lines)
 
     assert result.status == "success"
+    assert "1/4 tests passed; back to attempt 1 -> code (fail)" in lines  # the CLI's progress
     thread = result.thread_id
     outcomes = _outcomes(thread, tmp_path)
     at = outcomes.index(("test", "rollback", "test"))
