@@ -34,6 +34,7 @@ def _run(
         fix=[scripts.BAD, scripts.GOOD],
         review=[scripts.CHANGES, scripts.APPROVE],
     )
+
     def show(event: NodeEvent) -> None:
         if lines is not None and event.kind != "start":
             lines.append(describe_update(event.node, event.update)[1])
