@@ -94,12 +94,30 @@ def _doctest_pairs(task: str) -> list[tuple[str, str]]:
             expected.append(text)
         if expected:
             pairs.append((stripped[4:], " ".join(expected)))
+        elif (pair := _equality(stripped[4:])) is not None:
+            pairs.append(pair)  # ">>> f(1) == 2" with no output line
     return pairs
 
 
+def _equality(text: str) -> tuple[str, str] | None:
+    """``f(1) == 2`` as the pair ``("f(1)", "2")``; ``None`` for anything else."""
+    try:
+        tree = ast.parse(_code_only(text), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if (
+        isinstance(tree, ast.Compare)
+        and len(tree.ops) == 1
+        and isinstance(tree.ops[0], ast.Eq)
+        and isinstance(tree.left, ast.Call)
+    ):
+        return ast.unparse(tree.left), ast.unparse(tree.comparators[0])
+    return None
+
+
 _ARROW = re.compile(
-    r"^\s*(?:[-*]\s*)?(?:for example:?\s*)?([A-Za-z_]\w*\(.*\))\s*"
-    r"(?:==>|==|->|=>|➞|→|=(?!=)|#\s*returns?|should return|returns)\s*(.+?)\s*$",
+    r"^\s*(?:[-*]\s*)?(?:for example:?\s*|assert\s+|for\s+)?([A-Za-z_]\w*\(.*\))\s*"
+    r"(?:==>|==|->|=>|➞|→|=(?!=)|#\s*(?:returns?|=+>|->)|should return|returns)\s*(.+?)\s*$",
     re.IGNORECASE,
 )
 
@@ -109,8 +127,25 @@ def _arrow_pairs(task: str) -> list[tuple[str, str]]:
     for line in task.splitlines():
         match = _ARROW.match(line)
         if match:
-            pairs.append((match.group(1), match.group(2).rstrip(".,;")))
+            pairs.append((match.group(1), _final_value(match.group(2).rstrip(".,;"))))
     return pairs
+
+
+def _final_value(text: str) -> str:
+    """The value an arrow example ends with, without worked steps or a remark after it.
+
+    ``19 - 5 - 6 = 8`` gives ``8``; ``'No' (the name must start with a letter)``
+    gives ``'No'``; anything else is returned as it is.
+    """
+    if _is_expression(text):
+        return text
+    steps = re.split(r"(?<![=!<>])=(?!=)", text)
+    if len(steps) > 1 and _is_expression(steps[-1].strip()):
+        return steps[-1].strip()
+    remark = re.match(r"^(.+?)\s*\([^()]*\)$", text)
+    if remark and _is_expression(remark.group(1)):
+        return remark.group(1)
+    return text
 
 
 _INPUT = re.compile(r"^\s*(?:example\s*\d*\s*:?\s*)?input\s*:\s*(.*)$", re.IGNORECASE)
@@ -155,10 +190,23 @@ def _for_pairs(task: str, signature: tuple[str, list[str]]) -> list[tuple[str, s
     for line in task.splitlines():
         match = _FOR.match(line)
         if match and "=" in match.group(1):
-            call = _call(signature, [match.group(1)])
+            call = _leading_call(signature, match.group(1))
             if call is not None:
                 pairs.append((call, match.group(2).rstrip(".,;")))
     return pairs
+
+
+def _leading_call(signature: tuple[str, list[str]], text: str) -> str | None:
+    """The call made of the longest run of ``name = value`` parts ``text`` starts with.
+
+    ``N = 150, the sum of digits will be 6`` gives ``f(N=150)``.
+    """
+    cuts = [m.start() for m in re.finditer(",", text)] + [len(text)]
+    for cut in reversed(cuts):
+        call = _call(signature, [text[:cut]])
+        if call is not None:
+            return call
+    return None
 
 
 def _call(signature: tuple[str, list[str]], args: list[str]) -> str | None:

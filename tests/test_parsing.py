@@ -144,6 +144,32 @@ def test_equals_input_output_and_for_examples_use_the_tasks_function() -> None:
     ]
 
 
+def test_equalities_prefixes_worked_steps_and_remarks() -> None:
+    task = (
+        "def count(s, n):\n"
+        '    """Count.\n'
+        "    >>> count([], 1) == 0\n"
+        "    >>> count([1], 1) == 1  # one\n"
+        "    >>> count([2], 1)\n"
+        "    assert count('a', 1) => 2\n"
+        "    for count('b', 2) == 3\n"
+        "    count('c', 2) # => 'No' (the name must start with a letter)\n"
+        '    count("5 apples", 19) -> 19 - 5 = 14\n'
+        "    For s = 'xy', n = 3, the sum will be 7 the output should be 4.\n"
+        '    """\n'
+    )
+
+    assert task_examples(task) == [
+        ("count([], 1)", "0"),  # ">>> call == value" lines with no output line
+        ("count([1], 1)", "1"),
+        ("count('a', 1)", "2"),
+        ("count('b', 2)", "3"),
+        ("count('c', 2)", "'No'"),  # the remark in brackets dropped
+        ('count("5 apples", 19)', "14"),  # the worked steps dropped
+        ("count(s='xy', n=3)", "4"),  # the assignments the sentence starts with
+    ]
+
+
 def test_prose_formulas_and_conflicting_examples_are_dropped() -> None:
     task = "def tri(n):\n    tri(1) = 3\n    tri(3) = tri(2) + tri(1)\n    tri(3) = [1, 3]\n"
 
