@@ -67,6 +67,7 @@ def build_graph(
             test_timeout_s=spec.sandbox.timeout_s,
             prompt_file=(base_dir / node.prompt) if node.prompt else None,
             options=node.options,
+            max_model_calls=spec.budgets.max_model_calls,
         )
         graph.add_node(node_id, _step(spec, node_id, get_node(node.kind), ctx))
     gates = [APPROVAL_NODES[kind] for kind in spec.approvals]

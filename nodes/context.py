@@ -29,6 +29,8 @@ class NodeContext:
         test_timeout_s: Wall-clock limit of one test run.
         prompt_file: A template replacing the kind's built-in prompt.
         options: The node's ``options`` from the workflow (kind-specific settings).
+        max_model_calls: The job's model-call budget (None: none). A node that makes
+            several calls stops drawing before the job's calls reach it.
     """
 
     node_id: str
@@ -39,6 +41,7 @@ class NodeContext:
     test_timeout_s: float = 60.0
     prompt_file: Path | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    max_model_calls: int | None = None
 
     @cached_property
     def chat(self) -> BaseChatModel:

@@ -7,10 +7,15 @@ tests made from the examples in the task text (never the hidden or the tester's
 tests) and keeps the first that passes them all, else the one passing most.
 With no examples in the task it behaves like the plain coder (one call).
 
+With ``agreement: 2`` or more it does not stop at the first candidate passing
+the examples: it draws until that many of them also return the same on probe
+inputs varied from the examples, then keeps the one agreeing most with the
+rest (see :mod:`nodes.probes`).
+
 Use it in a workflow in place of ``coder``::
 
     nodes:
-      code: {kind: sampling_coder, options: {candidates: 3}}
+      code: {kind: sampling_coder, options: {candidates: 5, agreement: 2}}
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nodes.coder import coder_prompt, source_files
 from nodes.context import NodeContext
+from nodes.examples import task_examples
+from nodes.probes import choose, probe_calls, probe_script, settled
 from nodes.tester import example_tests, run_tests
+from nodes.testfiles import solution_module
 from tools.errors import ModelError
 from tools.llm import ask_text
 
@@ -51,6 +59,20 @@ class SamplingOptions(BaseModel):
     retry_temperature: float = Field(
         default=RETRY_TEMPERATURE, ge=0, le=2, description="Temperature of the 2nd+ candidates."
     )
+    agreement: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description=(
+            "Stop drawing once this many candidates pass the examples and return the same"
+            " on probe inputs varied from them; keep the one agreeing most with the others."
+            " 1: keep the first that passes."
+        ),
+    )
+
+
+_Drawn = tuple[tuple[int, int, int], dict[str, str], list[str] | None]
+"""A drawn candidate: its :func:`candidate_key`, its files, its probe outcomes."""
 
 
 def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
@@ -65,7 +87,10 @@ def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
 def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the solution files, choosing among up to N candidates by the task's examples.
 
-    ``N`` is the node's ``options.candidates`` (:class:`SamplingOptions`).
+    ``N`` is the node's ``options.candidates`` (:class:`SamplingOptions`). With
+    ``options.agreement`` above 1, drawing goes on until that many candidates
+    that pass the examples also behave the same on probe inputs made from them
+    (:mod:`nodes.probes`), and the one agreeing most with the others is kept.
     Returns ``files``, ``attempt`` and ``usage``.
 
     Raises:
@@ -75,27 +100,62 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     default = plan_files[0] if plan_files else ctx.language.default_source_path()
     prompt = coder_prompt(state, ctx)
     examples = example_tests(state, ctx.language)
-    usage = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
     options = SamplingOptions.model_validate(dict(ctx.options))
-    best: tuple[tuple[int, int, int], dict[str, str]] | None = None
-    for index in range(options.candidates):
-        kwargs = {"temperature": options.retry_temperature} if index else {}
+    probe = _probe(state, ctx) if examples and options.agreement > 1 else None
+    needed = options.agreement if probe else 1
+    usage = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+    drawn: list[_Drawn] = []
+    for index in range(_draws(state, ctx, options.candidates)):
+        kwargs = _later_draw(ctx, options, index)
         reply = ask_text(ctx.chat, prompt, **kwargs)
         usage = {k: usage[k] + v for k, v in reply.usage().items()}
         files = source_files(reply.text, default, ctx)
         if not files:
             continue
         if not examples:
-            best = ((1, 0, 0), files)
+            drawn = [((1, 0, 0), files, None)]
             break
-        key = candidate_key(run_tests(ctx, files, examples))
-        if best is None or key > best[0]:
-            best = (key, files)
-        if key[0]:
+        report = run_tests(ctx, files, examples, probe=probe)
+        drawn.append((candidate_key(report), files, report.get("probe")))
+        top = _best(drawn)
+        if top[0][0][0] and settled([outcomes for _, _, outcomes in top], needed):
             break
-    if best is None:
+    if not drawn:
         raise ModelError("no candidate answer of the coder contained a code block")
-    return {"files": best[1], "attempt": state.get("attempt", 0) + 1, "usage": usage}
+    top = _best(drawn)
+    chosen = top[choose([outcomes for _, _, outcomes in top])] if probe else top[0]
+    return {"files": chosen[1], "attempt": state.get("attempt", 0) + 1, "usage": usage}
+
+
+def _later_draw(ctx: NodeContext, options: SamplingOptions, index: int) -> dict[str, Any]:
+    """Call settings of draw ``index``: later draws hotter, and with their own seed if seeded."""
+    if not index:
+        return {}
+    seed = getattr(ctx.chat, "seed", None)  # a fixed seed would repeat the same answer
+    extra = {"seed": seed + index} if isinstance(seed, int) else {}
+    return {"temperature": options.retry_temperature, **extra}
+
+
+def _draws(state: AgentState, ctx: NodeContext, candidates: int) -> int:
+    """How many answers to draw at most: ``candidates``, within the job's model-call budget."""
+    if ctx.max_model_calls is None:
+        return candidates
+    spent = int((state.get("usage") or {}).get("calls", 0))
+    return max(1, min(candidates, ctx.max_model_calls - spent))
+
+
+def _best(drawn: list[_Drawn]) -> list[_Drawn]:
+    """The candidates with the best example results, in the order they were drawn."""
+    key = max(d[0] for d in drawn)
+    return [d for d in drawn if d[0] == key]
+
+
+def _probe(state: AgentState, ctx: NodeContext) -> tuple[str, int] | None:
+    """The probe script for this task and its number of calls (``None``: no probe inputs)."""
+    calls = probe_calls(task_examples(state["task"]))
+    if not calls:
+        return None
+    return probe_script(solution_module(state, ctx.language), calls), len(calls)
 
 
 sampling_coder.options_model = SamplingOptions  # type: ignore[attr-defined]

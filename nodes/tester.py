@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from nodes.context import NodeContext
 from nodes.examples import task_examples
+from nodes.probes import PROBE_PATH, parse_probe_output
 from nodes.prompts import load_template, render
 from nodes.testfiles import solution_module, tests_from_answer
 from tools.languages import LanguageAdapter
@@ -46,14 +47,30 @@ def example_tests(state: AgentState, language: LanguageAdapter) -> dict[str, str
     }
 
 
-def run_tests(ctx: NodeContext, files: dict[str, str], tests: dict[str, str]) -> dict[str, Any]:
-    """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state."""
+def run_tests(
+    ctx: NodeContext,
+    files: dict[str, str],
+    tests: dict[str, str],
+    probe: tuple[str, int] | None = None,
+) -> dict[str, Any]:
+    """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state.
+
+    With ``probe`` (a :func:`nodes.probes.probe_script` and its number of calls),
+    the same sandbox then runs it too, and the report's ``probe`` holds the
+    outcomes (``None`` when the script did not finish).
+    """
     adapter = ctx.language
     with ctx.open_sandbox() as sandbox:
         sandbox.write_files({**files, **tests})
         result = sandbox.run(adapter.test_command(), timeout_s=ctx.test_timeout_s)
         reports = sandbox.read_files(adapter.report_paths())
-    return adapter.parse_report(result, reports).to_state()
+        if probe:
+            sandbox.write_files({PROBE_PATH: probe[0]})
+            ran = sandbox.run(["python3", PROBE_PATH], timeout_s=ctx.test_timeout_s)
+    report = adapter.parse_report(result, reports).to_state()
+    if probe:
+        report["probe"] = parse_probe_output(ran.stdout, probe[1])
+    return report
 
 
 def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:

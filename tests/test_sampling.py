@@ -94,7 +94,7 @@ def test_bad_options_are_config_errors_at_load(
 
     assert message in info.value.message
     assert info.value.location == f"nodes.code.options.{next(iter(options))}"
-    assert "takes: candidates, retry_temperature" in (info.value.hint or "")
+    assert "takes: candidates, retry_temperature, agreement" in (info.value.hint or "")
 
 
 def test_a_kind_without_options_rejects_them(tmp_path: Path) -> None:
@@ -142,3 +142,76 @@ def test_the_example_tester_asks_the_model_when_the_task_has_no_examples(tmp_pat
     assert result.status == "success"
     assert result.usage["calls"] == 2
     assert "test_solution.py" in result.tests
+
+
+HALF2 = "solution.py\n```python\ndef add(a, b):\n    return a + b if b >= 0 else b\n```\n"
+
+
+def _chosen(tmp_path: Path, code: list[str], **options: object) -> tuple[str, int]:
+    workflow = _workflow(
+        tmp_path, code=code, tester="nodes.tester:example_tester", options=dict(options)
+    )
+    result = run_job(scripts.TASK, workflow=workflow, out=tmp_path / "out")
+    assert result.status == "success"
+    assert result.attempts == 1
+    return result.files["solution.py"], result.usage["calls"]
+
+
+def test_without_agreement_the_first_candidate_passing_the_examples_is_kept(
+    tmp_path: Path,
+) -> None:
+    # HALF passes add(2, 3) == 5 but is wrong for negative a: examples alone cannot tell.
+    files, calls = _chosen(tmp_path, [scripts.HALF, scripts.GOOD, scripts.GOOD])
+
+    assert "a >= 0" in files
+    assert calls == 1
+
+
+def test_agreement_draws_until_two_passing_candidates_behave_the_same(tmp_path: Path) -> None:
+    files, calls = _chosen(
+        tmp_path, [scripts.HALF, scripts.GOOD, scripts.GOOD], candidates=5, agreement=2
+    )
+
+    assert files == scripts.GOOD.split("```python\n")[1].split("```")[0]
+    assert calls == 3  # HALF and GOOD disagree on add(-2, 3); the second GOOD settles it
+
+
+def test_with_no_two_agreeing_the_one_agreeing_most_with_the_others_is_kept(
+    tmp_path: Path,
+) -> None:
+    # HALF is wrong for a < 0, HALF2 for b < 0: each differs from GOOD on one probe
+    # and from the other on two, so GOOD agrees most.
+    files, calls = _chosen(tmp_path, [scripts.HALF, HALF2, scripts.GOOD], candidates=3, agreement=2)
+
+    assert "return a + b\n" in files
+    assert calls == 3
+
+
+def test_candidates_stop_at_the_jobs_model_call_budget(tmp_path: Path) -> None:
+    workflow = _workflow(
+        tmp_path,
+        code=[scripts.BAD],
+        tester="nodes.tester:example_tester",
+        options={"candidates": 5},
+    )
+    data = yaml.safe_load(workflow.read_text())
+    data["budgets"] = {"max_model_calls": 3}
+    workflow.write_text(yaml.safe_dump(data))
+    result = run_job(scripts.TASK, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "budget_exceeded"
+    assert result.usage["calls"] == 3  # not 5: the budget bounds the draws in the node
+
+
+def test_later_draws_are_hotter_and_seeded_apart_when_the_model_is_seeded() -> None:
+    from types import SimpleNamespace
+
+    from nodes.sampling import SamplingOptions, _later_draw
+
+    options = SamplingOptions(retry_temperature=0.7)
+    seeded = SimpleNamespace(chat=SimpleNamespace(seed=7))
+    unseeded = SimpleNamespace(chat=SimpleNamespace(seed=None))
+
+    assert _later_draw(seeded, options, 0) == {}  # type: ignore[arg-type]
+    assert _later_draw(seeded, options, 2) == {"temperature": 0.7, "seed": 9}  # type: ignore[arg-type]
+    assert _later_draw(unseeded, options, 1) == {"temperature": 0.7}  # type: ignore[arg-type]

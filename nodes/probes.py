@@ -1,0 +1,214 @@
+"""Probe inputs made from a task's examples, and choosing among candidates by agreement.
+
+Passing the task's few examples does not pin a function down: a small model's
+first answer often passes them and is still wrong. Candidates that pass the same
+examples can still be told apart by running them on *more* inputs and comparing
+what they return: independent samples that are right agree with each other, and
+wrong ones tend to be wrong in different ways (the idea behind CodeT and
+MBR-exec). Nobody needs to know the right outputs for these inputs; only the
+agreement counts.
+
+The inputs are the examples' own arguments, varied one at a time (``n + 1``,
+the list reversed, the string without its first letter, ...): deterministic,
+no model call, and of the types the function takes. Everything here is pure;
+the sampling coder runs :func:`probe_script` in the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "PROBE_MARK",
+    "PROBE_PATH",
+    "agreement",
+    "choose",
+    "parse_probe_output",
+    "probe_calls",
+    "probe_script",
+    "settled",
+]
+
+PROBE_PATH = "codeagent_probe.py"
+PROBE_MARK = "@@codeagent-probe@@"
+_MAX_INT = 10**6
+
+
+def probe_calls(examples: Sequence[tuple[str, str]], limit: int = 24) -> list[str]:
+    """Calls of the examples' function on varied arguments, as Python source.
+
+    Each example whose arguments are all literals yields calls with one
+    argument varied; the examples take turns, so each is represented. The
+    examples' own calls are not repeated.
+    """
+    per_example = [_varied_calls(expr) for expr, _ in examples]
+    seen = {_normal(expr) for expr, _ in examples}
+    calls: list[str] = []
+    for round_ in range(max((len(v) for v in per_example), default=0)):
+        for variants in per_example:
+            if round_ < len(variants) and variants[round_] not in seen:
+                seen.add(variants[round_])
+                calls.append(variants[round_])
+    return calls[:limit]
+
+
+def probe_script(module: str, calls: Sequence[str], per_call_s: float = 1.0) -> str:
+    """A script that runs ``calls`` against ``module`` and prints one JSON line of outcomes.
+
+    An outcome is the result's ``repr`` (floats rounded to 6 places, cut at 300
+    characters), or ``!ErrorName`` when the call raised, or ``!Timeout``.
+    """
+    return _SCRIPT.format(
+        module=module,
+        calls=json.dumps(list(calls)),
+        per_call_s=per_call_s,
+        mark=PROBE_MARK,
+    )
+
+
+def parse_probe_output(stdout: str, count: int) -> list[str] | None:
+    """The outcomes the probe script printed; ``None`` when it did not get that far."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(PROBE_MARK):
+            try:
+                outcomes = json.loads(line[len(PROBE_MARK) :])
+            except json.JSONDecodeError:
+                return None
+            if isinstance(outcomes, list) and len(outcomes) == count:
+                return [str(o) for o in outcomes]
+            return None
+    return None
+
+
+def agreement(a: Sequence[str] | None, b: Sequence[str] | None) -> int:
+    """On how many probes two candidates gave the same outcome (0 when one has none)."""
+    if a is None or b is None:
+        return 0
+    return sum(x == y for x, y in zip(a, b, strict=False))
+
+
+def settled(outcomes: Sequence[Sequence[str] | None], needed: int) -> bool:
+    """True when ``needed`` of these candidates gave the same outcome on every probe."""
+    if needed <= 1:
+        return bool(outcomes)
+    groups: dict[tuple[str, ...], int] = {}
+    for found in outcomes:
+        if found is not None:
+            key = tuple(found)
+            groups[key] = groups.get(key, 0) + 1
+            if groups[key] >= needed:
+                return True
+    return False
+
+
+def choose(outcomes: Sequence[Sequence[str] | None]) -> int:
+    """The index of the candidate that agrees most with the others (the earliest on a tie)."""
+    scores = [
+        sum(agreement(mine, other) for j, other in enumerate(outcomes) if j != i)
+        for i, mine in enumerate(outcomes)
+    ]
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
+def _normal(expr: str) -> str:
+    try:
+        return ast.unparse(ast.parse(expr, mode="eval"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return expr
+
+
+def _varied_calls(expr: str) -> list[str]:
+    """``f(args)`` with one literal argument at a time replaced by each of its variants."""
+    try:
+        call = ast.parse(expr, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return []
+    nodes = [*call.args, *(k.value for k in call.keywords)]
+    try:
+        values = [ast.literal_eval(node) for node in nodes]
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return []
+    out = []
+    for position, value in enumerate(values):
+        for variant in _variants(value):
+            changed = [*values]
+            changed[position] = variant
+            args = changed[: len(call.args)]
+            kwargs = zip((k.arg for k in call.keywords), changed[len(call.args) :], strict=True)
+            text = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs)])
+            out.append(f"{call.func.id}({text})")
+    return out
+
+
+def _variants(value: Any) -> list[Any]:
+    """Values of the same type near ``value``, deduplicated, ``value`` itself left out."""
+    found: list[Any]
+    if isinstance(value, bool):
+        found = [not value]
+    elif isinstance(value, int):
+        found = [value + 1, value - 1, 0, 1, -value, value * 2, value // 2]
+        found = [v for v in found if abs(v) <= _MAX_INT]
+    elif isinstance(value, float):
+        found = [value + 0.5, -value, 0.0, value * 2]
+    elif isinstance(value, str):
+        found = ["", value[::-1], value[1:], value[:-1], value + value[:1], value.swapcase()]
+    elif isinstance(value, list | tuple):
+        kind = type(value)
+        items = list(value)
+        found = [kind(v) for v in ([], items[::-1], items[1:], items[:-1], items + items[:1])]
+        if items:
+            found += [kind([first, *items[1:]]) for first in _variants(items[0])[:2]]
+        with contextlib.suppress(TypeError):  # mixed types do not sort
+            found.append(kind(sorted(items)))
+    elif isinstance(value, dict):
+        found = [{}, dict(list(value.items())[1:])]
+    else:
+        found = []
+    unique: list[Any] = []
+    for v in found:
+        if repr(v) != repr(value) and all(repr(v) != repr(u) for u in unique):
+            unique.append(v)
+    return unique
+
+
+_SCRIPT = """\
+import importlib, json, signal, sys
+
+class _Timeout(Exception):
+    pass
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+def _round(value):
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_round(v) for v in value)
+    return value
+
+signal.signal(signal.SIGALRM, _alarm)
+sys.setrecursionlimit(3000)
+names = vars(importlib.import_module("{module}"))
+
+outcomes = []
+for source in {calls}:
+    signal.setitimer(signal.ITIMER_REAL, {per_call_s})
+    try:
+        outcome = repr(_round(eval(source, dict(names))))[:300]
+    except _Timeout:
+        outcome = "!Timeout"
+    except BaseException as exc:
+        outcome = "!" + type(exc).__name__
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    outcomes.append(outcome)
+print()
+print("{mark}" + json.dumps(outcomes))
+"""

@@ -1,0 +1,106 @@
+"""Probe inputs varied from examples, the probe script, agreement (pure, plus a real run)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nodes.probes import (
+    PROBE_PATH,
+    agreement,
+    choose,
+    parse_probe_output,
+    probe_calls,
+    probe_script,
+    settled,
+)
+
+
+def test_each_argument_is_varied_alone_and_the_examples_take_turns() -> None:
+    calls = probe_calls([("f(2, 'ab')", "1"), ("f(n=0, s='')", "2")], limit=100)
+
+    assert calls[:4] == ["f(3, 'ab')", "f(n=1, s='')", "f(1, 'ab')", "f(n=-1, s='')"]
+    assert "f(2, '')" in calls and "f(2, 'ba')" in calls  # the string varied, n kept
+    assert "f(n=0, s='')" not in calls and "f(2, 'ab')" not in calls  # no example repeated
+    assert len(calls) == len(set(calls))
+    assert len(probe_calls([("f(2, 'ab')", "1")] * 3, limit=5)) == 5
+
+
+def test_lists_vary_in_length_order_and_first_item() -> None:
+    calls = probe_calls([("g([3, 1, 2])", "6")], limit=100)
+
+    for expected in ["g([])", "g([2, 1, 3])", "g([1, 2])", "g([3, 1])", "g([3, 1, 2, 3])"]:
+        assert expected in calls
+    assert "g([4, 1, 2])" in calls and "g([1, 2, 3])" in calls
+
+
+def test_examples_without_literal_arguments_give_no_probes() -> None:
+    assert probe_calls([("f(g(1))", "2"), ("f(x)", "1"), ("not a call", "1")]) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner),
+        max_leaves=8,
+    )
+)
+def test_probe_calls_are_always_valid_python(value: object) -> None:
+    for call in probe_calls([(f"f({value!r}, 1)", "0")]):
+        compile(call, "<probe>", "eval")
+
+
+def _run(tmp_path: Path, source: str, calls: list[str]) -> list[str] | None:
+    (tmp_path / "solution.py").write_text(source)
+    (tmp_path / PROBE_PATH).write_text(probe_script("solution", calls, per_call_s=0.5))
+    ran = subprocess.run(
+        [sys.executable, PROBE_PATH], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    return parse_probe_output(ran.stdout, len(calls))
+
+
+def test_the_script_records_results_errors_and_time_outs(tmp_path: Path) -> None:
+    source = (
+        "def f(n):\n"
+        "    print('noise')\n"
+        "    if n < 0:\n"
+        "        raise ValueError(n)\n"
+        "    while n == 7:\n"
+        "        pass\n"
+        "    return n / 3\n"
+    )
+
+    outcomes = _run(tmp_path, source, ["f(3)", "f(-1)", "f(7)", "f(1)"])
+
+    assert outcomes == ["1.0", "!ValueError", "!Timeout", "0.333333"]
+
+
+def test_a_module_that_does_not_import_gives_no_outcomes(tmp_path: Path) -> None:
+    assert _run(tmp_path, "def f(:\n", ["f(1)"]) is None
+    assert parse_probe_output("garbage\n", 1) is None
+
+
+def test_settled_needs_that_many_identical_outcome_lists() -> None:
+    a, b = ["1", "2"], ["1", "3"]
+
+    assert not settled([a, b, None], 2)
+    assert settled([a, b, ["1", "2"]], 2)
+    assert settled([b], 1)
+    assert not settled([None, None], 2)
+
+
+def test_choose_takes_the_candidate_agreeing_most_then_the_earliest() -> None:
+    right = ["1", "2", "3", "4"]
+    wrong_low = ["0", "2", "3", "4"]
+    wrong_high = ["1", "2", "3", "5"]
+
+    assert agreement(right, wrong_low) == 3
+    assert agreement(right, None) == 0
+    assert choose([wrong_low, right, wrong_high]) == 1
+    assert choose([wrong_low, wrong_high]) == 0
+    assert choose([None, right]) == 0
