@@ -91,3 +91,33 @@ def test_a_javascript_task_runs_end_to_end_on_docker(tmp_path: Path) -> None:
         1
     ].split("```")[0]
     assert leftover_containers(client) == []
+
+
+def test_candidates_are_told_apart_by_probe_runs_on_docker(tmp_path: Path) -> None:
+    client, _ = require_docker()
+    path = workflow_path("small-model")
+    assert path is not None
+    data = load_workflow(str(path))[0].model_dump(by_alias=True)
+    data["sandbox"]["backend"] = "docker"
+    data["nodes"]["code"]["options"] = {"candidates": 5, "agreement": 2}
+    model = scripts.model(code=[scripts.HALF, scripts.GOOD, scripts.GOOD])
+    exporter = InMemorySpanExporter()
+    result = run_job(
+        scripts.TASK,
+        workflow=WorkflowSpec.model_validate(data),
+        chat_model=model,
+        out=tmp_path / "out",
+        span_processors=[SimpleSpanProcessor(exporter)],
+    )
+
+    assert result.status == "success", result.error
+    assert "return a + b\n" in result.files["solution.py"]  # HALF passed add(2, 3) too
+    assert result.usage["calls"] == 3
+    runs = [s for s in exporter.get_finished_spans() if s.name == "execute_tool sandbox.run"]
+    # each candidate: examples, then the probe script; then the tester's run
+    assert [s.attributes["codeagent.sandbox.backend"] for s in runs] == ["docker"] * 7
+    probes = [
+        s for s in runs if "codeagent_probe.py" in str(s.attributes["codeagent.sandbox.command"])
+    ]
+    assert [s.attributes["process.exit_code"] for s in probes] == [0, 0, 0]
+    assert leftover_containers(client) == []
