@@ -49,8 +49,8 @@ def _model() -> Iterator[None]:
     stop_all()  # free the model's memory for the tests after these
 
 
-def _spec() -> WorkflowSpec:
-    path = workflow_path("default")
+def _spec(name: str = "default") -> WorkflowSpec:
+    path = workflow_path(name)
     assert path is not None
     data = load_workflow(str(path))[0].model_dump(by_alias=True)
     data["models"] = {
@@ -93,3 +93,20 @@ def test_a_simple_task_succeeds_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "solution.py").exists()
     # the examples from the task ran as tests
     assert "test_examples.py" in result.tests
+
+
+def test_the_small_model_workflow_draws_until_candidates_agree(tmp_path: Path) -> None:
+    """configs/small-model.yaml on the real model: candidates checked on the examples and
+    on probe inputs, the chosen one then right on inputs the task never showed."""
+    result = run_job(TASK, workflow=_spec("small-model"), out=tmp_path / "out")
+
+    assert result.status == "success", (result.error, result.test_report)
+    assert list(result.tests) == ["test_examples.py"]  # the examples, no model-written tests
+    assert result.usage["calls"] >= 2  # one passing candidate is not enough with agreement: 2
+    # inputs the task never showed, checked in a sandbox (generated code never runs here)
+    check = "from solution import is_palindrome as f\n"
+    check += "assert f(\"No 'x' in Nixon\")\nassert not f('ab')\n"
+    with LocalSandbox() as sandbox:
+        sandbox.write_files({**result.files, "check.py": check})
+        ran = sandbox.run(["python3", "check.py"], timeout_s=60)
+    assert ran.ok, ran.stderr
