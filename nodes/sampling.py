@@ -5,7 +5,8 @@ first is wrong. This node asks for up to ``candidates`` answers (the first at th
 node's temperature, later ones hotter, so they differ), runs each against the
 tests made from the examples in the task text (never the hidden or the tester's
 tests) and keeps the first that passes them all, else the one passing most.
-With no examples in the task it behaves like the plain coder (one call).
+With no examples in the task it keeps the first answer whose code parses (one
+call, unless an answer was cut off mid-code).
 
 With ``agreement: 2`` or more it does not stop at the first candidate passing
 the examples: it draws until that many of them also return the same on probe
@@ -112,9 +113,12 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         files = source_files(reply.text, default, ctx)
         if not files:
             continue
-        if not examples:
-            drawn = [((1, 0, 0), files, None)]
-            break
+        if not examples:  # nothing to run them on: keep the first answer that parses
+            parses = not _syntax_errors(files, ctx)
+            drawn.append(((int(parses), 0, 0), files, None))
+            if parses:
+                break
+            continue
         report = run_tests(ctx, files, examples, probe=probe)
         drawn.append((candidate_key(report), files, report.get("probe")))
         top = _best(drawn)
@@ -134,6 +138,12 @@ def _later_draw(ctx: NodeContext, options: SamplingOptions, index: int) -> dict[
     seed = getattr(ctx.chat, "seed", None)  # a fixed seed would repeat the same answer
     extra = {"seed": seed + index} if isinstance(seed, int) else {}
     return {"temperature": options.retry_temperature, **extra}
+
+
+def _syntax_errors(files: dict[str, str], ctx: NodeContext) -> list[str]:
+    """Why files of this answer cannot be parsed (an answer cut off at ``max_tokens``)."""
+    found = (ctx.language.syntax_error(path, text) for path, text in files.items())
+    return [error for error in found if error]
 
 
 def _draws(state: AgentState, ctx: NodeContext, candidates: int) -> int:

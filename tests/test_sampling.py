@@ -10,6 +10,7 @@ import yaml
 from graphs import run_job
 from nodes.sampling import candidate_key
 from tests import scripts
+from tools.languages import get_adapter
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -116,6 +117,52 @@ def test_a_task_without_examples_takes_one_call(tmp_path: Path) -> None:
 
     assert result.status == "success"
     assert result.usage["calls"] == 2
+
+
+CUT = "solution.py\n```python\ndef add(a, b):\n    return (a +\n```\n"
+
+
+def test_without_examples_an_answer_cut_off_mid_code_is_drawn_again(tmp_path: Path) -> None:
+    workflow = _workflow(tmp_path, code=[CUT, scripts.GOOD])
+    task = "Write add(a, b) that returns the sum of two integers."
+    result = run_job(task, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.files["solution.py"].strip().endswith("return a + b")
+    assert result.attempts == 1
+    assert result.usage["calls"] == 3  # the cut-off answer, the good one, the tester
+
+
+def test_without_examples_and_no_answer_parsing_the_first_is_kept_for_repair(
+    tmp_path: Path,
+) -> None:
+    workflow = _workflow(tmp_path, code=[CUT], fix=[scripts.GOOD], options={"candidates": 2})
+    task = "Write add(a, b) that returns the sum of two integers."
+    result = run_job(task, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.attempts == 2
+    assert result.usage["calls"] == 2 + 1 + 1  # two cut-off answers, the tester, the fix
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "error"),  # error: how the message starts
+    [
+        ("solution.py", "def add(a, b):\n    return a + b\n", None),
+        ("solution.py", "def add(a, b):\n    return (a +\n", "solution.py:2: '(' was never closed"),
+        ("solution.py", "x = 1\x00\n", "solution.py"),
+        ("notes.txt", "not ( python", None),
+    ],
+)
+def test_python_syntax_errors_are_found_without_running_anything(
+    path: str, source: str, error: str | None
+) -> None:
+    found = get_adapter("python").syntax_error(path, source)
+
+    if error is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(error)
 
 
 def test_candidate_key_orders_green_then_passed_then_errors() -> None:

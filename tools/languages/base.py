@@ -86,3 +86,10 @@ class LanguageAdapter(Protocol):
     def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
         """Test-file text asserting each ``(expression, expected)`` example."""
         ...
+
+    def syntax_error(self, path: str, source: str) -> str | None:
+        """Why ``source`` cannot even be parsed (an answer cut off mid-code), else ``None``.
+
+        Only a check that needs no tool run; ``None`` when the language has none.
+        """
+        ...

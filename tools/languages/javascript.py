@@ -63,6 +63,9 @@ class JavaScriptAdapter:
     def report_paths(self) -> list[str]:
         return [_TAP]
 
+    def syntax_error(self, path: str, source: str) -> str | None:
+        return None  # parsing JavaScript needs node; the test run reports it
+
     def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:
         tap = reports.get(_TAP, "")
         passed, failed, errors = parse_counts(tap or result.stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -85,6 +86,17 @@ class PythonAdapter:
                 "",
             ]
         return "\n".join(lines).rstrip() + "\n"
+
+    def syntax_error(self, path: str, source: str) -> str | None:
+        if not path.endswith(self.source_suffix):
+            return None
+        try:
+            ast.parse(source, filename=path)
+        except SyntaxError as exc:
+            return f"{path}:{exc.lineno}: {exc.msg}"
+        except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, deep nesting
+            return f"{path}: {exc}"
+        return None
 
 
 def _parse_junit(text: str) -> tuple[int, int, int, int]:
