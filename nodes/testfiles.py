@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -25,34 +24,33 @@ def tests_from_answer(text: str, language: LanguageAdapter) -> dict[str, str]:
     for path, body in files.items():
         name = PurePosixPath(path).name
         rel = name if language.is_test_file(name) else language.default_test_path()
-        tests[safe_relpath(rel)] = complete_prefix(body) if language.name == "python" else body
+        tests[safe_relpath(rel)] = complete_prefix(body, language, rel)
     return tests
 
 
-def complete_prefix(source: str) -> str:
-    """A Python file cut off mid-statement (the model ran out of tokens), cut back to parse.
+def complete_prefix(source: str, language: LanguageAdapter, path: str | None = None) -> str:
+    """A test file cut off mid-statement (the model ran out of tokens), cut back to parse.
 
     Drops trailing lines (at most 50) until the rest parses and still holds a test,
     so the complete tests before the cut run instead of the whole file failing to
     import. A syntax error further up than that, or a file with no test before it,
-    leaves the file unchanged (pytest then reports the error).
+    leaves the file unchanged (pytest then reports the error). Whether a text parses
+    is the language's :meth:`~tools.languages.LanguageAdapter.syntax_error`; a
+    language without that check keeps its files as they are.
     """
-    if _parses(source):
+    path = path or language.default_test_path()
+
+    def parses(text: str) -> bool:
+        return language.syntax_error(path, text) is None
+
+    if parses(source):
         return source
     lines = source.splitlines()
     for end in range(len(lines) - 1, max(0, len(lines) - 50), -1):
         prefix = "\n".join(lines[:end]).rstrip() + "\n"
-        if "def test" in prefix and _parses(prefix):
+        if "def test" in prefix and parses(prefix):
             return prefix
     return source
-
-
-def _parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def solution_module(state: AgentState, language: LanguageAdapter) -> str:

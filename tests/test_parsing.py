@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nodes.examples import task_examples
 from nodes.parsing import CodeBlock, code_blocks, files_from_blocks
+from tools.languages import get_adapter
 
 
 def test_name_on_the_line_before_the_fence() -> None:
@@ -179,12 +180,15 @@ def test_prose_formulas_and_conflicting_examples_are_dropped() -> None:
 def test_a_truncated_test_file_is_cut_back_to_its_complete_tests() -> None:
     from nodes.testfiles import complete_prefix
 
+    python = get_adapter("python")
     whole = "def test_a():\n    assert f(1) == 1\n    assert f(2) == 2\n"
     cut = whole + '    assert f("ab'
 
-    assert complete_prefix(whole) == whole
-    assert complete_prefix(cut) == whole
-    assert complete_prefix("def f(:\n") == "def f(:\n"  # no test before the error: unchanged
+    assert complete_prefix(whole, python) == whole
+    assert complete_prefix(cut, python) == whole
+    assert (
+        complete_prefix("def f(:\n", python) == "def f(:\n"
+    )  # no test before the error: unchanged
 
 
 def test_an_answer_cut_off_in_its_closing_fence_loses_the_partial_fence() -> None:
