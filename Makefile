@@ -24,10 +24,16 @@ demo: setup
 test: setup
 	$(BIN)/pytest
 
+# mypy cannot follow setuptools' editable-install finder, so it reads the packages
+# through a tree of links laid out as they install (codeagent/graphs -> graphs/, ...).
+TYPECHECK := build/typecheck/codeagent
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p $(TYPECHECK)
+	@for pkg in configs evals graphs nodes tools; do ln -sfn ../../../$$pkg $(TYPECHECK)/$$pkg; done
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .codeagent out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .codeagent out build .pytest_cache .mypy_cache .ruff_cache

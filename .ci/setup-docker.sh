@@ -30,10 +30,10 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 PY="${PYTHON:-$(command -v python || command -v python3)}"
-image=$("$PY" -c 'from tools.sandbox.image import default_image; print(default_image())')
+image=$("$PY" -c 'from codeagent.tools.sandbox.image import default_image; print(default_image())')
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "sandbox image $image already built"
 else
-  "$PY" -c 'from graphs.cli_sandbox import app; app()' build --offline
+  "$PY" -c 'from codeagent.graphs.cli.sandbox import app; app()' build --offline
 fi
-"$PY" -c 'from graphs.cli_sandbox import app; app()' doctor
+"$PY" -c 'from codeagent.graphs.cli.sandbox import app; app()' doctor

@@ -2,19 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from codeagent.graphs.workflow.shipped import shipped_workflows, workflow_path
 
 __all__ = ["shipped_workflows", "workflow_path"]
-
-_HERE = Path(__file__).resolve().parent
-
-
-def workflow_path(name: str) -> Path | None:
-    """Path of the shipped workflow called ``name`` (e.g. ``"default"``), or None."""
-    path = _HERE / f"{name}.yaml"
-    return path if path.is_file() else None
-
-
-def shipped_workflows() -> list[str]:
-    """Names of the shipped workflows."""
-    return sorted(p.stem for p in _HERE.glob("*.yaml"))

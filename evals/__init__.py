@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from evals.datasets import Problem, load_dataset, select
-from evals.harness import EvalOptions, EvalRun, run_eval
-from evals.report import write_report
-from evals.results import ProblemResult
+from codeagent.evals.datasets import Problem, load_dataset, select
+from codeagent.evals.harness import EvalOptions, EvalRun, run_eval
+from codeagent.evals.report import write_report
+from codeagent.evals.results import ProblemResult
 
 __all__ = [
     "EvalOptions",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.errors import ConfigError
+from codeagent.tools.errors import ConfigError
 
 __all__ = ["SUBSETS", "Problem", "load_dataset", "read_subset", "select"]
 

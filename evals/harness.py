@@ -2,7 +2,7 @@
 
 Example::
 
-    from evals.harness import EvalOptions, run_eval
+    from codeagent.evals.harness import EvalOptions, run_eval
 
     run = run_eval(EvalOptions(dataset="humaneval", mode="single-shot", limit=5,
                                workflow="my-local.yaml", out=Path("eval-out")))
@@ -26,18 +26,18 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from evals.datasets import Problem, load_dataset, select
-from evals.metrics import summarize
-from evals.results import Mode, ProblemResult, ResultStore, results_path
-from evals.scoring import score_hidden
-from evals.tasks import extract_code, single_shot_prompt, task_text
-from graphs.builder import SandboxFactory, spec_sandbox
-from graphs.loader import load_workflow
-from graphs.runner import preflight, run_job
-from graphs.spec import WorkflowSpec
-from tools.errors import CodeAgentError, ConfigError
-from tools.llm import ask_text, build_chat_model
-from tools.workspace import write_tree
+from codeagent.evals.datasets import Problem, load_dataset, select
+from codeagent.evals.metrics import summarize
+from codeagent.evals.results import Mode, ProblemResult, ResultStore, results_path
+from codeagent.evals.scoring import score_hidden
+from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
+from codeagent.graphs.builder import SandboxFactory, spec_sandbox
+from codeagent.graphs.jobs.runner import preflight, run_job
+from codeagent.graphs.workflow.loader import load_workflow
+from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.tools.errors import CodeAgentError, ConfigError
+from codeagent.tools.models.llm import ask_text, build_chat_model
+from codeagent.tools.workspace import write_tree
 
 __all__ = ["EvalOptions", "EvalRun", "run_eval"]
 

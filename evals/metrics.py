@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from evals.results import ProblemResult
+from codeagent.evals.results import ProblemResult
 
 __all__ = ["summarize"]
 

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evals.metrics import summarize
-from evals.results import ProblemResult, read_results
+from codeagent.evals.metrics import summarize
+from codeagent.evals.results import ProblemResult, read_results
 
 __all__ = ["MODES", "Report", "common_ids", "load_runs", "render_markdown", "write_report"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from evals.datasets import Problem
-from tools.sandbox import Sandbox
+from codeagent.evals.datasets import Problem
+from codeagent.tools.sandbox import Sandbox
 
 __all__ = ["HiddenScore", "hidden_program", "pick_solution", "score_hidden"]
 

@@ -7,8 +7,8 @@ read only ``Problem.prompt``.
 
 from __future__ import annotations
 
-from evals.datasets import Problem
-from nodes.parsing import code_blocks
+from codeagent.evals.datasets import Problem
+from codeagent.nodes.parsing import code_blocks
 
 __all__ = ["extract_code", "single_shot_prompt", "task_text"]
 

@@ -2,18 +2,25 @@
 
 Example::
 
-    from graphs import run_job
+    from codeagent.graphs import run_job
 
     result = run_job("write is_palindrome(s) ...", workflow="default")
 """
 
 from __future__ import annotations
 
-from graphs.builder import build_graph
-from graphs.loader import load_workflow, parse_workflow
-from graphs.runner import Checkpoint, NodeEvent, RunResult, job_history, resume_job, run_job
-from graphs.spec import WorkflowSpec
-from graphs.state import AgentState
+from codeagent.graphs.builder import build_graph
+from codeagent.graphs.jobs.runner import (
+    Checkpoint,
+    NodeEvent,
+    RunResult,
+    job_history,
+    resume_job,
+    run_job,
+)
+from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
+from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.tools.contracts.state import AgentState
 
 __all__ = [
     "AgentState",

@@ -14,10 +14,10 @@ from typing import Any, Literal
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from graphs.routes import Transition
-from graphs.spec import END
-from graphs.state import AgentState
-from tools.errors import ConfigError
+from codeagent.graphs.routes import Transition
+from codeagent.graphs.workflow.spec import END
+from codeagent.tools.contracts.state import AgentState
+from codeagent.tools.errors import ConfigError
 
 __all__ = ["APPROVAL_NODES", "Decision", "approval_node", "approval_request"]
 

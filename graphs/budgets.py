@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from graphs.routes import Transition
-from graphs.spec import BudgetSpec, WorkflowSpec
-from graphs.state import AgentState
-from tools.errors import CodeAgentError, ConfigError
+from codeagent.graphs.routes import Transition
+from codeagent.graphs.workflow.spec import BudgetSpec, WorkflowSpec
+from codeagent.tools.contracts.state import AgentState
+from codeagent.tools.errors import CodeAgentError, ConfigError
 
 __all__ = ["apply_budgets", "budget_spent", "merge_budgets", "reopen_update"]
 

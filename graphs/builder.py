@@ -16,20 +16,20 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from opentelemetry.trace import Span
 
-from graphs.approvals import APPROVAL_NODES, approval_node
-from graphs.budgets import budget_spent
-from graphs.enforcement import guarded
-from graphs.rollback import rollback_update
-from graphs.routes import Transition, decide, event_attributes
-from graphs.spec import END, WorkflowSpec
-from graphs.state import AgentState, add_counts, best_attempt
-from nodes.context import NodeContext
-from nodes.registry import NodeFn, get_node
-from tools.languages import get_adapter
-from tools.llm import build_chat_model
-from tools.sandbox import Sandbox, SandboxLimits, open_sandbox
-from tools.sandbox.traced import TracedSandbox
-from tools.tracing import active_tracer
+from codeagent.graphs.approvals import APPROVAL_NODES, approval_node
+from codeagent.graphs.budgets import budget_spent
+from codeagent.graphs.enforcement import guarded
+from codeagent.graphs.rollback import rollback_update
+from codeagent.graphs.routes import Transition, decide, event_attributes
+from codeagent.graphs.workflow.spec import END, WorkflowSpec
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.registry import NodeFn, get_node
+from codeagent.tools.contracts.state import AgentState, add_counts, best_attempt
+from codeagent.tools.languages import get_adapter
+from codeagent.tools.models.llm import build_chat_model
+from codeagent.tools.observability.tracing import active_tracer
+from codeagent.tools.sandbox import Sandbox, SandboxLimits, open_sandbox
+from codeagent.tools.sandbox.traced import TracedSandbox
 
 __all__ = ["SandboxFactory", "build_graph", "spec_sandbox"]
 

@@ -1,15 +1,15 @@
-"""Enforcing a workflow's guardrails around node runs (see :mod:`tools.guardrails`)."""
+"""Enforcing a workflow's guardrails around node runs (see :mod:`codeagent.tools.guardrails`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphs.routes import Transition
-from graphs.spec import END, WorkflowSpec
-from graphs.state import AgentState
-from nodes.context import NodeContext
-from nodes.registry import NodeFn
-from tools.guardrails import Policy, check_code, check_plan
+from codeagent.graphs.routes import Transition
+from codeagent.graphs.workflow.spec import END, WorkflowSpec
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.registry import NodeFn
+from codeagent.tools.contracts.state import AgentState
+from codeagent.tools.guardrails import Policy, check_code, check_plan
 
 __all__ = ["guarded"]
 

@@ -5,17 +5,17 @@ all of them (say a review change broke the code), the files go back to the last
 passing version before the ``fail`` branch is taken. The coder then redoes the
 change from that version, told which checks the undone change broke. The undo is
 a ``rollback`` transition in the state, the trace and the audit log; the
-note to the coder is ``nodes.coder.rollback_note``.
+note to the coder is ``codeagent.nodes.coder.rollback_note``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphs.routes import Transition
-from graphs.spec import END, WorkflowSpec
-from graphs.state import AgentState
-from nodes.parsing import failure_details
+from codeagent.graphs.routes import Transition
+from codeagent.graphs.workflow.spec import END, WorkflowSpec
+from codeagent.nodes.parsing import failure_details
+from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["rollback_update"]
 

@@ -13,10 +13,10 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from graphs.spec import END, WorkflowSpec
-from graphs.state import AgentState
-from nodes.registry import load_object
-from tools.errors import ConfigError
+from codeagent.graphs.workflow.spec import END, WorkflowSpec
+from codeagent.nodes.registry import load_object
+from codeagent.tools.contracts.state import AgentState
+from codeagent.tools.errors import ConfigError
 
 __all__ = [
     "ROUTES",

@@ -14,8 +14,8 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from graphs.builder import build_graph
-from graphs.loader import load_workflow
+from codeagent.graphs.builder import build_graph
+from codeagent.graphs.workflow.loader import load_workflow
 
 __all__ = ["graph", "make_graph"]
 

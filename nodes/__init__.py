@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from nodes.coder import coder
-from nodes.context import NodeContext
-from nodes.planner import Plan, planner
-from nodes.registry import get_node, node_kinds
-from nodes.reviewer import Review, reviewer
-from nodes.tester import tester
+from codeagent.nodes.coder import coder
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.planner import Plan, planner
+from codeagent.nodes.registry import get_node, node_kinds
+from codeagent.nodes.reviewer import Review, reviewer
+from codeagent.nodes.tester import tester
 
 __all__ = [
     "NodeContext",

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from nodes.context import NodeContext
-from nodes.parsing import code_blocks, failure_details, files_from_blocks
-from nodes.prompts import load_template, render
-from tools.errors import ModelError, SandboxError
-from tools.llm import Reply, ask_text
-from tools.workspace import safe_relpath
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.parsing import code_blocks, failure_details, files_from_blocks
+from codeagent.nodes.prompts import load_template, render
+from codeagent.tools.errors import ModelError, SandboxError
+from codeagent.tools.models.llm import Reply, ask_text
+from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
-    from graphs.state import AgentState
+    from codeagent.tools.contracts.state import AgentState
 
 __all__ = [
     "coder",

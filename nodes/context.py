@@ -10,8 +10,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from tools.languages import LanguageAdapter
-from tools.sandbox import Sandbox
+from codeagent.tools.languages import LanguageAdapter
+from codeagent.tools.sandbox import Sandbox
 
 __all__ = ["NodeContext"]
 

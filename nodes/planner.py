@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nodes.context import NodeContext
-from nodes.prompts import load_template, render
-from tools.llm import ask_json
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.prompts import load_template, render
+from codeagent.tools.models.llm import ask_json
 
 if TYPE_CHECKING:
-    from graphs.state import AgentState
+    from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["Plan", "planner", "planner_prompt"]
 

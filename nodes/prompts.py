@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from string import Template
 
-from tools.errors import ConfigError
+from codeagent.tools.errors import ConfigError
 
 __all__ = ["load_template", "render"]
 

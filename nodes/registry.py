@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tools.errors import ConfigError
+from codeagent.tools.errors import ConfigError
 
 __all__ = [
     "NODE_GROUP",
@@ -41,12 +41,12 @@ NODE_GROUP = "codeagent.nodes"
 
 
 def _builtin() -> dict[str, NodeFn]:
-    from nodes.coder import coder
-    from nodes.planner import planner
-    from nodes.reviewer import reviewer
-    from nodes.sampling import sampling_coder
-    from nodes.test_writer import test_writer
-    from nodes.tester import example_tester, tester
+    from codeagent.nodes.coder import coder
+    from codeagent.nodes.planner import planner
+    from codeagent.nodes.reviewer import reviewer
+    from codeagent.nodes.sampling import sampling_coder
+    from codeagent.nodes.test_writer import test_writer
+    from codeagent.nodes.tester import example_tester, tester
 
     return {
         "planner": planner,

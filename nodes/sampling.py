@@ -11,7 +11,7 @@ call, unless an answer was cut off mid-code).
 With ``agreement: 2`` or more it does not stop at the first candidate passing
 the examples: it draws until that many of them also return the same on probe
 inputs varied from the examples, then keeps the one agreeing most with the
-rest (see :mod:`nodes.probes`).
+rest (see :mod:`codeagent.nodes.probes`).
 
 Use it in a workflow in place of ``coder``::
 
@@ -25,17 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nodes.coder import coder_prompt, source_files
-from nodes.context import NodeContext
-from nodes.examples import task_examples
-from nodes.probes import choose, probe_calls, probe_script, settled
-from nodes.tester import example_tests, run_tests
-from nodes.testfiles import solution_module
-from tools.errors import ModelError
-from tools.llm import ask_text
+from codeagent.nodes.coder import coder_prompt, source_files
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.examples import task_examples
+from codeagent.nodes.probes import choose, probe_calls, probe_script, settled
+from codeagent.nodes.tester import example_tests, run_tests
+from codeagent.nodes.testfiles import solution_module
+from codeagent.tools.errors import ModelError
+from codeagent.tools.models.llm import ask_text
 
 if TYPE_CHECKING:
-    from graphs.state import AgentState
+    from codeagent.tools.contracts.state import AgentState
 
 __all__ = [
     "DEFAULT_CANDIDATES",
@@ -91,7 +91,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     ``N`` is the node's ``options.candidates`` (:class:`SamplingOptions`). With
     ``options.agreement`` above 1, drawing goes on until that many candidates
     that pass the examples also behave the same on probe inputs made from them
-    (:mod:`nodes.probes`), and the one agreeing most with the others is kept.
+    (:mod:`codeagent.nodes.probes`), and the one agreeing most with the others is kept.
     Returns ``files``, ``attempt`` and ``usage``.
 
     Raises:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from nodes.context import NodeContext
-from nodes.prompts import load_template, render
-from nodes.tester import example_tests
-from nodes.testfiles import solution_module, tests_from_answer
-from tools.llm import ask_text
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.prompts import load_template, render
+from codeagent.nodes.tester import example_tests
+from codeagent.nodes.testfiles import solution_module, tests_from_answer
+from codeagent.tools.models.llm import ask_text
 
 if TYPE_CHECKING:
-    from graphs.state import AgentState
+    from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["test_cases", "test_writer", "test_writer_prompt"]
 

@@ -6,16 +6,16 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from nodes.context import NodeContext
-from nodes.examples import task_examples
-from nodes.probes import PROBE_PATH, parse_probe_output
-from nodes.prompts import load_template, render
-from nodes.testfiles import solution_module, tests_from_answer
-from tools.languages import LanguageAdapter
-from tools.llm import ask_text
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.examples import task_examples
+from codeagent.nodes.probes import PROBE_PATH, parse_probe_output
+from codeagent.nodes.prompts import load_template, render
+from codeagent.nodes.testfiles import solution_module, tests_from_answer
+from codeagent.tools.languages import LanguageAdapter
+from codeagent.tools.models.llm import ask_text
 
 if TYPE_CHECKING:
-    from graphs.state import AgentState
+    from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["example_tester", "example_tests", "run_tests", "tester", "tester_prompt"]
 
@@ -55,7 +55,7 @@ def run_tests(
 ) -> dict[str, Any]:
     """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state.
 
-    With ``probe`` (a :func:`nodes.probes.probe_script` and its number of calls),
+    With ``probe`` (a :func:`codeagent.nodes.probes.probe_script` and its number of calls),
     the same sandbox then runs it too, and the report's ``probe`` holds the
     outcomes (``None`` when the script did not finish).
     """

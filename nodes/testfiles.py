@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from nodes.parsing import code_blocks, files_from_blocks
-from tools.languages import LanguageAdapter
-from tools.workspace import safe_relpath
+from codeagent.nodes.parsing import code_blocks, files_from_blocks
+from codeagent.tools.languages import LanguageAdapter
+from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
-    from graphs.state import AgentState
+    from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["complete_prefix", "solution_module", "tests_from_answer"]
 

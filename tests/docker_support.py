@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tools.errors import SandboxError
+from codeagent.tools.errors import SandboxError
 
 __all__ = ["leftover_containers", "require_docker"]
 
@@ -23,9 +23,9 @@ def require_docker(image: str | None = None) -> tuple[Any, str]:
     Args:
         image: The image to require (default: this version's sandbox image).
     """
-    from tools.sandbox.docker import docker_client
-    from tools.sandbox.engine import ensure_image
-    from tools.sandbox.image import default_image
+    from codeagent.tools.sandbox.docker import docker_client
+    from codeagent.tools.sandbox.engine import ensure_image
+    from codeagent.tools.sandbox.image import default_image
 
     image = image or default_image()
     try:

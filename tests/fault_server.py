@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tools.testing import Rule
+from codeagent.tools.testing import Rule
 
 
 class FaultServer:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tools.testing import Rule, ScriptedChatModel
+from codeagent.tools.testing import Rule, ScriptedChatModel
 
 PLAN = json.dumps(
     {
@@ -62,7 +62,7 @@ def write_workflow(
     **kwargs: Any,
 ) -> Path:
     """A copy of a shipped workflow whose model is a scripted rules file in ``directory``."""
-    from configs import workflow_path
+    from codeagent.configs import workflow_path
 
     path = workflow_path(base)
     assert path is not None

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graphs import job_history, resume_job, run_job
-from graphs.checkpoint import state_dir
+from codeagent.graphs import job_history, resume_job, run_job
+from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.tools.observability.audit import read_audit
+from codeagent.tools.sandbox import LocalSandbox
 from tests import scripts
-from tools.audit import read_audit
-from tools.sandbox import LocalSandbox
 
 pytestmark = pytest.mark.usefixtures("bwrap")
-CLI = [sys.executable, "-m", "graphs.cli"]
+CLI = [sys.executable, "-m", "codeagent.graphs.cli"]
 
 
 def _workflow(tmp_path: Path, approvals: list[str]) -> Path:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from graphs.batch import BatchResult, read_tasks, run_batch
+from codeagent.graphs.jobs.batch import BatchResult, read_tasks, run_batch
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
-from tools.errors import ConfigError
-from tools.testing import Rule, ScriptedChatModel
 
 SUB = "Write sub(a, b) that returns a minus b."
 

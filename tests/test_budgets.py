@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graphs import resume_job, run_job
-from graphs.checkpoint import state_dir
-from graphs.records import load_record
+from codeagent.graphs import resume_job, run_job
+from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.graphs.jobs.records import load_record
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.observability.audit import read_audit
 from tests import scripts
 from tests.test_cli import codeagent
-from tools.audit import read_audit
-from tools.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from graphs import job_history, resume_job, run_job
-from graphs.checkpoint import open_checkpointer, state_dir
+from codeagent.graphs import job_history, resume_job, run_job
+from codeagent.graphs.jobs.checkpoint import open_checkpointer, state_dir
+from codeagent.tools.errors import ConfigError, SandboxError
+from codeagent.tools.sandbox import LocalSandbox, Sandbox
 from tests import scripts
-from tools.errors import ConfigError, SandboxError
-from tools.sandbox import LocalSandbox, Sandbox
 
 PG_ENV = "CODEAGENT_TEST_POSTGRES_URL"
 

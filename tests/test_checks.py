@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.checks import check_workflow, workflow_warnings
-from graphs.loader import parse_workflow
+from codeagent.graphs.workflow.checks import check_workflow, workflow_warnings
+from codeagent.graphs.workflow.loader import parse_workflow
 
 BASE = """\
 name: mine

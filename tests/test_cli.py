@@ -11,7 +11,7 @@ import pytest
 
 from tests import scripts
 
-CLI = [sys.executable, "-m", "graphs.cli"]
+CLI = [sys.executable, "-m", "codeagent.graphs.cli"]
 
 
 def codeagent(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

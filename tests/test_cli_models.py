@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from graphs.cli_models import app
-from tools.model_store import CATALOGUE, FAST_MODEL, ModelEntry
+from codeagent.graphs.cli.models import app
+from codeagent.tools.models.store import CATALOGUE, FAST_MODEL, ModelEntry
 
 DATA = b"GGUF" + b"\x01" * 4096
 runner = CliRunner()

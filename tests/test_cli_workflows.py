@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from graphs.schema import SCHEMA_FILE
+from codeagent.graphs.workflow.schema import SCHEMA_FILE
 from tests import scripts
 
-CLI = [sys.executable, "-m", "graphs.cli"]
+CLI = [sys.executable, "-m", "codeagent.graphs.cli"]
 
 
 def codeagent(

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from graphs import job_history
+from codeagent.graphs import job_history
 from tests import scripts
 
-CLI = [sys.executable, "-m", "graphs.cli"]
+CLI = [sys.executable, "-m", "codeagent.graphs.cli"]
 KILLS = 8
 pytestmark = [pytest.mark.usefixtures("bwrap"), pytest.mark.slow]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from graphs import drawing
-from graphs.drawing import to_dot, to_mermaid, write_png
-from graphs.loader import load_workflow
-from tools.errors import ConfigError
+from codeagent.graphs.workflow import drawing
+from codeagent.graphs.workflow.drawing import to_dot, to_mermaid, write_png
+from codeagent.graphs.workflow.loader import load_workflow
+from codeagent.tools.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "configs" / "examples" / "lint.yaml"
 
@@ -30,7 +30,7 @@ def test_mermaid_of_the_default_workflow() -> None:
 
 def test_a_custom_node_and_route_are_drawn() -> None:
     text = to_mermaid(load_workflow(str(EXAMPLE))[0])
-    assert "(configs.examples.lint:lint)" in text
+    assert "(codeagent.configs.examples.lint:lint)" in text
     assert 'n_lint -->|"issues (max 2)"| n_code' in text
 
 

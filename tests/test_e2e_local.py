@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from configs import workflow_path
-from graphs import WorkflowSpec, load_workflow, run_job
-from graphs.spec import ModelSpec
-from nodes.planner import Plan
+from codeagent.configs import workflow_path
+from codeagent.graphs import WorkflowSpec, load_workflow, run_job
+from codeagent.nodes.planner import Plan
+from codeagent.tools.contracts.model import ModelSpec
+from codeagent.tools.models.llm import ask_json, build_chat_model
+from codeagent.tools.models.local import stop_all
+from codeagent.tools.models.store import installed_path
+from codeagent.tools.observability.tracing import TracingConfig
+from codeagent.tools.sandbox import LocalSandbox
 from tests.otlp_receiver import http_receiver
-from tools.llm import ask_json, build_chat_model
-from tools.local_model import stop_all
-from tools.model_store import installed_path
-from tools.sandbox import LocalSandbox
-from tools.tracing import TracingConfig
 
 MODEL = os.environ.get("CODEAGENT_TEST_MODEL", "qwen2.5-coder-0.5b")
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
@@ -61,9 +61,9 @@ def _spec(name: str = "default") -> WorkflowSpec:
 
 def test_the_planner_gets_valid_json_from_the_real_model() -> None:
     chat = build_chat_model(ModelSpec(provider="local", model=MODEL, seed=7), Path("."))
-    from nodes.context import NodeContext
-    from nodes.planner import planner_prompt
-    from tools.languages import get_adapter
+    from codeagent.nodes.context import NodeContext
+    from codeagent.nodes.planner import planner_prompt
+    from codeagent.tools.languages import get_adapter
 
     ctx = NodeContext("plan", lambda: chat, "json_schema", get_adapter("python"), LocalSandbox)
     plan, reply = ask_json(chat, planner_prompt({"task": TASK}, ctx), Plan)

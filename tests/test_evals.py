@@ -10,17 +10,17 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from evals.datasets import load_dataset, read_subset, select
-from evals.harness import EvalOptions, run_eval
-from evals.report import write_report
-from evals.results import ProblemResult, read_results
-from evals.scoring import hidden_program, score_hidden
-from evals.tasks import extract_code, single_shot_prompt, task_text
-from graphs.cli_eval import register
+from codeagent.evals.cli import register
+from codeagent.evals.datasets import load_dataset, read_subset, select
+from codeagent.evals.harness import EvalOptions, run_eval
+from codeagent.evals.report import write_report
+from codeagent.evals.results import ProblemResult, read_results
+from codeagent.evals.scoring import hidden_program, score_hidden
+from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
+from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
-from tools.errors import ConfigError
-from tools.sandbox import LocalSandbox, SandboxLimits
-from tools.testing import Rule, ScriptedChatModel
 
 MARKER = "HIDDEN-MARKER-7d1f"
 PROMPT = 'def add(a, b):\n    """Return the sum.\n    >>> add(2, 3)\n    5\n    """\n'

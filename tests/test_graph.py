@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from graphs import run_job
-from graphs.spec import WorkflowSpec
+from codeagent.graphs import run_job
+from codeagent.graphs.workflow.spec import WorkflowSpec
 from tests import scripts
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
 
 def _outcomes(result_thread: str, tmp_path: Path) -> list[tuple[str, str, str]]:
-    from graphs.checkpoint import open_checkpointer, state_dir
+    from codeagent.graphs.jobs.checkpoint import open_checkpointer, state_dir
 
     with open_checkpointer(state_dir()) as saver:
         tup = saver.get_tuple({"configurable": {"thread_id": result_thread}})
@@ -99,8 +99,8 @@ def test_review_rounds_bound_ends_failed(tmp_path: Path) -> None:
 
 
 def test_model_call_budget_stops_the_job(tmp_path: Path) -> None:
-    from configs import workflow_path
-    from graphs.loader import load_workflow
+    from codeagent.configs import workflow_path
+    from codeagent.graphs.workflow.loader import load_workflow
 
     path = workflow_path("default")
     assert path is not None
@@ -125,9 +125,9 @@ def test_quick_workflow_has_no_planner_or_reviewer(tmp_path: Path) -> None:
 
 
 def test_the_wall_time_budget_counts_time_spent_in_nodes_not_pauses() -> None:
-    from graphs.budgets import budget_spent
-    from graphs.spec import BudgetSpec
-    from graphs.state import AgentState
+    from codeagent.graphs.budgets import budget_spent
+    from codeagent.graphs.workflow.spec import BudgetSpec
+    from codeagent.tools.contracts.state import AgentState
 
     budgets = BudgetSpec(max_wall_s=60)
     a_day_ago = AgentState(started_at=0.0, usage={"node_ms": 59_000})  # e.g. paused overnight

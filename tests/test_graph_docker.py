@@ -9,11 +9,11 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from configs import workflow_path
-from graphs import WorkflowSpec, load_workflow, run_job
+from codeagent.configs import workflow_path
+from codeagent.graphs import WorkflowSpec, load_workflow, run_job
+from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
 from tests.docker_support import leftover_containers, require_docker
-from tools.testing import Rule, ScriptedChatModel
 
 pytestmark = pytest.mark.docker
 

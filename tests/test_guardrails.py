@@ -8,13 +8,13 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from configs import workflow_path
-from graphs import WorkflowSpec, load_workflow, parse_workflow, run_job
+from codeagent.configs import workflow_path
+from codeagent.graphs import WorkflowSpec, load_workflow, parse_workflow, run_job
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.guardrails import Policy, check_code, check_plan
+from codeagent.tools.sandbox import LocalSandbox
+from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
-from tools.errors import ConfigError
-from tools.guardrails import Policy, check_code, check_plan
-from tools.sandbox import LocalSandbox
-from tools.testing import Rule, ScriptedChatModel
 
 NET = Policy(forbidden_imports=("socket", "subprocess"), forbidden_calls=("eval", "os.system"))
 SNEAKY = "solution.py\n```python\nimport socket\n\ndef add(a, b):\n    return a + b\n```\n"

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
+from codeagent.tools.sandbox.docker import DockerSandbox
+from codeagent.tools.sandbox.protocol import ExecResult
 from tests.docker_support import leftover_containers, require_docker
-from tools.sandbox import LocalSandbox, SandboxLimits
-from tools.sandbox.docker import DockerSandbox
-from tools.sandbox.protocol import ExecResult
 
 LIMITS = SandboxLimits(
     memory_mb=256, pids=64, cpu_time_s=20, file_size_mb=16, workspace_mb=32, output_bytes=10_000

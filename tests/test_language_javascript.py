@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from codeagent.tools.languages import get_adapter, language_names
+from codeagent.tools.languages.javascript import JavaScriptAdapter, parse_counts, parse_coverage
+from codeagent.tools.sandbox import SandboxLimits
+from codeagent.tools.sandbox.docker import DockerSandbox
+from codeagent.tools.sandbox.protocol import ExecResult
 from tests.docker_support import require_docker
-from tools.languages import get_adapter, language_names
-from tools.languages.javascript import JavaScriptAdapter, parse_counts, parse_coverage
-from tools.sandbox import SandboxLimits
-from tools.sandbox.docker import DockerSandbox
-from tools.sandbox.protocol import ExecResult
 
 TAP = """TAP version 13
 # Subtest: adds

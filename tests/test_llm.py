@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from graphs.spec import ModelSpec
-from tools.errors import ConfigError, ModelError
-from tools.llm import ask_json, ask_text, build_chat_model, extract_json
-from tools.testing import Rule, ScriptedChatModel
+from codeagent.tools.contracts.model import ModelSpec
+from codeagent.tools.errors import ConfigError, ModelError
+from codeagent.tools.models.llm import ask_json, ask_text, build_chat_model, extract_json
+from codeagent.tools.testing import Rule, ScriptedChatModel
 
 
 class Point(BaseModel):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from configs import shipped_workflows, workflow_path
-from graphs.loader import load_workflow, parse_workflow
-from tools.errors import ConfigError
+from codeagent.configs import shipped_workflows, workflow_path
+from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
+from codeagent.tools.errors import ConfigError
 
 GOOD = """\
 name: mine

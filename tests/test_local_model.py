@@ -15,9 +15,10 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from graphs.spec import ModelSpec
-from tools import local_model, model_store
-from tools.errors import ConfigError, ModelError
+from codeagent.tools.contracts.model import ModelSpec
+from codeagent.tools.errors import ConfigError, ModelError
+from codeagent.tools.models import local as local_model
+from codeagent.tools.models import store as model_store
 
 MODEL = model_store.FAST_MODEL
 SPEC = ModelSpec(provider="local", model=MODEL, context_size=2048, max_tokens=64, temperature=0)

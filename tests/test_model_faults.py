@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from configs import workflow_path
-from graphs import job_history, resume_job, run_job
+from codeagent.configs import workflow_path
+from codeagent.graphs import job_history, resume_job, run_job
 from tests import scripts
 from tests.fault_server import fault_server
 

@@ -11,10 +11,11 @@ from typing import BinaryIO
 
 import pytest
 
-from tools import model_fetch, model_store
-from tools.errors import ConfigError, ModelError
-from tools.model_fetch import Progress, ProgressCallback
-from tools.model_store import CATALOGUE, ModelEntry
+from codeagent.tools.errors import ConfigError, ModelError
+from codeagent.tools.models import fetch as model_fetch
+from codeagent.tools.models import store as model_store
+from codeagent.tools.models.fetch import Progress, ProgressCallback
+from codeagent.tools.models.store import CATALOGUE, ModelEntry
 
 FAKE_BYTES = b"GGUF" + bytes(range(256)) * 40
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nodes.examples import task_examples
-from nodes.parsing import CodeBlock, code_blocks, files_from_blocks
-from tools.languages import get_adapter
+from codeagent.nodes.examples import task_examples
+from codeagent.nodes.parsing import CodeBlock, code_blocks, files_from_blocks
+from codeagent.tools.languages import get_adapter
 
 
 def test_name_on_the_line_before_the_fence() -> None:
@@ -91,7 +91,7 @@ FAILED test_examples.py::test_example_1 - assert -1 == 5
 
 
 def test_failure_details_say_expected_and_got() -> None:
-    from nodes.parsing import failure_details
+    from codeagent.nodes.parsing import failure_details
 
     assert failure_details(PYTEST_SHORT) == [
         "test_example_1: add(2, 3) should be 5, but it returned -1",
@@ -178,7 +178,7 @@ def test_prose_formulas_and_conflicting_examples_are_dropped() -> None:
 
 
 def test_a_truncated_test_file_is_cut_back_to_its_complete_tests() -> None:
-    from nodes.testfiles import complete_prefix
+    from codeagent.nodes.testfiles import complete_prefix
 
     python = get_adapter("python")
     whole = "def test_a():\n    assert f(1) == 1\n    assert f(2) == 2\n"

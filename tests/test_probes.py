@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodes.probes import (
+from codeagent.nodes.probes import (
     PROBE_PATH,
     agreement,
     choose,

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-import graphs.routes as routes
-import nodes.registry as registry
-from configs.examples import lint as example
-from graphs.loader import parse_workflow
-from graphs.routes import Route, decide, get_route, route
-from tools.errors import ConfigError
+import codeagent.graphs.routes as routes
+import codeagent.nodes.registry as registry
+from codeagent.configs.examples import lint as example
+from codeagent.graphs.routes import Route, decide, get_route, route
+from codeagent.graphs.workflow.loader import parse_workflow
+from codeagent.tools.errors import ConfigError
 
 WORKFLOW = """\
 name: custom
@@ -32,8 +32,8 @@ edges:
 """
 
 
-def _workflow(kind: str = "configs.examples.lint:lint", name: str = "") -> str:
-    chosen = name or "configs.examples.lint:lint_outcome"
+def _workflow(kind: str = "codeagent.configs.examples.lint:lint", name: str = "") -> str:
+    chosen = name or "codeagent.configs.examples.lint:lint_outcome"
     return WORKFLOW.replace("KIND", kind).replace("ROUTE", chosen)
 
 
@@ -66,7 +66,7 @@ def test_built_in_kinds_are_listed() -> None:
 def test_a_node_kind_by_import_path() -> None:
     spec = parse_workflow(_workflow())
     assert registry.get_node(spec.nodes["lint"].kind) is example.lint
-    assert get_route("configs.examples.lint:lint_outcome") is example.lint_outcome
+    assert get_route("codeagent.configs.examples.lint:lint_outcome") is example.lint_outcome
 
 
 def test_an_unimportable_module_points_at_the_kind() -> None:
@@ -77,12 +77,12 @@ def test_an_unimportable_module_points_at_the_kind() -> None:
 
 
 def test_a_missing_function_is_named() -> None:
-    err = _error(_workflow(kind="configs.examples.lint:nope"))
+    err = _error(_workflow(kind="codeagent.configs.examples.lint:nope"))
     assert "has no attribute 'nope'" in str(err)
 
 
 def test_a_kind_that_is_not_callable() -> None:
-    err = _error(_workflow(kind="configs.examples.lint:_BY"))
+    err = _error(_workflow(kind="codeagent.configs.examples.lint:_BY"))
     assert "is str, not a function" in str(err)
     assert err.hint is not None and "(state, ctx)" in err.hint
 
@@ -93,7 +93,7 @@ def test_a_bad_import_path() -> None:
 
 
 def test_a_node_plugin_by_entry_point_name(plugins: list[EntryPoint]) -> None:
-    plugins.append(EntryPoint("lint", "configs.examples.lint:lint", "codeagent.nodes"))
+    plugins.append(EntryPoint("lint", "codeagent.configs.examples.lint:lint", "codeagent.nodes"))
     assert "lint" in registry.node_kinds()
     spec = parse_workflow(_workflow(kind="lint"))
     assert registry.get_node(spec.nodes["lint"].kind) is example.lint
@@ -107,7 +107,9 @@ def test_a_broken_plugin_gets_a_hint(plugins: list[EntryPoint]) -> None:
 
 
 def test_a_route_plugin_by_entry_point_name(plugins: list[EntryPoint]) -> None:
-    plugins.append(EntryPoint("lint", "configs.examples.lint:lint_outcome", "codeagent.routes"))
+    plugins.append(
+        EntryPoint("lint", "codeagent.configs.examples.lint:lint_outcome", "codeagent.routes")
+    )
     assert "lint" in routes.route_names()
     spec = parse_workflow(_workflow(name="lint"))
     assert get_route("lint").outcomes == ("clean", "issues")
@@ -116,7 +118,7 @@ def test_a_route_plugin_by_entry_point_name(plugins: list[EntryPoint]) -> None:
 
 
 def test_a_route_must_declare_its_outcomes() -> None:
-    err = _error(_workflow(name="configs.examples.lint:lint_source"))
+    err = _error(_workflow(name="codeagent.configs.examples.lint:lint_source"))
     assert "does not declare its outcomes" in str(err) and err.line == 9
     assert err.hint is not None and "@graphs.routes.route" in err.hint
 

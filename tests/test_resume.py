@@ -15,7 +15,7 @@ import pytest
 
 from tests import scripts
 
-CLI = [sys.executable, "-m", "graphs.cli"]
+CLI = [sys.executable, "-m", "codeagent.graphs.cli"]
 pytestmark = [pytest.mark.usefixtures("bwrap"), pytest.mark.slow]
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from configs import workflow_path
-from graphs import NodeEvent, RunResult, run_job
-from graphs.cli_render import describe_update
-from graphs.loader import load_workflow
-from graphs.spec import WorkflowSpec
+from codeagent.configs import workflow_path
+from codeagent.graphs import NodeEvent, RunResult, run_job
+from codeagent.graphs.cli.render import describe_update
+from codeagent.graphs.workflow.loader import load_workflow
+from codeagent.graphs.workflow.spec import WorkflowSpec
 from tests import scripts
 from tests.test_graph import _outcomes
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graphs.loader import parse_workflow
-from graphs.routes import decide
-from graphs.state import AgentState, best_attempt
+from codeagent.graphs.routes import decide
+from codeagent.graphs.workflow.loader import parse_workflow
+from codeagent.tools.contracts.state import AgentState, best_attempt
 
 SPEC = parse_workflow(
     """

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graphs import run_job
-from nodes.sampling import candidate_key
+from codeagent.graphs import run_job
+from codeagent.nodes.sampling import candidate_key
+from codeagent.tools.languages import get_adapter
 from tests import scripts
-from tools.languages import get_adapter
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -29,7 +29,7 @@ def _workflow(
         "name": "sampling",
         "models": {"default": {"provider": "scripted", "script": "rules.yaml"}},
         "nodes": {
-            "code": {"kind": "nodes.sampling:sampling_coder", "options": options or {}},
+            "code": {"kind": "codeagent.nodes.sampling:sampling_coder", "options": options or {}},
             "test": {"kind": tester},
         },
         "edges": [
@@ -86,8 +86,8 @@ def test_the_candidates_option_bounds_the_draws(tmp_path: Path) -> None:
 def test_bad_options_are_config_errors_at_load(
     tmp_path: Path, options: dict[str, object], message: str
 ) -> None:
-    from graphs.loader import load_workflow
-    from tools.errors import ConfigError
+    from codeagent.graphs.workflow.loader import load_workflow
+    from codeagent.tools.errors import ConfigError
 
     workflow = _workflow(tmp_path, code=[scripts.GOOD], options=options)
     with pytest.raises(ConfigError) as info:
@@ -99,8 +99,8 @@ def test_bad_options_are_config_errors_at_load(
 
 
 def test_a_kind_without_options_rejects_them(tmp_path: Path) -> None:
-    from graphs.loader import load_workflow
-    from tools.errors import ConfigError
+    from codeagent.graphs.workflow.loader import load_workflow
+    from codeagent.tools.errors import ConfigError
 
     workflow = _workflow(tmp_path, code=[scripts.GOOD])
     data = yaml.safe_load(workflow.read_text())
@@ -174,7 +174,9 @@ def test_candidate_key_orders_green_then_passed_then_errors() -> None:
 
 
 def test_the_example_tester_uses_the_tasks_examples_without_a_model_call(tmp_path: Path) -> None:
-    workflow = _workflow(tmp_path, code=[scripts.GOOD], tester="nodes.tester:example_tester")
+    workflow = _workflow(
+        tmp_path, code=[scripts.GOOD], tester="codeagent.nodes.tester:example_tester"
+    )
     result = run_job(scripts.TASK, workflow=workflow, out=tmp_path / "out")
 
     assert result.status == "success"
@@ -183,7 +185,9 @@ def test_the_example_tester_uses_the_tasks_examples_without_a_model_call(tmp_pat
 
 
 def test_the_example_tester_asks_the_model_when_the_task_has_no_examples(tmp_path: Path) -> None:
-    workflow = _workflow(tmp_path, code=[scripts.GOOD], tester="nodes.tester:example_tester")
+    workflow = _workflow(
+        tmp_path, code=[scripts.GOOD], tester="codeagent.nodes.tester:example_tester"
+    )
     result = run_job("Write add(a, b) returning a + b.", workflow=workflow, out=tmp_path / "out")
 
     assert result.status == "success"
@@ -196,7 +200,7 @@ HALF2 = "solution.py\n```python\ndef add(a, b):\n    return a + b if b >= 0 else
 
 def _chosen(tmp_path: Path, code: list[str], **options: object) -> tuple[str, int]:
     workflow = _workflow(
-        tmp_path, code=code, tester="nodes.tester:example_tester", options=dict(options)
+        tmp_path, code=code, tester="codeagent.nodes.tester:example_tester", options=dict(options)
     )
     result = run_job(scripts.TASK, workflow=workflow, out=tmp_path / "out")
     assert result.status == "success"
@@ -238,7 +242,7 @@ def test_candidates_stop_at_the_jobs_model_call_budget(tmp_path: Path) -> None:
     workflow = _workflow(
         tmp_path,
         code=[scripts.BAD],
-        tester="nodes.tester:example_tester",
+        tester="codeagent.nodes.tester:example_tester",
         options={"candidates": 5},
     )
     data = yaml.safe_load(workflow.read_text())
@@ -253,7 +257,7 @@ def test_candidates_stop_at_the_jobs_model_call_budget(tmp_path: Path) -> None:
 def test_later_draws_are_hotter_and_seeded_apart_when_the_model_is_seeded() -> None:
     from types import SimpleNamespace
 
-    from nodes.sampling import SamplingOptions, _later_draw
+    from codeagent.nodes.sampling import SamplingOptions, _later_draw
 
     options = SamplingOptions(retry_temperature=0.7)
     seeded = SimpleNamespace(chat=SimpleNamespace(seed=7))

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox import Sandbox, SandboxLimits
+from codeagent.tools.sandbox.docker import DockerSandbox
+from codeagent.tools.sandbox.engine import LABEL, clean_stale
+from codeagent.tools.sandbox.factory import WeakSandboxWarning, doctor, open_docker_or_auto
+from codeagent.tools.sandbox.pool import SandboxPool
 from tests.docker_support import leftover_containers, require_docker
-from tools.errors import SandboxError
-from tools.sandbox import Sandbox, SandboxLimits
-from tools.sandbox.docker import DockerSandbox
-from tools.sandbox.engine import LABEL, clean_stale
-from tools.sandbox.factory import WeakSandboxWarning, doctor, open_docker_or_auto
-from tools.sandbox.pool import SandboxPool
 
 pytestmark = pytest.mark.docker
 

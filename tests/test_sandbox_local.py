@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from tools.errors import SandboxError
-from tools.sandbox import LocalSandbox, Sandbox, SandboxLimits
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox import LocalSandbox, Sandbox, SandboxLimits
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from configs import shipped_workflows, workflow_path
-from graphs.schema import SCHEMA_FILE, schema_text, workflow_schema
+from codeagent.configs import shipped_workflows, workflow_path
+from codeagent.graphs.workflow.schema import SCHEMA_FILE, schema_text, workflow_schema
 
 CONFIGS = SCHEMA_FILE.parent
 ALL = [p for p in (workflow_path(n) for n in shipped_workflows()) if p is not None]

@@ -45,7 +45,7 @@ def test_langgraph_json_points_at_a_compiled_graph() -> None:
 
 
 def test_another_workflow_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from graphs.studio import make_graph
+    from codeagent.graphs.studio import make_graph
 
     monkeypatch.setenv("CODEAGENT_WORKFLOW", "tdd")
     assert "write_tests" in make_graph().get_graph().nodes

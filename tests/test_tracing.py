@@ -11,14 +11,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from graphs import resume_job, run_job
-from graphs.checkpoint import state_dir
+from codeagent.graphs import resume_job, run_job
+from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.tools.observability.audit import read_audit
+from codeagent.tools.observability.trace_file import load_spans, span_tree
+from codeagent.tools.observability.tracing import TracingConfig, redact
+from codeagent.tools.sandbox import LocalSandbox
 from tests import scripts
 from tests.otlp_receiver import grpc_receiver, http_receiver
-from tools.audit import read_audit
-from tools.sandbox import LocalSandbox
-from tools.trace_file import load_spans, span_tree
-from tools.tracing import TracingConfig, redact
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 

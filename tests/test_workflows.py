@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from configs import shipped_workflows, workflow_path
-from graphs import run_job
-from graphs.loader import load_workflow
-from graphs.spec import WorkflowSpec
+from codeagent.configs import shipped_workflows, workflow_path
+from codeagent.graphs import run_job
+from codeagent.graphs.workflow.loader import load_workflow
+from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
-from tools.testing import Rule, ScriptedChatModel
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 

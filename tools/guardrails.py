@@ -12,8 +12,8 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tools.errors import SandboxError
-from tools.workspace import safe_relpath
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.workspace import safe_relpath
 
 __all__ = ["Policy", "check_code", "check_plan"]
 

@@ -37,7 +37,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from tools.errors import ConfigError
+from codeagent.tools.errors import ConfigError
 
 __all__ = ["Rule", "ScriptedChatModel"]
 

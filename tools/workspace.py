@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from tools.errors import SandboxError
+from codeagent.tools.errors import SandboxError
 
 __all__ = ["safe_relpath", "write_tree"]
 

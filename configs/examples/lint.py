@@ -3,10 +3,10 @@
 Used by ``configs/examples/lint.yaml``::
 
     nodes:
-      lint: {kind: "configs.examples.lint:lint"}
+      lint: {kind: "codeagent.configs.examples.lint:lint"}
     edges:
       - from: lint
-        route: "configs.examples.lint:lint_outcome"
+        route: "codeagent.configs.examples.lint:lint_outcome"
         branches: {clean: test, issues: {to: code, max: 2}}
 
 A node is a plain function ``(state, ctx) -> dict``: it reads the job state, does
@@ -20,8 +20,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from graphs.routes import route
-from nodes.context import NodeContext
+from codeagent.graphs.routes import route
+from codeagent.nodes.context import NodeContext
 
 __all__ = ["lint", "lint_outcome", "lint_source"]
 

@@ -27,11 +27,11 @@ from typing import Annotated, Any, TypedDict
 import typer
 from langgraph.graph import END, START, StateGraph
 
-from evals.harness import EvalOptions, run_eval
-from graphs.checkpoint import open_checkpointer
-from graphs.runner import run_job
-from tools.sandbox import ExecResult
-from tools.testing import Rule, ScriptedChatModel
+from codeagent.evals.harness import EvalOptions, run_eval
+from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.runner import run_job
+from codeagent.tools.sandbox import ExecResult
+from codeagent.tools.testing import Rule, ScriptedChatModel
 
 __all__ = ["NoopSandbox", "bare_graph_s", "codeagent_job_s", "main", "throughput"]
 

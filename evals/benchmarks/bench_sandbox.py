@@ -20,10 +20,10 @@ from typing import Annotated, Any
 
 import typer
 
-from tools.sandbox import LocalSandbox, SandboxLimits
-from tools.sandbox.docker import DockerSandbox, docker_client
-from tools.sandbox.image import default_image
-from tools.sandbox.pool import SandboxPool
+from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
+from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
+from codeagent.tools.sandbox.image import default_image
+from codeagent.tools.sandbox.pool import SandboxPool
 
 __all__ = ["main", "summarize"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tools.errors import ConfigError
-from tools.languages.base import LanguageAdapter, TestReport
-from tools.languages.javascript import JavaScriptAdapter
-from tools.languages.python import PythonAdapter
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.languages.base import LanguageAdapter, TestReport
+from codeagent.tools.languages.javascript import JavaScriptAdapter
+from codeagent.tools.languages.python import PythonAdapter
 
 __all__ = [
     "JavaScriptAdapter",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from tools.sandbox.protocol import ExecResult
+from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = ["LanguageAdapter", "TestReport"]
 

@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from tools.languages.base import TestReport
-from tools.languages.python import _trim
-from tools.sandbox.protocol import ExecResult
+from codeagent.tools.languages.base import TestReport
+from codeagent.tools.languages.python import _trim
+from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = ["JavaScriptAdapter", "parse_counts", "parse_coverage"]
 

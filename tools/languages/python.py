@@ -8,8 +8,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath
 
-from tools.languages.base import TestReport
-from tools.sandbox.protocol import ExecResult
+from codeagent.tools.languages.base import TestReport
+from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = ["PythonAdapter"]
 

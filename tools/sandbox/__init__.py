@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tools.errors import ConfigError
-from tools.sandbox.local import LocalSandbox, bwrap_available
-from tools.sandbox.protocol import ExecResult, Sandbox, SandboxLimits
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.sandbox.local import LocalSandbox, bwrap_available
+from codeagent.tools.sandbox.protocol import ExecResult, Sandbox, SandboxLimits
 
 __all__ = [
     "ExecResult",
@@ -30,7 +30,7 @@ def open_sandbox(backend: str, limits: SandboxLimits, image: str | None = None) 
     if backend == "local":
         return LocalSandbox(limits)
     if backend in ("docker", "auto"):
-        from tools.sandbox import factory  # the docker backend imports docker-py lazily
+        from codeagent.tools.sandbox import factory  # the docker backend imports docker-py lazily
 
         return factory.open_docker_or_auto(backend, limits, image)
     raise ConfigError(f"unknown sandbox backend {backend!r}", hint="use auto, docker or local")

@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from tools.errors import SandboxError
-from tools.sandbox.docker_exec import exec_capped
-from tools.sandbox.engine import (
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.docker_exec import exec_capped
+from codeagent.tools.sandbox.engine import (
     ENGINE_HINT,
     ENV,
     USER,
@@ -34,9 +34,14 @@ from tools.sandbox.engine import (
     first_line,
     volume_options,
 )
-from tools.sandbox.image import SANDBOX_UID, default_image
-from tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
-from tools.workspace import safe_relpath
+from codeagent.tools.sandbox.image import default_image
+from codeagent.tools.sandbox.protocol import (
+    SANDBOX_UID,
+    ExecResult,
+    SandboxContext,
+    SandboxLimits,
+)
+from codeagent.tools.workspace import safe_relpath
 
 __all__ = ["DockerSandbox", "docker_client"]
 

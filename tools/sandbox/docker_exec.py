@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tools.sandbox.protocol import ExecResult
+from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = ["OVERFLOW_FACTOR", "exec_capped"]
 

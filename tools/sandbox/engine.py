@@ -14,9 +14,8 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from tools.errors import SandboxError
-from tools.sandbox.image import SANDBOX_UID
-from tools.sandbox.protocol import SandboxLimits
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.protocol import SANDBOX_UID, SandboxLimits
 
 __all__ = [
     "ENGINE_HINT",

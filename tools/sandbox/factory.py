@@ -11,9 +11,9 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tools.errors import SandboxError
-from tools.sandbox.local import LocalSandbox, bwrap_available
-from tools.sandbox.protocol import Sandbox, SandboxLimits
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.local import LocalSandbox, bwrap_available
+from codeagent.tools.sandbox.protocol import Sandbox, SandboxLimits
 
 __all__ = ["Check", "DoctorReport", "WeakSandboxWarning", "doctor", "open_docker_or_auto"]
 
@@ -33,7 +33,7 @@ def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) 
     Raises:
         SandboxError: For ``docker`` when no engine answers or the image is missing.
     """
-    from tools.sandbox.docker import DockerSandbox, docker_client, ensure_image
+    from codeagent.tools.sandbox.docker import DockerSandbox, docker_client, ensure_image
 
     try:
         client = docker_client()
@@ -90,8 +90,8 @@ class DoctorReport:
 
 def doctor(image: str | None = None) -> DoctorReport:
     """Check the Docker engine, the sandbox image and bubblewrap; never raises."""
-    from tools.sandbox.docker import docker_client, ensure_image
-    from tools.sandbox.image import default_image
+    from codeagent.tools.sandbox.docker import docker_client, ensure_image
+    from codeagent.tools.sandbox.image import default_image
 
     image = image or default_image()
     checks = []

@@ -28,7 +28,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tools.errors import SandboxError
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.protocol import SANDBOX_UID
 
 __all__ = [
     "IMAGE_REPO",
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 IMAGE_REPO = "codeagent-sandbox"
-SANDBOX_UID = 10001
 PACKAGES = ("python3", "python3-pytest", "python3-coverage", "nodejs")
 IMAGE_LABEL = "codeagent.sandbox.image"
 _SOURCES = ("/etc/apt/sources.list.d", "/etc/apt/sources.list")
@@ -177,7 +177,7 @@ def build_image(
     Raises:
         SandboxError: When the engine is unreachable or both routes fail.
     """
-    from tools.sandbox.docker import docker_client  # lazy: docker-py is heavy
+    from codeagent.tools.sandbox.engine import docker_client  # lazy: docker-py is heavy
 
     tag = tag or default_image()
     say = progress or (lambda _line: None)
@@ -197,7 +197,7 @@ def build_image(
 def _build_dockerfile(client: Any, tag: str, say: Progress) -> None:
     import docker.errors
 
-    recipe = resources.files("tools.sandbox").joinpath("Dockerfile").read_bytes()
+    recipe = resources.files("codeagent.tools.sandbox").joinpath("Dockerfile").read_bytes()
     say("building from the Dockerfile (FROM python:3.11-slim)")
     try:
         stream = client.api.build(

@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from tools.errors import SandboxError
-from tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
-from tools.workspace import safe_relpath, write_tree
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
+from codeagent.tools.workspace import safe_relpath, write_tree
 
 __all__ = ["LocalSandbox", "bwrap_available"]
 

@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from tools.errors import SandboxError
-from tools.sandbox.docker import DockerSandbox, docker_client
-from tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
+from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
+from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
 
 __all__ = ["PooledSandbox", "SandboxPool"]
 

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-__all__ = ["ExecResult", "Sandbox", "SandboxContext", "SandboxLimits"]
+__all__ = ["SANDBOX_UID", "ExecResult", "Sandbox", "SandboxContext", "SandboxLimits"]
+
+# The unprivileged user every backend runs code as (the image creates it; files it
+# receives are owned by it).
+SANDBOX_UID = 10001
 
 
 @dataclass(frozen=True)

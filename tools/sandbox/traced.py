@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tools.sandbox.protocol import ExecResult, Sandbox, SandboxContext
-from tools.tracing import sandbox_span
+from codeagent.tools.observability.tracing import sandbox_span
+from codeagent.tools.sandbox.protocol import ExecResult, Sandbox, SandboxContext
 
 __all__ = ["TracedSandbox"]
 

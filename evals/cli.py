@@ -1,0 +1,177 @@
+"""``codeagent eval``: run a benchmark through the agent or the single-shot baseline.
+
+Errors print a message and a hint and exit with status 2, never a traceback.
+Call :func:`register` with the main Typer app to add the command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from codeagent.evals.harness import EvalOptions, run_eval
+from codeagent.evals.report import write_report
+from codeagent.evals.results import ProblemResult
+from codeagent.tools.errors import CodeAgentError
+
+__all__ = ["register"]
+
+_err = Console(stderr=True)
+_out = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``eval`` command to ``app``."""
+    app.command(name="eval")(eval_command)
+
+
+def eval_command(
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="'humaneval' or a JSONL file path.")
+    ] = "humaneval",
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="Only the first N problems.")
+    ] = None,
+    subset: Annotated[
+        Path | None,
+        typer.Option(
+            "--subset",
+            help="Task ids file, one per line (or a name in evals/subsets).",
+        ),
+    ] = None,
+    workflow: Annotated[
+        str, typer.Option("--workflow", "-w", help="Workflow YAML file or shipped name.")
+    ] = "default",
+    mode: Annotated[
+        str, typer.Option("--mode", "-m", help="agent (the workflow) or single-shot (one call).")
+    ] = "agent",
+    workers: Annotated[
+        int, typer.Option("--workers", "-k", min=1, max=64, help="Problems run at once.")
+    ] = 1,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Keep finished problems; run only the rest.")
+    ] = False,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Eval folder.")] = Path("eval-out"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Evaluate on a benchmark: pass@1 on hidden tests, own tests, time, tokens; write a report."""
+    try:
+        options = _options(dataset, limit, subset, workflow, mode, workers, resume, out_dir)
+        with _Bar(enabled=not as_json) as bar:
+            run = run_eval(options, on_start=bar.start, on_result=bar.advance)
+        files = write_report(out_dir, _meta(options))
+    except CodeAgentError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        _err.print("interrupted: finished problems are saved; rerun with --resume to go on")
+        raise typer.Exit(130) from None
+    if as_json:
+        payload = {"summary": run.summary, "files": {k: str(v) for k, v in files.items()}}
+        _out.print_json(json.dumps(payload))
+        return
+    _print_summary(mode, run.summary, files)
+
+
+def _options(
+    dataset: str,
+    limit: int | None,
+    subset: Path | None,
+    workflow: str,
+    mode: str,
+    workers: int,
+    resume: bool,
+    out_dir: Path,
+) -> EvalOptions:
+    from codeagent.tools.errors import ConfigError
+
+    if mode not in ("agent", "single-shot"):
+        raise ConfigError(f"unknown mode {mode!r}", hint="use --mode agent or --mode single-shot")
+    if limit is not None and subset is not None:
+        raise ConfigError("--limit and --subset exclude each other", hint="give one of them")
+    return EvalOptions(
+        dataset=dataset,
+        mode=mode,  # type: ignore[arg-type]
+        workflow=workflow,
+        limit=limit,
+        subset=subset,
+        workers=workers,
+        resume=resume,
+        out=out_dir,
+    )
+
+
+def _meta(options: EvalOptions) -> dict[str, Any]:
+    return {
+        "dataset": options.dataset,
+        "workflow": options.workflow,
+        "subset": str(options.subset) if options.subset else None,
+        "limit": options.limit,
+    }
+
+
+class _Bar:
+    """A rich progress bar with pass count and ETA (on stderr; off for --json)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]eval[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("passed {task.fields[passed]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=_err,
+            disable=not enabled,
+        )
+        self._task: TaskID | None = None
+        self._passed = 0
+
+    def __enter__(self) -> _Bar:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
+
+    def start(self, todo: int, done: int) -> None:
+        """Begin the bar: ``todo`` problems to run, ``done`` already finished (resume)."""
+        self._task = self._progress.add_task("eval", total=todo, passed=0)
+        if done:
+            self._progress.console.print(f"resuming: {done} problems already done")
+
+    def advance(self, result: ProblemResult) -> None:
+        """One problem finished."""
+        self._passed += int(result.passed)
+        if self._task is not None:
+            self._progress.update(self._task, advance=1, passed=self._passed)
+
+
+def _print_summary(mode: str, summary: dict[str, Any], files: dict[str, Path]) -> None:
+    table = Table(title=f"eval ({mode})")
+    table.add_column("metric")
+    table.add_column("value")
+    for key, value in summary.items():
+        table.add_row(key, "-" if value is None else str(value))
+    _out.print(table)
+    for kind, path in files.items():
+        _out.print(f"{kind}: {path}")
+
+
+def _fail(exc: CodeAgentError) -> NoReturn:
+    _err.print(f"[red]error:[/red] {exc}", highlight=False)
+    raise typer.Exit(2)

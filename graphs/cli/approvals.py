@@ -1,0 +1,97 @@
+"""``codeagent approve`` / ``reject``, and answering approvals inline in a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from codeagent.graphs.cli.render import Progress
+from codeagent.graphs.jobs.runner import RunResult, resume_job
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.observability.tracing import TracingConfig
+
+__all__ = ["approve_inline", "register"]
+
+console = Console(stderr=True)
+Finish = Callable[[RunResult, bool], None]
+Home = Annotated[Path | None, typer.Option("--home", help="State dir.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def register(app: typer.Typer, finish: Finish) -> None:
+    """Add ``approve`` and ``reject``; ``finish`` prints a result and exits (the CLI's)."""
+
+    def _decide(
+        thread_id: str, decision: dict[str, object], as_json: bool, home: Path | None
+    ) -> None:
+        progress = Progress(console, enabled=not as_json)
+        with progress:
+            result = resume_job(thread_id, home=home, on_event=progress.on_event, decision=decision)
+        finish(result, as_json)
+
+    @app.command()
+    def approve(
+        thread_id: Annotated[str, typer.Argument(help="The job waiting for approval.")],
+        edit: Annotated[
+            Path | None, typer.Option("--edit", help="A JSON file with the edited plan.")
+        ] = None,
+        reason: Annotated[str, typer.Option("--reason", help="A note for the audit log.")] = "",
+        as_json: JsonFlag = False,
+        home: Home = None,
+    ) -> None:
+        """Approve what a paused job waits for (optionally with an edited plan) and continue it."""
+        decision: dict[str, object] = {"action": "approve", "reason": reason}
+        if edit is not None:
+            decision["plan"] = _read_plan(edit)
+        _decide(thread_id, decision, as_json, home)
+
+    @app.command()
+    def reject(
+        thread_id: Annotated[str, typer.Argument(help="The job waiting for approval.")],
+        reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+        as_json: JsonFlag = False,
+        home: Home = None,
+    ) -> None:
+        """Reject what a paused job waits for; the job ends with status rejected."""
+        _decide(thread_id, {"action": "reject", "reason": reason}, as_json, home)
+
+
+def _read_plan(path: Path) -> dict[str, object]:
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the edited plan {path}: {exc}") from None
+    if not isinstance(plan, dict):
+        raise ConfigError(f"{path}: the plan must be a JSON object")
+    return plan
+
+
+def approve_inline(
+    result: RunResult, as_json: bool, home: Path | None, tracing: TracingConfig | None
+) -> RunResult:
+    """In a terminal, ask for pending approvals right away and continue the job."""
+    while result.status == "awaiting_approval" and not as_json and sys.stdin.isatty():
+        request = result.approval or {}
+        console.print(f"[bold]approval needed: {request.get('kind')}[/bold]")
+        shown = {k: v for k, v in request.items() if k not in ("kind", "task")}
+        console.print_json(json.dumps(shown))
+        if typer.confirm("approve?", default=True):
+            decision: dict[str, object] = {"action": "approve"}
+        else:
+            decision = {"action": "reject", "reason": typer.prompt("reason")}
+        progress = Progress(console)
+        with progress:
+            result = resume_job(
+                result.thread_id,
+                home=home,
+                on_event=progress.on_event,
+                tracing=tracing,
+                decision=decision,
+            )
+    return result

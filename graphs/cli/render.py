@@ -1,0 +1,130 @@
+"""How the CLI shows a job: one line per node as it finishes, and a summary."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from codeagent.graphs.jobs.runner import NodeEvent, RunResult
+
+__all__ = ["Progress", "describe_update", "print_result"]
+
+_STATUS_STYLE = {
+    "success": "green",
+    "failed": "red",
+    "budget_exceeded": "yellow",
+    "error": "red",
+    "awaiting_approval": "cyan",
+    "rejected": "red",
+}
+
+
+def describe_update(node: str, update: dict[str, Any]) -> tuple[bool, str]:
+    """``(ok, text)`` for one node's update (pure)."""
+    transition = (update.get("transitions") or [{}])[-1]
+    arrow = f" -> {transition.get('to')} ({transition.get('outcome')})" if transition else ""
+    ok = transition.get("outcome") not in ("fail", "changes", "budget", "rollback")
+    if update.get("plan"):
+        plan = update["plan"]
+        files = ", ".join(plan.get("files", []))
+        text = f"plan v{plan.get('version')}: {len(plan.get('steps', []))} steps, files: {files}"
+    elif update.get("rollback") and update.get("history"):
+        r = update["history"][-1].get("report") or {}  # the run that failed, not the restored
+        restored = update["rollback"].get("restored_attempt")
+        text = f"{r.get('passed', 0)}/{r.get('total', 0)} tests passed; back to attempt {restored}"
+    elif update.get("test_report"):
+        r = update["test_report"]
+        cov = f", coverage {r['coverage']}%" if r.get("coverage") is not None else ""
+        text = f"{r.get('passed', 0)}/{r.get('total', 0)} tests passed{cov}"
+    elif update.get("review"):
+        review = update["review"]
+        text = f"review: {review.get('verdict')}"
+        if review.get("comments") and review.get("verdict") != "approve":
+            text += f" ({str(review['comments'][0])[:80]})"
+    elif "files" in update:
+        text = f"attempt {update.get('attempt', '?')}: {', '.join(update['files'])}"
+    else:
+        text = transition.get("reason", "")
+    return ok, text + arrow
+
+
+class Progress:
+    """Shows node-by-node progress; a context manager around a job."""
+
+    def __init__(self, console: Console, enabled: bool = True) -> None:
+        self.console = console
+        self.enabled = (enabled and console.is_terminal) or enabled
+        self._status: Status | None = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled and self.console.is_terminal:
+            self._status = self.console.status("starting")
+            self._status.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+    def on_event(self, event: NodeEvent) -> None:
+        """Render one :class:`NodeEvent`."""
+        if not self.enabled:
+            return
+        if event.kind == "start":
+            if self._status is not None:
+                self._status.update(f"running [bold]{event.node}[/bold] ...")
+            return
+        ok, text = describe_update(event.node, event.update)
+        mark = "[green]✓[/green]" if ok else "[yellow]✗[/yellow]"
+        self.console.print(f"{mark} [bold]{event.node:<8}[/bold] {text}", highlight=False)
+
+
+def print_result(console: Console, result: RunResult) -> None:
+    """The end-of-job summary table."""
+    table = Table(show_header=False, box=None)
+    style = _STATUS_STYLE.get(result.status, "white")
+    table.add_row("status", f"[bold {style}]{result.status}[/bold {style}]")
+    table.add_row("attempts", str(result.attempts))
+    report = result.test_report or {}
+    if report:
+        table.add_row("tests", f"{report.get('passed', 0)}/{report.get('total', 0)} passed")
+        if report.get("coverage") is not None:
+            table.add_row("coverage", f"{report['coverage']}%")
+    usage = result.usage
+    table.add_row(
+        "model",
+        f"{usage.get('calls', 0)} calls, {usage.get('input_tokens', 0)} in / "
+        f"{usage.get('output_tokens', 0)} out tokens",
+    )
+    table.add_row("thread", result.thread_id)
+    if result.trace_id:
+        table.add_row("trace", result.trace_url or result.trace_id)
+    if result.out_dir:
+        table.add_row("files", f"{result.out_dir} ({', '.join([*result.files, *result.tests])})")
+    console.print(table)
+    if result.status == "awaiting_approval":
+        kind = (result.approval or {}).get("kind", "")
+        console.print(
+            f"waiting for approval of the {kind}: codeagent approve {result.thread_id} "
+            f"[--edit plan.json] | codeagent reject {result.thread_id} --reason ...",
+            highlight=False,
+        )
+    if result.status == "budget_exceeded":
+        console.print(
+            f"a budget is spent; the best attempt is kept. To go on where it stopped: "
+            f"codeagent resume {result.thread_id} --max-model-calls N "
+            f"[--max-tokens N] [--max-wall-s S]",
+            highlight=False,
+        )
+    if result.error:
+        console.print(f"[bold red]error:[/bold red] {result.error}", highlight=False)
+        console.print(f"the job is checkpointed: codeagent resume {result.thread_id}")

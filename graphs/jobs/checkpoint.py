@@ -1,0 +1,119 @@
+"""Checkpointers: a SQLite file in the state dir by default, or PostgreSQL by URL.
+
+``CODEAGENT_CHECKPOINT_URL=postgresql://user:pass@host/db`` (or the CLI's
+``--checkpoint-url``) puts every job's checkpoints in PostgreSQL, for teams that
+share job state; run records, traces and audit logs stay in the state dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from codeagent.tools.errors import ConfigError
+
+__all__ = ["checkpoint_url", "open_checkpointer", "state_dir"]
+
+_URL_ENV = "CODEAGENT_CHECKPOINT_URL"
+_BUSY_S = 60.0  # how long a writer waits for another job's write
+_OPEN_LOCK = threading.Lock()
+
+
+def state_dir(override: str | Path | None = None) -> Path:
+    """Where codeagent keeps checkpoints and run records.
+
+    ``override``, else ``$CODEAGENT_HOME``, else ``./.codeagent``.
+    """
+    path = Path(override or os.environ.get("CODEAGENT_HOME") or ".codeagent")
+    return path.expanduser().resolve()
+
+
+def checkpoint_url() -> str | None:
+    """The checkpoint database URL from ``$CODEAGENT_CHECKPOINT_URL``, if set."""
+    return os.environ.get(_URL_ENV) or None
+
+
+@contextmanager
+def open_checkpointer(directory: Path) -> Iterator[BaseCheckpointSaver[Any]]:
+    """The job checkpointer: PostgreSQL when a URL is configured, else SQLite in ``directory``.
+
+    Raises:
+        ConfigError: When the store cannot be opened (with the password hidden).
+    """
+    url = checkpoint_url()
+    if url is not None:
+        with _postgres(url) as saver:
+            yield saver
+        return
+    with _sqlite(directory) as sqlite_saver:
+        yield sqlite_saver
+
+
+@contextmanager
+def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f"unsupported checkpoint URL {_hide_password(url)!r}",
+            hint=f"{_URL_ENV} takes a postgresql://user:password@host:port/database URL",
+        )
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Error as PgError
+    except ImportError as exc:
+        raise ConfigError(
+            "the PostgreSQL checkpointer is not installed",
+            hint="pip install 'codeagent[postgres]'",
+        ) from exc
+    try:
+        with PostgresSaver.from_conn_string(url) as saver:
+            saver.setup()
+            yield saver
+    except PgError as exc:
+        raise ConfigError(
+            f"cannot use the checkpoint database {_hide_password(url)}: "
+            f"{_hide_password(str(exc)).strip()}",
+            hint=f"check {_URL_ENV} and that the server is running",
+        ) from None
+
+
+def _hide_password(text: str) -> str:
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+@contextmanager
+def _sqlite(directory: Path) -> Iterator[SqliteSaver]:
+    """A SQLite checkpointer on ``directory/checkpoints.sqlite`` (WAL mode, crash-safe).
+
+    Jobs running side by side (``batch --workers``, or two CLI processes) share the
+    file: writers wait for each other (busy timeout) and, within a process, opening
+    the store (journal mode, tables) happens one at a time.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with _OPEN_LOCK:
+            conn = sqlite3.connect(
+                directory / "checkpoints.sqlite", check_same_thread=False, timeout=_BUSY_S
+            )
+            conn.execute(f"PRAGMA busy_timeout={int(_BUSY_S * 1000)}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            saver = SqliteSaver(conn)
+            saver.setup()
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(
+            f"cannot open the checkpoint store in {directory}: {exc}",
+            hint="set CODEAGENT_HOME to a writable directory",
+        ) from exc
+    try:
+        yield saver
+    finally:
+        conn.close()

@@ -1,0 +1,230 @@
+"""Drive one job run: compile the graph, stream it, trace it, record the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
+from opentelemetry import trace as otel_trace
+from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.trace import Span, SpanContext, TraceFlags
+
+from codeagent.graphs.builder import SandboxFactory, build_graph
+from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.records import JobRecord, save_record
+from codeagent.graphs.jobs.results import NodeEvent, RunResult
+from codeagent.graphs.routes import Transition, event_attributes
+from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.tools.errors import CodeAgentError, ConfigError
+from codeagent.tools.observability.audit import AuditProcessor
+from codeagent.tools.observability.tracing import JobTracer, TracingConfig
+from codeagent.tools.workspace import write_tree
+
+__all__ = [
+    "Reopen",
+    "RunOptions",
+    "drive",
+    "open_graph",
+    "run_dir",
+    "thread_config",
+    "tracing_config",
+]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a job besides its workflow (all optional)."""
+
+    chat_model: BaseChatModel | None = None
+    sandbox_factory: SandboxFactory | None = None
+    on_event: Callable[[NodeEvent], None] | None = None
+    tracing: TracingConfig | None = None
+    span_processors: Sequence[SpanProcessor] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """Start value of :func:`drive` that reopens a finished job first (see graphs.budgets)."""
+
+    update: dict[str, Any]
+    as_node: str
+    transition: Transition
+
+
+def thread_config(thread_id: str) -> dict[str, Any]:
+    """The LangGraph config of a job."""
+    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
+
+
+def run_dir(root: Path, thread_id: str) -> Path:
+    """The job's run folder (job.json, trace.json, audit.jsonl)."""
+    return root / "runs" / thread_id
+
+
+def tracing_config(spec: WorkflowSpec, override: TracingConfig | None) -> TracingConfig:
+    """The tracing settings: the caller's, else the workflow's ``tracing:`` key."""
+    if override is not None:
+        return override
+    t = spec.tracing
+    return TracingConfig(
+        endpoint=t.endpoint,
+        protocol=t.protocol,
+        capture_content=t.capture_content,
+        jaeger_ui=t.jaeger_ui,
+    )
+
+
+@contextmanager
+def open_graph(
+    spec: WorkflowSpec, record: JobRecord, root: Path, options: RunOptions
+) -> Iterator[Any]:
+    """The compiled graph of a job, on the state dir's checkpointer."""
+    with open_checkpointer(root) as saver:
+        yield build_graph(
+            spec,
+            base_dir=Path(record.workflow_file).parent,
+            checkpointer=saver,
+            chat_model=options.chat_model,
+            sandbox_factory=options.sandbox_factory,
+        )
+
+
+def drive(
+    spec: WorkflowSpec,
+    record: JobRecord,
+    root: Path,
+    start: dict[str, Any] | Command[Any] | Reopen | None,
+    options: RunOptions,
+) -> RunResult:
+    """Run (``start`` a state), resume (None), answer an approval (a ``Command``) or
+    reopen a job that ended (:class:`Reopen`)."""
+    folder = run_dir(root, record.thread_id)
+    tconfig = tracing_config(spec, options.tracing)
+    tracer = JobTracer(
+        tconfig,
+        trace_file=folder / "trace.json",
+        processors=[AuditProcessor(folder / "audit.jsonl"), *options.span_processors],
+    )
+    try:
+        with (
+            tracer.activate(),
+            tracer.job_span(spec.name, record.thread_id, _link(record)) as root_span,
+        ):
+            record = _remember_trace(root, record, root_span)
+            result = _stream(spec, record, root, start, options, tracer)
+            root_span.set_attribute("codeagent.status", result.status)
+    finally:
+        tracer.shutdown()
+    trace_id = format(root_span.get_span_context().trace_id, "032x")
+    return replace(result, trace_id=trace_id, trace_url=tconfig.trace_url(trace_id))
+
+
+def _stream(
+    spec: WorkflowSpec,
+    record: JobRecord,
+    root: Path,
+    start: dict[str, Any] | Command[Any] | Reopen | None,
+    options: RunOptions,
+    tracer: JobTracer,
+) -> RunResult:
+    config = thread_config(record.thread_id)
+    save_record(root, record.with_status("running"))
+    modes = ["tasks", "updates", "checkpoints"]
+    with open_graph(spec, record, root, options) as graph:
+        if isinstance(start, Reopen):
+            graph.update_state(config, start.update, as_node=start.as_node)
+            state = start.transition.to_state()
+            otel_trace.get_current_span().add_event("codeagent.transition", event_attributes(state))
+            start = None
+        try:
+            for mode, chunk in graph.stream(start, config, stream_mode=modes):
+                if mode == "checkpoints":
+                    _checkpointed(tracer, chunk)
+                elif options.on_event is not None:
+                    for event in _events(record.thread_id, mode, chunk):
+                        options.on_event(event)
+        except ConfigError as exc:
+            _failed(root, record, graph.get_state(config).values, str(exc))
+            raise
+        except CodeAgentError as exc:
+            return _failed(root, record, graph.get_state(config).values, str(exc))
+        except Exception as exc:  # a bug or an unexpected library error: keep the job resumable
+            message = f"{type(exc).__name__}: {exc}"
+            return _failed(root, record, graph.get_state(config).values, message)
+        snapshot = graph.get_state(config)
+    values = snapshot.values
+    if snapshot.interrupts:  # paused at an approval point
+        save_record(root, record.with_status("awaiting_approval"))
+        request = snapshot.interrupts[0].value
+        return replace(_result(record, values, "awaiting_approval"), approval=request)
+    status = values.get("status", "failed")
+    if status == "running":  # the graph stopped without a terminal transition
+        status = "failed"
+    write_tree(Path(record.out_dir), {**values.get("files", {}), **values.get("tests", {})})
+    save_record(root, record.with_status(status))
+    return _result(record, values, status)
+
+
+def _checkpointed(tracer: JobTracer, chunk: Any) -> None:
+    values = chunk.get("values") or {}
+    node = values.get("last_node")
+    if node:
+        tracer.end_node(node, chunk["config"]["configurable"].get("checkpoint_id"))
+
+
+def _link(record: JobRecord) -> SpanContext | None:
+    if not (record.trace_id and record.root_span_id):
+        return None
+    return SpanContext(
+        trace_id=int(record.trace_id, 16),
+        span_id=int(record.root_span_id, 16),
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+
+
+def _remember_trace(root: Path, record: JobRecord, span: Span) -> JobRecord:
+    if record.trace_id:
+        return record
+    ctx = span.get_span_context()
+    record = replace(
+        record, trace_id=format(ctx.trace_id, "032x"), root_span_id=format(ctx.span_id, "016x")
+    )
+    save_record(root, record)
+    return record
+
+
+def _events(thread_id: str, mode: str, chunk: Any) -> list[NodeEvent]:
+    if mode == "tasks" and isinstance(chunk, dict) and "input" in chunk:
+        return [NodeEvent(thread_id, str(chunk.get("name")), {}, kind="start")]
+    if mode == "updates" and isinstance(chunk, dict):
+        return [NodeEvent(thread_id, n, u) for n, u in chunk.items() if isinstance(u, dict)]
+    return []
+
+
+def _failed(root: Path, record: JobRecord, values: dict[str, Any], message: str) -> RunResult:
+    save_record(root, record.with_status("error", message))
+    return _result(record, values, "error", error=message)
+
+
+def _result(
+    record: JobRecord, values: dict[str, Any], status: str, error: str | None = None
+) -> RunResult:
+    return RunResult(
+        thread_id=record.thread_id,
+        status=status,
+        files=dict(values.get("files") or {}),
+        tests=dict(values.get("tests") or {}),
+        test_report=values.get("test_report"),
+        review=values.get("review"),
+        plan=values.get("plan"),
+        attempts=int(values.get("attempt", 0)),
+        usage=dict(values.get("usage") or {}),
+        out_dir=record.out_dir if status != "error" else None,
+        error=error,
+    )

@@ -1,0 +1,220 @@
+"""Run, resume and inspect jobs: the Python API behind the CLI.
+
+Example::
+
+    from codeagent.graphs import run_job
+
+    result = run_job("write slugify(title) that ...", workflow="default", out="out/slugify")
+    print(result.status, result.files)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
+from opentelemetry.sdk.trace import SpanProcessor
+
+from codeagent.graphs.budgets import apply_budgets, merge_budgets, reopen_update
+from codeagent.graphs.builder import SandboxFactory
+from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.graphs.jobs.execution import Reopen, RunOptions, drive, open_graph, thread_config
+from codeagent.graphs.jobs.records import JobRecord, load_record, new_thread_id, save_record
+from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
+from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
+from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.tools.contracts.state import initial_state
+from codeagent.tools.errors import ConfigError, ModelError
+from codeagent.tools.models.llm import build_chat_model, resolve_provider
+from codeagent.tools.models.local import resolve_model_path
+from codeagent.tools.observability.tracing import TracingConfig
+
+__all__ = [
+    "Checkpoint",
+    "NodeEvent",
+    "RunResult",
+    "job_history",
+    "preflight",
+    "resume_job",
+    "run_job",
+]
+
+
+def run_job(
+    task: str,
+    *,
+    workflow: str | Path | WorkflowSpec = "default",
+    out: str | Path | None = None,
+    thread_id: str | None = None,
+    chat_model: BaseChatModel | None = None,
+    sandbox_factory: SandboxFactory | None = None,
+    home: str | Path | None = None,
+    on_event: Callable[[NodeEvent], None] | None = None,
+    tracing: TracingConfig | None = None,
+    span_processors: Sequence[SpanProcessor] = (),
+) -> RunResult:
+    """Run a coding task through a workflow until it succeeds or a bound or budget is hit.
+
+    Args:
+        task: What to build, in words (signature and examples help).
+        workflow: A workflow file path, a shipped workflow name, or a spec.
+        out: Folder to write the resulting files to (default ``out/<thread id>``).
+        thread_id: Reuse a fixed job id (default: a new one).
+        chat_model: Use this chat model for every node (e.g. a ``ScriptedChatModel``).
+        sandbox_factory: Use this sandbox instead of the workflow's backend.
+        home: The state dir (default ``$CODEAGENT_HOME`` or ``./.codeagent``).
+        on_event: Called when a node starts and when it finishes (:class:`NodeEvent`).
+        tracing: Trace export settings (default: the workflow's ``tracing:`` key and the
+            ``OTEL_EXPORTER_OTLP_*`` variables).
+        span_processors: Extra OpenTelemetry span processors (e.g. an in-memory exporter).
+
+    Raises:
+        ConfigError: For a bad workflow or task (nothing is run).
+    """
+    if not task or not task.strip():
+        raise ConfigError("the task is empty", hint='give the task text, e.g. codeagent run "..."')
+    spec, wf_file, wf_text = _resolve_workflow(workflow)
+    if chat_model is None:
+        preflight(spec, wf_file.parent)
+    root = state_dir(home)
+    tid = thread_id or new_thread_id()
+    record = JobRecord(
+        thread_id=tid,
+        task=task,
+        workflow_file=str(wf_file),
+        workflow_text=wf_text,
+        out_dir=str(Path(out or Path("out") / tid).resolve()),
+        created_at=time.time(),
+    )
+    save_record(root, record)
+    start = dict(initial_state(task, spec.sandbox.language, time.time()))
+    options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
+    return drive(spec, record, root, start, options)
+
+
+def resume_job(
+    thread_id: str,
+    *,
+    chat_model: BaseChatModel | None = None,
+    sandbox_factory: SandboxFactory | None = None,
+    home: str | Path | None = None,
+    on_event: Callable[[NodeEvent], None] | None = None,
+    tracing: TracingConfig | None = None,
+    span_processors: Sequence[SpanProcessor] = (),
+    decision: dict[str, Any] | None = None,
+    budgets: dict[str, Any] | None = None,
+) -> RunResult:
+    """Continue an interrupted job from its last checkpoint; finished nodes are not re-run.
+
+    Args:
+        thread_id: The job.
+        decision: The answer to a pending approval, e.g. ``{"action": "approve"}``,
+            ``{"action": "approve", "plan": {...}}`` or
+            ``{"action": "reject", "reason": "..."}``.
+        budgets: Raised budgets, e.g. ``{"max_model_calls": 60}``: kept in the run
+            record (later resumes use them too); a job that ended
+            ``budget_exceeded`` goes on at the node it stopped before.
+        chat_model, sandbox_factory, home, on_event, tracing, span_processors: As for
+            :func:`run_job`.
+
+    The resumed run is traced as a new trace whose root span links to the first run's.
+    """
+    root = state_dir(home)
+    record = load_record(root, thread_id)
+    spec = _record_spec(record)
+    if chat_model is None:
+        preflight(spec, Path(record.workflow_file).parent)
+    options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
+    start: Command[Any] | Reopen | None = None
+    if decision is not None:
+        start = Command(resume=decision)
+    if budgets:
+        base = parse_workflow(record.workflow_text, record.workflow_file)
+        record = replace(record, budgets=merge_budgets(base, record.budgets, budgets))
+        raised = apply_budgets(base, record.budgets)
+        start = start or _reopen(spec, raised, record, root)
+        spec = raised
+        save_record(root, record)
+    return drive(spec, record, root, start, options)
+
+
+def _record_spec(record: JobRecord) -> WorkflowSpec:
+    """The job's workflow with the budgets its record raised."""
+    spec = parse_workflow(record.workflow_text, record.workflow_file)
+    return apply_budgets(spec, record.budgets)
+
+
+def _reopen(old: WorkflowSpec, new: WorkflowSpec, record: JobRecord, root: Path) -> Reopen | None:
+    """How to reopen the job under ``new`` budgets if it ended ``budget_exceeded``, else None.
+
+    Raises:
+        ConfigError: When the raised budgets are still spent (nothing is changed).
+    """
+    with open_graph(old, record, root, RunOptions()) as graph:
+        values = graph.get_state(thread_config(record.thread_id)).values
+    if values.get("status") != "budget_exceeded":
+        return None
+    update, as_node, transition = reopen_update(old.budgets, new.budgets, values)
+    return Reopen(update, as_node, transition)
+
+
+def job_history(thread_id: str, *, home: str | Path | None = None) -> list[Checkpoint]:
+    """A job's checkpoints, oldest first."""
+    root = state_dir(home)
+    record = load_record(root, thread_id)
+    spec = _record_spec(record)
+    with open_graph(spec, record, root, RunOptions()) as graph:
+        snapshots = list(graph.get_state_history(thread_config(thread_id)))
+    rows = []
+    for snap in reversed(snapshots):
+        metadata: dict[str, Any] = dict(snap.metadata or {})
+        if metadata.get("source") == "input":
+            continue  # the raw input, before the first step: nothing has run
+        values = snap.values or {}
+        rows.append(
+            Checkpoint(
+                step=int(metadata.get("step", -1)),
+                node=values.get("last_node") or "(start)",
+                next=",".join(snap.next) or "END",
+                attempt=int(values.get("attempt", 0)),
+                status=str(values.get("status", "")),
+                created_at=str(snap.created_at or ""),
+                checkpoint_id=str(snap.config["configurable"].get("checkpoint_id", "")),
+            )
+        )
+    return rows
+
+
+def preflight(spec: WorkflowSpec, base_dir: Path) -> None:
+    """Fail before anything runs when a model the nodes use is not configured.
+
+    Raises:
+        ConfigError: With what to set, e.g. when no endpoint or API key is configured.
+    """
+    for name in sorted({node.model for node in spec.nodes.values()}):
+        model = resolve_provider(spec.models[name])
+        if model.provider != "local":  # building a remote client sends nothing
+            build_chat_model(model, base_dir)
+            continue
+        try:
+            resolve_model_path(model.model)
+        except ModelError as exc:
+            raise ConfigError(
+                f"no model endpoint is configured and {exc.message}",
+                hint=f"{exc.hint}, or export OPENAI_API_KEY / OPENAI_BASE_URL for an endpoint",
+            ) from None
+
+
+def _resolve_workflow(workflow: str | Path | WorkflowSpec) -> tuple[WorkflowSpec, Path, str]:
+    if isinstance(workflow, WorkflowSpec):
+        import yaml
+
+        text = yaml.safe_dump(workflow.model_dump(by_alias=True, exclude_defaults=True))
+        return workflow, Path.cwd() / "<api>.yaml", text
+    spec, path = load_workflow(workflow)
+    return spec, path, path.read_text(encoding="utf-8")

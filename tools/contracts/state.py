@@ -1,0 +1,108 @@
+"""The job state: a TypedDict of JSON-serialisable values, checkpointed after every node."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+__all__ = ["AgentState", "add_counts", "best_attempt", "initial_state"]
+
+
+def add_counts(left: dict[str, int] | None, right: dict[str, int] | None) -> dict[str, int]:
+    """Reducer: add numeric counters key by key (token usage, node runs)."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+class AgentState(TypedDict, total=False):
+    """Everything a job knows. Clients, containers and handles never go here.
+
+    Keys:
+        task: The task text as the user gave it.
+        language: Language adapter name (``python``).
+        plan: The current structured plan (see ``codeagent.nodes.planner.Plan``).
+        plan_version: Bumped on every (re-)plan.
+        files: Solution files, path -> text.
+        tests: Test files, path -> text.
+        test_report: The last test run (``TestReport.to_state()``).
+        review: The last review verdict.
+        attempt: How many times the coder has run.
+        history: Append-only: one entry per test run, for best-so-far and rollback.
+        transitions: Append-only: every edge taken, with the route's decision and reason.
+        usage: Model calls and tokens, summed.
+        node_runs: Completed runs per node id, summed.
+        status: running, success, failed, budget_exceeded or error.
+        next: The node the last transition chose (or END).
+        last_node: The node that produced the latest checkpoint.
+        started_at: Unix time the job started (wall-time budget).
+        error: The last node failure message, if any.
+        resume_to: Where the job goes once a pending approval is given.
+        rollback: The last undo by the rollback gate (graphs/rollback.py), if any.
+    """
+
+    task: str
+    language: str
+    plan: dict[str, Any] | None
+    plan_version: int
+    files: dict[str, str]
+    tests: dict[str, str]
+    test_report: dict[str, Any] | None
+    review: dict[str, Any] | None
+    attempt: int
+    history: Annotated[list[dict[str, Any]], operator.add]
+    transitions: Annotated[list[dict[str, Any]], operator.add]
+    usage: Annotated[dict[str, int], add_counts]
+    node_runs: Annotated[dict[str, int], add_counts]
+    status: str
+    next: str
+    last_node: str
+    started_at: float
+    error: str | None
+    resume_to: str
+    rollback: dict[str, Any] | None
+
+
+def initial_state(task: str, language: str, started_at: float) -> AgentState:
+    """The state a new job starts from."""
+    return AgentState(
+        task=task,
+        language=language,
+        plan=None,
+        plan_version=0,
+        files={},
+        tests={},
+        test_report=None,
+        review=None,
+        attempt=0,
+        history=[],
+        transitions=[],
+        usage={},
+        node_runs={},
+        status="running",
+        next="",
+        last_node="",
+        started_at=started_at,
+        error=None,
+    )
+
+
+def best_attempt(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The attempt with the most tests passing; a later attempt wins only if not worse.
+
+    Attempts are compared on (all green, passed, -failures-errors); on a tie the
+    later one is kept, as it has seen more feedback.
+    """
+    best: dict[str, Any] | None = None
+    best_key: tuple[int, int, int] | None = None
+    for entry in history:
+        report = entry.get("report") or {}
+        key = (
+            int(bool(report.get("ok"))),
+            int(report.get("passed", 0)),
+            -int(report.get("failed", 0)) - int(report.get("errors", 0)),
+        )
+        if best_key is None or key >= best_key:
+            best, best_key = entry, key
+    return best
