@@ -1,1 +1,1 @@
-"""Micro-benchmarks (scripts, not tests): ``python -m evals.benchmarks.<name>``."""
+"""Micro-benchmarks (scripts, not tests): ``python -m codeagent.evals.benchmarks.<name>``."""

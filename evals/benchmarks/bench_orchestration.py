@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m evals.benchmarks.bench_orchestration --jobs 20 --workers 1,2,4 [--json]
+    python -m codeagent.evals.benchmarks.bench_orchestration --jobs 20 --workers 1,2,4 [--json]
 
 ``transition``: whole default-workflow jobs (plan -> code -> test -> review, 4
 transitions) through ``run_job`` with a scripted model that answers at once and a

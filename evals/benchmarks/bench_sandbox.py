@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m evals.benchmarks.bench_sandbox --runs 10 [--json]
+    python -m codeagent.evals.benchmarks.bench_sandbox --runs 10 [--json]
 
 Each sample is the whole job as the tester node sees it: get a sandbox, write two
 files, run pytest, read nothing back, give the sandbox up. ``cold`` starts and
