@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from codeagent.nodes.coder import coder_prompt, source_files
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import choose, probe_calls, probe_script, settled
 from codeagent.nodes.tester import example_tests, run_tests
 from codeagent.nodes.testfiles import solution_module
@@ -85,6 +86,11 @@ def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
     )
 
 
+@node_kind(
+    role="coder",
+    capabilities={"calls_model", "writes_code", "runs_code"},
+    options=SamplingOptions,
+)
 def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the solution files, choosing among up to N candidates by the task's examples.
 
@@ -166,6 +172,3 @@ def _probe(state: AgentState, ctx: NodeContext) -> tuple[str, int] | None:
     if not calls:
         return None
     return probe_script(solution_module(state, ctx.language), calls), len(calls)
-
-
-sampling_coder.options_model = SamplingOptions  # type: ignore[attr-defined]
