@@ -13,6 +13,11 @@ the examples: it draws until that many of them also return the same on probe
 inputs varied from the examples, then keeps the one agreeing most with the
 rest (see :mod:`codeagent.nodes.probes`).
 
+A candidate whose code breaks the workflow's guardrails is rejected before it
+runs (it never reaches the sandbox) and ranks below every candidate that ran;
+when all break it, the first is kept and the tester's check sends it back or
+stops the job, as the workflow's ``on_violation`` says.
+
 Use it in a workflow in place of ``coder``::
 
     nodes:
@@ -76,6 +81,9 @@ class SamplingOptions(BaseModel):
 _Drawn = tuple[tuple[int, int, int], dict[str, str], list[str] | None]
 """A drawn candidate: its :func:`candidate_key`, its files, its probe outcomes."""
 
+_REJECTED = (0, -1, 0)
+"""The key of a candidate breaking the policy: below any that ran (``passed`` >= 0)."""
+
 
 def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
     """How good a candidate's example run is: all green, then passed, then fewest errors."""
@@ -98,6 +106,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     ``options.agreement`` above 1, drawing goes on until that many candidates
     that pass the examples also behave the same on probe inputs made from them
     (:mod:`codeagent.nodes.probes`), and the one agreeing most with the others is kept.
+    A candidate breaking the workflow's policy is never run (see the module docstring).
     Returns ``files``, ``attempt`` and ``usage``.
 
     Raises:
@@ -118,6 +127,9 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         usage = {k: usage[k] + v for k, v in reply.usage().items()}
         files = source_files(reply.text, default, ctx)
         if not files:
+            continue
+        if ctx.check_code(files):  # breaks the policy: rejected without running
+            drawn.append((_REJECTED, files, None))
             continue
         if not examples:  # nothing to run them on: keep the first answer that parses
             parses = not _syntax_errors(files, ctx)
