@@ -35,6 +35,7 @@ from codeagent.graphs.builder import SandboxFactory, spec_sandbox
 from codeagent.graphs.jobs.runner import preflight, run_job
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.nodes.registry import describe_node
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text, build_chat_model
 from codeagent.tools.workspace import write_tree
@@ -205,7 +206,7 @@ def _key(problem: Problem) -> str:
 
 
 def _coder_model(spec: WorkflowSpec, base_dir: Path) -> BaseChatModel:
-    """The chat model (and temperature) the workflow's first coder node uses."""
-    node = next((n for n in spec.nodes.values() if "coder" in n.kind), None)
+    """The chat model (and temperature) of the workflow's first node of role ``coder``."""
+    node = next((n for n in spec.nodes.values() if describe_node(n.kind).role == "coder"), None)
     name = node.model if node else "default"
     return build_chat_model(spec.models[name], base_dir, node.temperature if node else None)

@@ -52,21 +52,38 @@ def apply_budgets(spec: WorkflowSpec, overrides: dict[str, Any] | None) -> Workf
     return spec.model_copy(update={"budgets": budgets})
 
 
-def budget_spent(budgets: BudgetSpec, state: AgentState) -> str | None:
+def budget_spent(budgets: BudgetSpec, state: AgentState, *, calls_model: bool = True) -> str | None:
     """Why the job must stop before the next node, or None while budgets remain (pure).
+
+    Args:
+        budgets: The job's budgets.
+        state: The job's state (its ``usage``).
+        calls_model: Whether the next node may call a model (its kind declares
+            ``calls_model``, as an undeclared kind is assumed to). The model-call and
+            token budgets stop only such a node; a node that calls no model (a lint
+            step) cannot spend them, and the wall-time budget stops any node.
 
     Wall time is the time spent running nodes (``usage.node_ms``): a job that waited
     for an approval, or was resumed a day after a crash, is not over budget for that.
     """
     usage = state.get("usage") or {}
-    if budgets.max_model_calls is not None and usage.get("calls", 0) >= budgets.max_model_calls:
-        return f"model-call budget spent ({usage.get('calls', 0)} of {budgets.max_model_calls})"
-    tokens = usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
-    if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
-        return f"token budget spent ({tokens} of {budgets.max_tokens})"
+    if calls_model:
+        spent = _model_budget_spent(budgets, usage)
+        if spent is not None:
+            return spent
     elapsed = usage.get("node_ms", 0) / 1000
     if budgets.max_wall_s is not None and elapsed >= budgets.max_wall_s:
         return f"wall-time budget spent ({elapsed:.0f}s of {budgets.max_wall_s:.0f}s)"
+    return None
+
+
+def _model_budget_spent(budgets: BudgetSpec, usage: dict[str, Any]) -> str | None:
+    calls = usage.get("calls", 0)
+    if budgets.max_model_calls is not None and calls >= budgets.max_model_calls:
+        return f"model-call budget spent ({calls} of {budgets.max_model_calls})"
+    tokens = usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
+    if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
+        return f"token budget spent ({tokens} of {budgets.max_tokens})"
     return None
 
 

@@ -18,12 +18,12 @@ from opentelemetry.trace import Span
 
 from codeagent.graphs.approvals import APPROVAL_NODES, approval_node
 from codeagent.graphs.budgets import budget_spent
-from codeagent.graphs.enforcement import guarded
+from codeagent.graphs.enforcement import gated, guarded, policy_of
 from codeagent.graphs.rollback import rollback_update
 from codeagent.graphs.routes import Transition, decide, event_attributes
 from codeagent.graphs.workflow.spec import END, WorkflowSpec
 from codeagent.nodes.context import NodeContext
-from codeagent.nodes.registry import NodeFn, get_node
+from codeagent.nodes.registry import NodeKind, describe_node
 from codeagent.tools.contracts.state import AgentState, add_counts, best_attempt
 from codeagent.tools.languages import get_adapter
 from codeagent.tools.models.llm import build_chat_model
@@ -54,7 +54,8 @@ def build_graph(
         sandbox_factory: Use this instead of the spec's sandbox backend.
     """
     language = get_adapter(spec.sandbox.language)
-    make_sandbox = _traced(sandbox_factory or spec_sandbox(spec))
+    policy = policy_of(spec.guardrails)
+    make_sandbox = gated(_traced(sandbox_factory or spec_sandbox(spec)), policy, language)
     chat_for = _chat_factory(spec, base_dir, chat_model)
     graph = StateGraph(AgentState)
     for node_id, node in spec.nodes.items():
@@ -68,8 +69,9 @@ def build_graph(
             prompt_file=(base_dir / node.prompt) if node.prompt else None,
             options=node.options,
             max_model_calls=spec.budgets.max_model_calls,
+            policy=policy,
         )
-        graph.add_node(node_id, _step(spec, node_id, get_node(node.kind), ctx))
+        graph.add_node(node_id, _step(spec, node_id, describe_node(node.kind), ctx))
     gates = [APPROVAL_NODES[kind] for kind in spec.approvals]
     for kind in spec.approvals:
         gate = APPROVAL_NODES[kind]
@@ -90,10 +92,10 @@ def _next(state: AgentState) -> str:
     return state.get("next") or END
 
 
-def _step(spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext) -> Callable[..., Any]:
+def _step(spec: WorkflowSpec, node_id: str, kind: NodeKind, ctx: NodeContext) -> Callable[..., Any]:
     """Wrap a node: budget check, run it, decide the transition, finish the job at END."""
-    kind = spec.nodes[node_id].kind
-    return _traced_node(node_id, kind, lambda state: _run_step(spec, node_id, fn, ctx, state))
+    name = spec.nodes[node_id].kind
+    return _traced_node(node_id, name, lambda state: _run_step(spec, node_id, kind, ctx, state))
 
 
 def _traced_node(
@@ -117,14 +119,14 @@ def _traced_node(
 
 
 def _run_step(
-    spec: WorkflowSpec, node_id: str, fn: NodeFn, ctx: NodeContext, state: AgentState
+    spec: WorkflowSpec, node_id: str, kind: NodeKind, ctx: NodeContext, state: AgentState
 ) -> dict[str, Any]:
-    spent = budget_spent(spec.budgets, state)
+    spent = budget_spent(spec.budgets, state, calls_model=kind.can("calls_model"))
     if spent is not None:
         transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
         return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
     started = time.monotonic()
-    update, blocked = guarded(spec, node_id, fn, ctx, state)
+    update, blocked = guarded(spec.guardrails, node_id, kind, ctx, state)
     # Time spent running nodes, for the wall-time budget: a pause for an approval or the
     # time between a crash and its resume does not count.
     spent_ms = int((time.monotonic() - started) * 1000)
@@ -133,7 +135,7 @@ def _run_step(
         after = _apply(state, update)
         return {**update, **_finish(after, blocked), **_bookkeeping(node_id, blocked, ran=True)}
     after = _apply(state, update)
-    transition, resume_to = _gate(spec, node_id, decide(spec, node_id, after))
+    transition, resume_to = _gate(spec, kind, node_id, decide(spec, node_id, after))
     out = {**update, **_bookkeeping(node_id, transition, ran=True)}
     undo = rollback_update(spec, node_id, after, transition)
     if undo is not None:
@@ -147,11 +149,13 @@ def _run_step(
 
 
 def _gate(
-    spec: WorkflowSpec, node_id: str, transition: Transition
+    spec: WorkflowSpec, kind: NodeKind, node_id: str, transition: Transition
 ) -> tuple[Transition, str | None]:
-    """Send the transition through an approval node when the workflow asks for one."""
-    kind = spec.nodes[node_id].kind
-    if "plan" in spec.approvals and kind == "planner" and transition.to != END:
+    """Send the transition through an approval node when the workflow asks for one.
+
+    A plan is approved after a node of role ``planner`` (whatever its kind's name).
+    """
+    if "plan" in spec.approvals and kind.role == "planner" and transition.to != END:
         gate = APPROVAL_NODES["plan"]
     elif "final" in spec.approvals and transition.to == END and transition.status == "success":
         gate = APPROVAL_NODES["final"]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from codeagent.nodes.coder import coder
 from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import NodeKind, node_kind
 from codeagent.nodes.planner import Plan, planner
-from codeagent.nodes.registry import get_node, node_kinds
+from codeagent.nodes.registry import describe_node, get_node, node_kinds
 from codeagent.nodes.reviewer import Review, reviewer
 from codeagent.nodes.tester import tester
 
 __all__ = [
     "NodeContext",
+    "NodeKind",
     "Plan",
     "Review",
     "coder",
+    "describe_node",
     "get_node",
+    "node_kind",
     "node_kinds",
     "planner",
     "reviewer",

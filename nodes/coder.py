@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.parsing import code_blocks, failure_details, files_from_blocks
 from codeagent.nodes.prompts import load_template, render
 from codeagent.tools.errors import ModelError, SandboxError
@@ -90,6 +91,7 @@ def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
     )
 
 
+@node_kind(role="coder", capabilities={"calls_model", "writes_code"})
 def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write (or rewrite) the solution files.
 

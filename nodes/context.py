@@ -10,6 +10,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from codeagent.tools.guardrails import Policy, check_code
 from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.sandbox import Sandbox
 
@@ -25,12 +26,16 @@ class NodeContext:
         make_chat: Builds the node's chat model (called at most once, on first use).
         structured: How to ask for JSON: ``json_schema`` or ``prompt``.
         language: The language adapter.
-        open_sandbox: Creates a fresh (not started) sandbox.
+        open_sandbox: Creates a fresh (not started) sandbox. In a graph it is gated by
+            the workflow's policy: running code that breaks it raises
+            :class:`~codeagent.tools.errors.PolicyViolation` instead (see
+            :mod:`codeagent.tools.sandbox.policy`).
         test_timeout_s: Wall-clock limit of one test run.
         prompt_file: A template replacing the kind's built-in prompt.
         options: The node's ``options`` from the workflow (kind-specific settings).
         max_model_calls: The job's model-call budget (None: none). A node that makes
             several calls stops drawing before the job's calls reach it.
+        policy: The workflow's guardrails (empty: nothing forbidden).
     """
 
     node_id: str
@@ -42,6 +47,15 @@ class NodeContext:
     prompt_file: Path | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     max_model_calls: int | None = None
+    policy: Policy = field(default_factory=Policy)
+
+    def check_code(self, files: Mapping[str, str]) -> list[str]:
+        """What in ``files`` (solution sources, not tests) breaks the policy; empty: nothing.
+
+        A node that draws several answers checks each before running it, so that
+        one breaking the policy is rejected without ever running.
+        """
+        return check_code(files, self.policy)
 
     @cached_property
     def chat(self) -> BaseChatModel:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
 from codeagent.tools.models.llm import ask_json
 
@@ -53,6 +54,7 @@ def planner_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]
     )
 
 
+@node_kind(role="planner", capabilities={"calls_model"})
 def planner(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write a new plan version.
 

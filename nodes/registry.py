@@ -2,7 +2,8 @@
 
 A workflow names a node kind in one of three ways:
 
-- a built-in name: ``planner``, ``coder``, ``tester``, ``reviewer``, ``test_writer``;
+- a built-in name: ``planner``, ``coder``, ``tester``, ``reviewer``, ``test_writer``,
+  ``sampling_coder``, ``example_tester``;
 - an import path ``package.module:function`` (the module must be importable);
 - the name of a plugin registered under the entry-point group ``codeagent.nodes``::
 
@@ -10,33 +11,38 @@ A workflow names a node kind in one of three ways:
       lint = "my_package.lint:lint"
 
 A node is a plain function ``(state, ctx: NodeContext) -> dict`` returning a
-partial state update; see README.md, "Writing workflows". A node that takes
-settings from the workflow (``options:`` under the node) declares them as a
-pydantic model in its ``options_model`` attribute; the loader validates them.
+partial state update; see README.md, "Custom nodes and routes". It declares what
+it is with :func:`codeagent.nodes.kinds.node_kind` (its role, its capabilities
+and the pydantic model of its ``options:``); :func:`describe_node` gives that
+declaration, which the graph's guardrails, approvals and budgets key on. A node
+that declares nothing gets the conservative default (it may call a model and
+run code, so policy applies to it), and a bare ``options_model`` attribute on it
+still declares its options.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import ValidationError
 
+from codeagent.nodes.kinds import NodeFn, NodeKind, describe
 from codeagent.tools.errors import ConfigError
 
 __all__ = [
     "NODE_GROUP",
     "NodeFn",
+    "NodeKind",
     "check_options",
+    "describe_node",
     "get_node",
     "load_object",
     "node_kinds",
     "resolve_node",
 ]
 
-NodeFn = Callable[[Any, Any], dict[str, Any]]
 NODE_GROUP = "codeagent.nodes"
 
 
@@ -81,14 +87,23 @@ def resolve_node(kind: str) -> NodeFn:
     return load_object(kind, group=NODE_GROUP, what="node kind")
 
 
+def describe_node(kind: str) -> NodeKind:
+    """What ``kind`` is: its function, role, capabilities and options model.
+
+    Raises:
+        ConfigError: As :func:`resolve_node`.
+    """
+    return describe(resolve_node(kind))
+
+
 def check_options(kind: str, fn: NodeFn, options: dict[str, Any]) -> None:
-    """Validate a node's ``options`` against its kind's ``options_model``.
+    """Validate a node's ``options`` against its kind's declared options model.
 
     Raises:
         ConfigError: Naming the bad option (``location`` is its key path under
         ``options``) and the options the kind takes.
     """
-    model = getattr(fn, "options_model", None)
+    model = describe(fn).options_model
     if model is None:
         if options:
             raise ConfigError(

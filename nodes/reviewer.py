@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
 from codeagent.tools.models.llm import ask_json
 
@@ -67,6 +68,7 @@ def reviewer_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]
     )
 
 
+@node_kind(role="reviewer", capabilities={"calls_model"})
 def reviewer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Review the current files; returns ``review`` and ``usage``."""
     review, reply = ask_json(

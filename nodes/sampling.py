@@ -13,6 +13,11 @@ the examples: it draws until that many of them also return the same on probe
 inputs varied from the examples, then keeps the one agreeing most with the
 rest (see :mod:`codeagent.nodes.probes`).
 
+A candidate whose code breaks the workflow's guardrails is rejected before it
+runs (it never reaches the sandbox) and ranks below every candidate that ran;
+when all break it, the first is kept and the tester's check sends it back or
+stops the job, as the workflow's ``on_violation`` says.
+
 Use it in a workflow in place of ``coder``::
 
     nodes:
@@ -28,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from codeagent.nodes.coder import coder_prompt, source_files
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import choose, probe_calls, probe_script, settled
 from codeagent.nodes.tester import example_tests, run_tests
 from codeagent.nodes.testfiles import solution_module
@@ -75,6 +81,9 @@ class SamplingOptions(BaseModel):
 _Drawn = tuple[tuple[int, int, int], dict[str, str], list[str] | None]
 """A drawn candidate: its :func:`candidate_key`, its files, its probe outcomes."""
 
+_REJECTED = (0, -1, 0)
+"""The key of a candidate breaking the policy: below any that ran (``passed`` >= 0)."""
+
 
 def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
     """How good a candidate's example run is: all green, then passed, then fewest errors."""
@@ -85,6 +94,11 @@ def candidate_key(report: dict[str, Any]) -> tuple[int, int, int]:
     )
 
 
+@node_kind(
+    role="coder",
+    capabilities={"calls_model", "writes_code", "runs_code"},
+    options=SamplingOptions,
+)
 def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the solution files, choosing among up to N candidates by the task's examples.
 
@@ -92,6 +106,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     ``options.agreement`` above 1, drawing goes on until that many candidates
     that pass the examples also behave the same on probe inputs made from them
     (:mod:`codeagent.nodes.probes`), and the one agreeing most with the others is kept.
+    A candidate breaking the workflow's policy is never run (see the module docstring).
     Returns ``files``, ``attempt`` and ``usage``.
 
     Raises:
@@ -112,6 +127,9 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         usage = {k: usage[k] + v for k, v in reply.usage().items()}
         files = source_files(reply.text, default, ctx)
         if not files:
+            continue
+        if ctx.check_code(files):  # breaks the policy: rejected without running
+            drawn.append((_REJECTED, files, None))
             continue
         if not examples:  # nothing to run them on: keep the first answer that parses
             parses = not _syntax_errors(files, ctx)
@@ -166,6 +184,3 @@ def _probe(state: AgentState, ctx: NodeContext) -> tuple[str, int] | None:
     if not calls:
         return None
     return probe_script(solution_module(state, ctx.language), calls), len(calls)
-
-
-sampling_coder.options_model = SamplingOptions  # type: ignore[attr-defined]

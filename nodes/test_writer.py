@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.tester import example_tests
 from codeagent.nodes.testfiles import solution_module, tests_from_answer
@@ -50,6 +51,7 @@ def test_cases(tests: dict[str, str], limit: int = 40) -> list[str]:
     return list(dict.fromkeys(lines))[:limit]
 
 
+@node_kind(role="tester", capabilities={"calls_model", "writes_tests"})
 def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the tests for the task; they are not run here.
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
+from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import PROBE_PATH, parse_probe_output
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.testfiles import solution_module, tests_from_answer
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["example_tester", "example_tests", "run_tests", "tester", "tester_prompt"]
+
+_TESTER = node_kind(role="tester", capabilities={"calls_model", "runs_code", "writes_tests"})
 
 
 def tester_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
@@ -73,6 +76,7 @@ def run_tests(
     return report
 
 
+@_TESTER
 def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the tests once (they are kept across attempts, so attempts compare), then run them.
 
@@ -89,6 +93,7 @@ def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     return _run_and_record(state, ctx, tests, usage)
 
 
+@_TESTER
 def example_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Like :func:`tester`, but the task's own examples are the tests when it gives any.
 

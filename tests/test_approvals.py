@@ -118,3 +118,16 @@ def test_approve_and_reject_from_the_cli(tmp_path: Path) -> None:
     )
     assert no.returncode == 1
     assert json.loads(no.stdout)["status"] == "rejected"
+
+
+def test_a_plan_from_any_node_of_role_planner_waits_for_approval(tmp_path: Path) -> None:
+    wf = _workflow(tmp_path, ["plan"])
+    data = yaml.safe_load(wf.read_text())
+    data["nodes"]["plan"] = {"kind": "tests.custom_nodes:outline"}
+    wf.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    first = run_job(scripts.TASK, workflow=str(wf), chat_model=scripts.model())
+
+    assert first.status == "awaiting_approval"
+    assert first.approval is not None and first.approval["kind"] == "plan"
+    assert first.files == {}

@@ -110,3 +110,31 @@ def test_the_cli_says_how_to_raise_it_and_does(tmp_path: Path) -> None:
     resumed = codeagent("resume", thread, "--max-model-calls", "8", "--json", *home)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "success"
+
+
+def test_a_node_calling_no_model_runs_after_the_model_calls_are_spent(tmp_path: Path) -> None:
+    data = {
+        "name": "linted",
+        "models": {"default": {"provider": "scripted", "script": "rules.yaml"}},
+        "nodes": {
+            "code": {"kind": "coder"},
+            "lint": {"kind": "codeagent.configs.examples.lint:lint"},  # calls no model
+        },
+        "edges": [
+            {"from": "code", "to": "lint"},
+            {
+                "from": "lint",
+                "route": "codeagent.configs.examples.lint:lint_outcome",
+                "branches": {"clean": "END", "issues": {"to": "code", "max": 1}},
+            },
+        ],
+        "budgets": {"max_model_calls": 1},
+    }
+    rules = [r.model_dump(exclude_defaults=True) for r in scripts.rules()]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
+    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+    result = run_job(scripts.TASK, workflow=tmp_path / "wf.yaml", out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.usage["calls"] == 1

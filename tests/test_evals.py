@@ -208,3 +208,34 @@ def test_the_eval_command(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "no dataset" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_single_shot_asks_the_model_of_the_node_whose_role_is_coder(tmp_path: Path) -> None:
+    for name, answer in (("bad", scripts.BAD), ("good", scripts.GOOD)):
+        rules = [{"match": "expert Python programmer", "reply": answer}]
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"rules": rules}))
+    workflow = {
+        "name": "roles",
+        "models": {
+            "default": {"provider": "scripted", "script": "bad.yaml"},
+            "author": {"provider": "scripted", "script": "good.yaml"},
+        },
+        "nodes": {
+            "check": {"kind": "tests.custom_nodes:decoder_check"},  # "coder" in the name only
+            "write": {"kind": "tests.custom_nodes:author", "model": "author"},  # role coder
+        },
+        "edges": [{"from": "check", "to": "write"}, {"from": "write", "to": "END"}],
+        "sandbox": {"backend": "local"},
+    }
+    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(workflow, sort_keys=False))
+    options = EvalOptions(
+        dataset=str(_dataset(tmp_path, 1)),
+        mode="single-shot",
+        workflow=str(tmp_path / "wf.yaml"),
+        out=tmp_path / "eval",
+    )
+
+    run = run_eval(options, sandbox_factory=_sandbox)
+
+    assert [r.passed for r in run.results] == [True]

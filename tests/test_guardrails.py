@@ -34,6 +34,23 @@ def test_forbidden_imports_and_calls_are_found_with_their_line() -> None:
     ]
 
 
+def test_javascript_imports_are_found_by_module_name() -> None:
+    code = (
+        "const net = require('net');\n"
+        "import { spawn } from 'node:child_process';\n"
+        "const fs = require('fs');\n"
+        'const dns = await import("dns/promises");\n'
+        "const netlify = require('netlify');\n"
+    )
+    policy = Policy(forbidden_imports=("net", "child_process", "dns"))
+
+    assert check_code({"solution.js": code}, policy) == [
+        "solution.js: line 1: imports net, which the policy forbids",
+        "solution.js: line 2: imports child_process, which the policy forbids",
+        "solution.js: line 4: imports dns/promises, which the policy forbids",
+    ]
+
+
 def test_clean_code_and_syntax_errors_pass_the_static_check() -> None:
     assert check_code({"a.py": "import math\nprint(math.pi)\n"}, NET) == []
     assert check_code({"a.py": "def broken(:\n"}, NET) == []  # the test run reports it

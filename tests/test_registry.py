@@ -13,7 +13,10 @@ import codeagent.nodes.registry as registry
 from codeagent.configs.examples import lint as example
 from codeagent.graphs.routes import Route, decide, get_route, route
 from codeagent.graphs.workflow.loader import parse_workflow
+from codeagent.nodes.kinds import UNDECLARED_CAPABILITIES, node_kind
+from codeagent.nodes.sampling import SamplingOptions
 from codeagent.tools.errors import ConfigError
+from tests import custom_nodes
 
 WORKFLOW = """\
 name: custom
@@ -158,3 +161,62 @@ def test_a_custom_route_decides_success_at_end() -> None:
     spec = parse_workflow(text)
     t = decide(spec, "lint", {"review": {"by": "lint", "verdict": "approve", "comments": []}})
     assert (t.to, t.outcome, t.status) == ("END", "clean", "success")
+
+
+def test_built_in_kinds_declare_their_role_and_capabilities() -> None:
+    declared = {k: registry.describe_node(k) for k in registry.node_kinds()}
+
+    assert {k: d.role for k, d in declared.items()} == {
+        "planner": "planner",
+        "coder": "coder",
+        "sampling_coder": "coder",
+        "tester": "tester",
+        "example_tester": "tester",
+        "test_writer": "tester",
+        "reviewer": "reviewer",
+    }
+    assert all(d.declared and d.can("calls_model") for d in declared.values())
+    assert {k for k, d in declared.items() if d.runs_job_code} == {"tester", "example_tester"}
+    assert {k for k, d in declared.items() if d.can("writes_code")} == {"coder", "sampling_coder"}
+    assert declared["sampling_coder"].can("runs_code")
+    assert declared["sampling_coder"].options_model is SamplingOptions
+
+
+def test_a_custom_node_declares_itself_with_the_decorator() -> None:
+    kind = registry.describe_node("tests.custom_nodes:import_check")
+
+    assert (kind.role, kind.capabilities, kind.declared) == ("tester", {"runs_code"}, True)
+    assert kind.fn is custom_nodes.import_check
+    assert kind.options_model is custom_nodes.ImportCheckOptions
+    spec = parse_workflow(_workflow(kind="tests.custom_nodes:import_check"))
+    assert registry.describe_node(spec.nodes["lint"].kind).runs_job_code
+    with_options = WORKFLOW.replace('{kind: "KIND"}', '{kind: "KIND", options: {modul: x}}')
+    err = _error(with_options.replace("KIND", "tests.custom_nodes:import_check"))
+    assert "option modul: unknown option" in str(err) and err.hint is not None
+    assert "takes: module" in err.hint
+
+
+def test_an_undeclared_plugin_may_call_a_model_and_run_code(plugins: list[EntryPoint]) -> None:
+    plugins.append(EntryPoint("smoke", "tests.custom_nodes:smoke", "codeagent.nodes"))
+    kind = registry.describe_node("smoke")
+
+    assert (kind.role, kind.declared, kind.options_model) == ("other", False, None)
+    assert kind.capabilities == UNDECLARED_CAPABILITIES == {"calls_model", "runs_code"}
+    assert kind.runs_job_code  # so the guardrails check the job's code before it runs
+
+
+def test_a_bare_options_model_attribute_still_declares_options() -> None:
+    def legacy(state: Any, ctx: Any) -> dict[str, Any]:
+        return {}
+
+    legacy.options_model = custom_nodes.ImportCheckOptions  # type: ignore[attr-defined]
+    registry.check_options("legacy", legacy, {"module": "other"})
+    with pytest.raises(ConfigError, match="option strict: unknown option"):
+        registry.check_options("legacy", legacy, {"strict": True})
+
+
+def test_the_node_kind_decorator_checks_its_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown role 'linter'"):
+        node_kind(role="linter")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"unknown capabilities \['network'\]"):
+        node_kind(capabilities={"network"})  # type: ignore[arg-type]

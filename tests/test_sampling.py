@@ -11,6 +11,7 @@ from codeagent.graphs import run_job
 from codeagent.nodes.sampling import candidate_key
 from codeagent.tools.languages import get_adapter
 from tests import scripts
+from tests.recording import Recorder
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -266,3 +267,21 @@ def test_later_draws_are_hotter_and_seeded_apart_when_the_model_is_seeded() -> N
     assert _later_draw(seeded, options, 0) == {}  # type: ignore[arg-type]
     assert _later_draw(seeded, options, 2) == {"temperature": 0.7, "seed": 9}  # type: ignore[arg-type]
     assert _later_draw(unseeded, options, 1) == {"temperature": 0.7}  # type: ignore[arg-type]
+
+
+def test_a_candidate_breaking_the_policy_is_rejected_without_running(tmp_path: Path) -> None:
+    sneaky = scripts.GOOD.replace("def add", "import socket\n\ndef add")
+    workflow = _workflow(tmp_path, code=[sneaky, scripts.GOOD], options={"agreement": 1})
+    data = yaml.safe_load(workflow.read_text())
+    data["guardrails"] = {"forbidden_imports": ["socket"], "on_violation": "stop"}
+    workflow.write_text(yaml.safe_dump(data, sort_keys=False))
+    sandboxes = Recorder()
+    result = run_job(
+        scripts.TASK, workflow=workflow, sandbox_factory=sandboxes, out=tmp_path / "out"
+    )
+
+    assert result.status == "success"
+    assert "socket" not in result.files["solution.py"]
+    assert result.attempts == 1
+    assert result.usage["calls"] == 3  # the rejected candidate, the good one, the tester
+    assert sandboxes.ran and not sandboxes.ran_code_with("import socket")

@@ -12,6 +12,7 @@ __all__ = [
     "CodeAgentError",
     "ConfigError",
     "ModelError",
+    "PolicyViolation",
     "SandboxError",
 ]
 
@@ -89,3 +90,22 @@ class ModelError(CodeAgentError):
 
 class BudgetExceeded(CodeAgentError):
     """A job spent one of its budgets (model calls, tokens, wall time)."""
+
+
+class PolicyViolation(CodeAgentError):
+    """Generated code breaks the workflow's guardrails, so it was not run.
+
+    The graph turns it into the configured outcome (a failed test run that the
+    repair sees, or a job ended ``blocked``); a node drawing candidates treats it as
+    a rejected candidate.
+
+    Args:
+        problems: One line per violation (``solution.py: line 1: imports socket, ...``).
+    """
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(
+            "the code breaks the workflow's policy: " + "; ".join(self.problems),
+            hint="see guardrails: in the workflow file",
+        )

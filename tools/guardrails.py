@@ -3,12 +3,14 @@
 These are static checks that catch a model going somewhere the task forbids
 (network or subprocess use, too many or too large files). They are not a
 security boundary: the sandbox is. Python code is checked on its syntax tree;
-other languages on their file list and sizes only.
+JavaScript's imports (``require``, ``import``) by their module names; other
+languages, and JavaScript's calls, on their file list and sizes only.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -54,6 +56,8 @@ def check_code(files: Mapping[str, str], policy: Policy) -> list[str]:
             problems.append(f"{path} is {size} bytes; the policy allows {policy.max_file_bytes}")
         if path.endswith(".py"):
             problems += [f"{path}: {p}" for p in _python(text, policy)]
+        elif path.endswith(_JS_SUFFIXES):
+            problems += [f"{path}: {p}" for p in _javascript(text, policy)]
     return problems
 
 
@@ -89,6 +93,27 @@ def _python(text: str, policy: Policy) -> list[str]:
             name = _dotted(node.func)
             if name and (name in banned_calls or name.split(".")[-1] in banned_calls):
                 problems.append(f"line {line}: calls {name}, which the policy forbids")
+    return problems
+
+
+_JS_SUFFIXES = (".js", ".mjs", ".cjs")
+_JS_IMPORT = re.compile(
+    r"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s*|^\s*import\s*)(['"`])([^'"`\n]+)\1""",
+    re.MULTILINE,
+)
+
+
+def _javascript(text: str, policy: Policy) -> list[str]:
+    """Forbidden modules in ``require(...)``, ``import ... from ...`` and ``import(...)``."""
+    banned = set(policy.forbidden_imports)
+    problems = []
+    for match in _JS_IMPORT.finditer(text):
+        module = match.group(2).removeprefix("node:")
+        parts = module.split("/")
+        top = "/".join(parts[:2]) if module.startswith("@") else parts[0]
+        if top in banned:
+            line = text.count("\n", 0, match.start()) + 1
+            problems.append(f"line {line}: imports {module}, which the policy forbids")
     return problems
 
 

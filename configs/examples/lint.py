@@ -12,7 +12,9 @@ Used by ``configs/examples/lint.yaml``::
 A node is a plain function ``(state, ctx) -> dict``: it reads the job state, does
 its work (here: pure Python, no model and no sandbox), and returns only the state
 keys it changes. Findings go into ``review`` as change requests, so the coder's
-next attempt sees them exactly like a reviewer's comments.
+next attempt sees them exactly like a reviewer's comments. ``@node_kind`` declares
+what it is: a reviewer that neither calls a model nor runs code (so a spent
+model-call budget does not stop it, and no guardrail check is needed before it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from codeagent.graphs.routes import route
 from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
 
 __all__ = ["lint", "lint_outcome", "lint_source"]
 
@@ -50,6 +53,7 @@ def lint_source(path: str, text: str) -> list[str]:
     return sorted(findings)
 
 
+@node_kind(role="reviewer")
 def lint(state: Any, ctx: NodeContext) -> dict[str, Any]:
     """Lint the solution's Python files; findings become change requests in ``review``.
 
