@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.languages.base import LanguageAdapter, TestReport
+from codeagent.tools.languages.base import PROBE_MARK, LanguageAdapter, ProbeProgram, TestReport
 from codeagent.tools.languages.javascript import JavaScriptAdapter
 from codeagent.tools.languages.python import PythonAdapter
 
 __all__ = [
+    "PROBE_MARK",
     "JavaScriptAdapter",
     "LanguageAdapter",
+    "ProbeProgram",
     "PythonAdapter",
     "TestReport",
     "get_adapter",
