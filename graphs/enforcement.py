@@ -22,7 +22,6 @@ from codeagent.graphs.routes import Transition
 from codeagent.graphs.workflow.spec import END, GuardrailSpec
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import NodeKind
-from codeagent.nodes.probes import PROBE_PATH
 from codeagent.tools.contracts.state import AgentState
 from codeagent.tools.errors import PolicyViolation
 from codeagent.tools.guardrails import Policy, check_code, check_plan
@@ -31,8 +30,6 @@ from codeagent.tools.sandbox import Sandbox
 from codeagent.tools.sandbox.policy import PolicySandbox
 
 __all__ = ["gated", "guarded", "policy_of"]
-
-_HARNESS = frozenset({PROBE_PATH})  # codeagent's own scripts, not the job's code
 
 
 def policy_of(rails: GuardrailSpec) -> Policy:
@@ -55,7 +52,7 @@ def gated(
     """
 
     def is_source(path: str) -> bool:
-        return path not in _HARNESS and not language.is_test_file(path)
+        return path not in language.harness_files and not language.is_test_file(path)
 
     def make() -> Sandbox:
         return PolicySandbox(open_sandbox(), policy, is_source)

@@ -14,7 +14,6 @@ from typing import Any
 
 from codeagent.graphs.routes import Transition
 from codeagent.graphs.workflow.spec import END, WorkflowSpec
-from codeagent.nodes.parsing import failure_details
 from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["rollback_update"]
@@ -60,7 +59,7 @@ def rollback_update(
 def _failure_lines(report: dict[str, Any] | None, limit: int = 6) -> list[str]:
     if not report:
         return []
-    details = failure_details(str(report.get("output", "")), limit=limit)
+    details = [str(d) for d in report.get("failures") or []][:limit]
     if details:
         return details
     failed, errors = report.get("failed", 0), report.get("errors", 0)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
-from codeagent.nodes.parsing import code_blocks, failure_details, files_from_blocks
+from codeagent.nodes.parsing import code_blocks, files_from_blocks
 from codeagent.nodes.prompts import load_template, render
 from codeagent.tools.errors import ModelError, SandboxError
 from codeagent.tools.models.llm import Reply, ask_text
@@ -46,7 +46,11 @@ def feedback_text(state: AgentState, fence: str) -> str:
 
 
 def failures_text(report: dict[str, Any] | None) -> str:
-    """What the last test run says: one line per failed check (expected vs got), then output."""
+    """What the last test run says: one line per failed check (expected vs got), then output.
+
+    The lines are the report's ``failures``, which the tester took from the language
+    adapter (:meth:`~codeagent.tools.languages.LanguageAdapter.failure_details`).
+    """
     if not report or report.get("ok"):
         return "The tests passed."
     output = str(report.get("output", ""))
@@ -54,7 +58,7 @@ def failures_text(report: dict[str, Any] | None) -> str:
         f"{report.get('failed', 0)} tests failed, {report.get('errors', 0)} errors, "
         f"{report.get('passed', 0)} passed."
     )
-    details = failure_details(output)
+    details = [str(d) for d in report.get("failures") or []][:6]
     if details:
         summary += "\nFailed checks:\n" + "\n".join(f"- {d}" for d in details)
     return f"{summary}\nTest output:\n{output}"

@@ -1,11 +1,11 @@
-"""Pure parsing of model output: fenced code blocks -> files, pytest output -> failures."""
+"""Pure parsing of model output: fenced code blocks -> files."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-__all__ = ["CodeBlock", "code_blocks", "failure_details", "files_from_blocks"]
+__all__ = ["CodeBlock", "code_blocks", "files_from_blocks"]
 
 _NAME = re.compile(r"([\w./-]+\.[A-Za-z0-9]{1,5})\b")
 _FENCE = re.compile(r"^\s*```")
@@ -66,52 +66,6 @@ def files_from_blocks(blocks: list[CodeBlock], default_path: str, suffix: str) -
     if unnamed and default_path not in files:
         files[default_path] = max(unnamed, key=lambda b: len(b.body)).body
     return files
-
-
-_SECTION = re.compile(r"^_{3,} (\S+) _{3,}$")
-_COMPARE = re.compile(r"^assert \(?(.+?)\)? == \(?(.+?)\)?$")
-_GOT = re.compile(r"^assert (.+?) == ")
-
-
-def failure_details(output: str, limit: int = 6) -> list[str]:
-    """One line per failed test in pytest ``--tb=short`` output: the check and what happened.
-
-    A failed equality reads ``f(2) should be 5, but it returned -1``; an
-    exception reads ``f([1]) raised IndexError: list index out of range``.
-    """
-    details: list[str] = []
-    for name, body in _sections(output):
-        check = next((b.strip() for b in body if b.strip().startswith("assert ")), "")
-        errors = [b[1:].strip() for b in body if b.startswith("E ")]
-        if not errors:
-            continue
-        compare = _COMPARE.match(check)
-        got = _GOT.match(errors[0])
-        if compare and got:
-            details.append(
-                f"{name}: {compare.group(1)} should be {compare.group(2)}, "
-                f"but it returned {got.group(1)}"
-            )
-        elif compare:
-            details.append(f"{name}: {compare.group(1)} raised {errors[-1]}")
-        else:
-            details.append(f"{name}: {check or 'the test'} failed: {errors[-1]}")
-        if len(details) == limit:
-            break
-    return details
-
-
-def _sections(output: str) -> list[tuple[str, list[str]]]:
-    sections: list[tuple[str, list[str]]] = []
-    for line in output.splitlines():
-        match = _SECTION.match(line.strip())
-        if match:
-            sections.append((match.group(1), []))
-        elif line.startswith("=") and sections:
-            break  # the short summary after the last failure
-        elif sections:
-            sections[-1][1].append(line)
-    return sections
 
 
 def _previous_line(lines: list[str], i: int) -> str:

@@ -11,7 +11,9 @@ agreement counts.
 The inputs are the examples' own arguments, varied one at a time (``n + 1``,
 the list reversed, the string without its first letter, ...): deterministic,
 no model call, and of the types the function takes. Everything here is pure;
-the sampling coder runs :func:`probe_script` in the sandbox.
+the program that runs the calls is the language adapter's
+(:meth:`~codeagent.tools.languages.LanguageAdapter.probe_program`), and the
+sampling coder runs it in the sandbox.
 """
 
 from __future__ import annotations
@@ -22,19 +24,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from codeagent.tools.languages.base import PROBE_MARK
+
 __all__ = [
     "PROBE_MARK",
-    "PROBE_PATH",
     "agreement",
     "choose",
     "parse_probe_output",
     "probe_calls",
-    "probe_script",
     "settled",
 ]
 
-PROBE_PATH = "codeagent_probe.py"
-PROBE_MARK = "@@codeagent-probe@@"
 _MAX_INT = 10**6
 
 
@@ -56,22 +56,8 @@ def probe_calls(examples: Sequence[tuple[str, str]], limit: int = 24) -> list[st
     return calls[:limit]
 
 
-def probe_script(module: str, calls: Sequence[str], per_call_s: float = 1.0) -> str:
-    """A script that runs ``calls`` against ``module`` and prints one JSON line of outcomes.
-
-    An outcome is the result's ``repr`` (floats rounded to 6 places, cut at 300
-    characters), or ``!ErrorName`` when the call raised, or ``!Timeout``.
-    """
-    return _SCRIPT.format(
-        module=module,
-        calls=json.dumps(list(calls)),
-        per_call_s=per_call_s,
-        mark=PROBE_MARK,
-    )
-
-
 def parse_probe_output(stdout: str, count: int) -> list[str] | None:
-    """The outcomes the probe script printed; ``None`` when it did not get that far."""
+    """The outcomes a probe program printed; ``None`` when it did not get that far."""
     for line in reversed(stdout.splitlines()):
         if line.startswith(PROBE_MARK):
             try:
@@ -175,40 +161,3 @@ def _variants(value: Any) -> list[Any]:
         if repr(v) != repr(value) and all(repr(v) != repr(u) for u in unique):
             unique.append(v)
     return unique
-
-
-_SCRIPT = """\
-import importlib, json, signal, sys
-
-class _Timeout(Exception):
-    pass
-
-def _alarm(signum, frame):
-    raise _Timeout()
-
-def _round(value):
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_round(v) for v in value)
-    return value
-
-signal.signal(signal.SIGALRM, _alarm)
-sys.setrecursionlimit(3000)
-names = vars(importlib.import_module("{module}"))
-
-outcomes = []
-for source in {calls}:
-    signal.setitimer(signal.ITIMER_REAL, {per_call_s})
-    try:
-        outcome = repr(_round(eval(source, dict(names))))[:300]
-    except _Timeout:
-        outcome = "!Timeout"
-    except BaseException as exc:
-        outcome = "!" + type(exc).__name__
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    outcomes.append(outcome)
-print()
-print("{mark}" + json.dumps(outcomes))
-"""

@@ -34,10 +34,11 @@ from codeagent.nodes.coder import coder_prompt, source_files
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
-from codeagent.nodes.probes import choose, probe_calls, probe_script, settled
+from codeagent.nodes.probes import choose, probe_calls, settled
 from codeagent.nodes.tester import example_tests, run_tests
 from codeagent.nodes.testfiles import solution_module
 from codeagent.tools.errors import ModelError
+from codeagent.tools.languages import ProbeProgram
 from codeagent.tools.models.llm import ask_text
 
 if TYPE_CHECKING:
@@ -178,9 +179,9 @@ def _best(drawn: list[_Drawn]) -> list[_Drawn]:
     return [d for d in drawn if d[0] == key]
 
 
-def _probe(state: AgentState, ctx: NodeContext) -> tuple[str, int] | None:
-    """The probe script for this task and its number of calls (``None``: no probe inputs)."""
+def _probe(state: AgentState, ctx: NodeContext) -> ProbeProgram | None:
+    """The language's probe program for this task (``None``: no probe inputs, or no probes)."""
     calls = probe_calls(task_examples(state["task"]))
     if not calls:
         return None
-    return probe_script(solution_module(state, ctx.language), calls), len(calls)
+    return ctx.language.probe_program(solution_module(state, ctx.language), calls)

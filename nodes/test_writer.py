@@ -15,14 +15,13 @@ from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.tester import example_tests
 from codeagent.nodes.testfiles import solution_module, tests_from_answer
+from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.models.llm import ask_text
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["test_cases", "test_writer", "test_writer_prompt"]
-
-_CHECKS = ("assert", "from ", "import ", "with pytest.raises", "expect(")
 
 
 def test_writer_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
@@ -40,14 +39,13 @@ def test_writer_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, s
     )
 
 
-def test_cases(tests: dict[str, str], limit: int = 40) -> list[str]:
-    """The import and assertion lines of ``tests``: what the coder must satisfy (pure)."""
-    lines = [
-        line.strip()
-        for text in tests.values()
-        for line in text.splitlines()
-        if line.strip().startswith(_CHECKS)
-    ]
+def test_cases(tests: dict[str, str], language: LanguageAdapter, limit: int = 40) -> list[str]:
+    """The import and assertion lines of ``tests``: what the coder must satisfy (pure).
+
+    Which lines those are is the language's
+    :meth:`~codeagent.tools.languages.LanguageAdapter.test_checks`.
+    """
+    lines = [line for text in tests.values() for line in language.test_checks(text)]
     return list(dict.fromkeys(lines))[:limit]
 
 
@@ -77,5 +75,5 @@ def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             "steps": [f"write code that makes the tests in {test_file} pass"],
             "version": version,
         }
-    plan["test_cases"] = test_cases(tests)
+    plan["test_cases"] = test_cases(tests, ctx.language)
     return {"tests": tests, "plan": plan, "plan_version": version, "usage": reply.usage()}

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
-from codeagent.nodes.probes import PROBE_PATH, parse_probe_output
+from codeagent.nodes.probes import parse_probe_output
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.testfiles import solution_module, tests_from_answer
-from codeagent.tools.languages import LanguageAdapter
+from codeagent.tools.languages import LanguageAdapter, ProbeProgram
 from codeagent.tools.models.llm import ask_text
 
 if TYPE_CHECKING:
@@ -39,9 +39,15 @@ def tester_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
 
 
 def example_tests(state: AgentState, language: LanguageAdapter) -> dict[str, str]:
-    """A test file asserting every example the task text gives (deterministic)."""
+    """A test file asserting every example the task text gives (deterministic).
+
+    Empty when the task gives none, or the language cannot run them
+    (:attr:`~codeagent.tools.languages.LanguageAdapter.runs_examples`).
+    """
+    if not language.runs_examples:
+        return {}
     examples = task_examples(state["task"])
-    if not examples or language.name != "python":
+    if not examples:
         return {}
     return {
         language.examples_test_path(): language.examples_to_tests(
@@ -54,13 +60,14 @@ def run_tests(
     ctx: NodeContext,
     files: dict[str, str],
     tests: dict[str, str],
-    probe: tuple[str, int] | None = None,
+    probe: ProbeProgram | None = None,
 ) -> dict[str, Any]:
     """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state.
 
-    With ``probe`` (a :func:`codeagent.nodes.probes.probe_script` and its number of calls),
-    the same sandbox then runs it too, and the report's ``probe`` holds the
-    outcomes (``None`` when the script did not finish).
+    The report's ``failures`` are the language's one-line summaries of the failed
+    tests (:meth:`~codeagent.tools.languages.LanguageAdapter.failure_details`). With
+    ``probe`` (the language's probe program), the same sandbox then runs it too, and
+    the report's ``probe`` holds the outcomes (``None`` when it did not finish).
     """
     adapter = ctx.language
     with ctx.open_sandbox() as sandbox:
@@ -68,11 +75,12 @@ def run_tests(
         result = sandbox.run(adapter.test_command(), timeout_s=ctx.test_timeout_s)
         reports = sandbox.read_files(adapter.report_paths())
         if probe:
-            sandbox.write_files({PROBE_PATH: probe[0]})
-            ran = sandbox.run(["python3", PROBE_PATH], timeout_s=ctx.test_timeout_s)
+            sandbox.write_files(probe.files)
+            ran = sandbox.run(list(probe.command), timeout_s=ctx.test_timeout_s)
     report = adapter.parse_report(result, reports).to_state()
+    report["failures"] = adapter.failure_details(report["output"])
     if probe:
-        report["probe"] = parse_probe_output(ran.stdout, probe[1])
+        report["probe"] = parse_probe_output(ran.stdout, probe.count)
     return report
 
 

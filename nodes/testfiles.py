@@ -34,9 +34,11 @@ def complete_prefix(source: str, language: LanguageAdapter, path: str | None = N
     Drops trailing lines (at most 50) until the rest parses and still holds a test,
     so the complete tests before the cut run instead of the whole file failing to
     import. A syntax error further up than that, or a file with no test before it,
-    leaves the file unchanged (pytest then reports the error). Whether a text parses
-    is the language's :meth:`~tools.languages.LanguageAdapter.syntax_error`; a
-    language without that check keeps its files as they are.
+    leaves the file unchanged (the test run then reports the error). Whether a text
+    parses and holds a test is the language's
+    (:meth:`~codeagent.tools.languages.LanguageAdapter.syntax_error`,
+    :meth:`~codeagent.tools.languages.LanguageAdapter.has_tests`); a language
+    without a syntax check keeps its files as they are.
     """
     path = path or language.default_test_path()
 
@@ -48,7 +50,7 @@ def complete_prefix(source: str, language: LanguageAdapter, path: str | None = N
     lines = source.splitlines()
     for end in range(len(lines) - 1, max(0, len(lines) - 50), -1):
         prefix = "\n".join(lines[:end]).rstrip() + "\n"
-        if "def test" in prefix and parses(prefix):
+        if language.has_tests(prefix) and parses(prefix):
             return prefix
     return source
 

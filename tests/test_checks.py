@@ -65,12 +65,6 @@ def test_a_prompt_file_without_sections(tmp_path: Path) -> None:
     assert "needs a <<system>> and/or <<user>> section" in found
 
 
-def test_an_unknown_language(tmp_path: Path) -> None:
-    text = BASE + "sandbox: {language: cobol}\n"
-    (found,) = _warnings(text, tmp_path, {"OPENAI_API_KEY": "x"})
-    assert "sandbox.language: unknown language 'cobol'" in found and found.startswith("wf.yaml:12:")
-
-
 def test_check_workflow_on_a_shipped_file() -> None:
     check = check_workflow("default", env={"OPENAI_API_KEY": "x"})
     assert check.spec.name == "default" and check.path.name == "default.yaml"

@@ -18,10 +18,10 @@ import yaml
 from codeagent.configs import workflow_path
 from codeagent.graphs import run_job
 from codeagent.graphs.enforcement import gated
-from codeagent.nodes.probes import PROBE_PATH
 from codeagent.tools.errors import PolicyViolation
 from codeagent.tools.guardrails import Policy
 from codeagent.tools.languages import get_adapter
+from codeagent.tools.languages.python import PROBE_PATH
 from codeagent.tools.sandbox import ExecResult
 from codeagent.tools.sandbox.protocol import SandboxContext
 from codeagent.tools.testing import Rule, ScriptedChatModel

@@ -1,14 +1,15 @@
-"""The JavaScript adapter: pure parsing, and a real ``node --test`` run in the docker sandbox."""
+"""The JavaScript adapter: pure parsing, and real ``node --test`` runs (local and docker)."""
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import pytest
 
 from codeagent.tools.languages import get_adapter, language_names
 from codeagent.tools.languages.javascript import JavaScriptAdapter, parse_counts, parse_coverage
-from codeagent.tools.sandbox import SandboxLimits
+from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox
 from codeagent.tools.sandbox.protocol import ExecResult
 from tests.docker_support import require_docker
@@ -38,6 +39,48 @@ not ok 2 - fails
 # all files        |  87.50 |   100.00 |   75.00 |
 # -----------------------------------------------------------------
 # end of coverage report
+"""
+SPEC_FAILURES = """\
+▶ math
+  ✖ adds (2.8ms)
+    AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:
+
+    -1 !== 3
+
+        at TestContext.<anonymous> (/w/solution.test.js:5:29) {
+      generatedMessage: true,
+      code: 'ERR_ASSERTION',
+      actual: -1,
+      expected: 3,
+      operator: 'strictEqual'
+    }
+
+  ✖ crash (0.3ms)
+    TypeError [Error]: Cannot read properties of undefined (reading 'x')
+        at first (/w/solution.js:2:35)
+  ✖ truthy (0.5ms)
+    AssertionError [ERR_ASSERTION]: The expression evaluated to a falsy value:
+
+      assert.ok(add(2, 2) === 1)
+
+        at TestContext.<anonymous> (/w/solution.test.js:7:31)
+✖ math (29.0ms)
+/w/broken.test.js:1
+syntax error here(
+       ^^^^^
+
+SyntaxError: Unexpected identifier 'error'
+    at wrapSafe (node:internal/modules/cjs/loader:1464:18)
+✖ /w/broken.test.js (224.1ms)
+  'test failed'
+
+ℹ tests 4
+ℹ fail 4
+
+✖ failing tests:
+
+✖ adds (2.8ms)
+  AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:
 """
 SPEC_SUMMARY = "ℹ tests 3\nℹ suites 0\nℹ pass 3\nℹ fail 0\nℹ cancelled 0\n"
 
@@ -81,19 +124,75 @@ def test_examples_to_tests() -> None:
     assert "assert.deepStrictEqual(add(1, 2), 3);" in text
 
 
+def test_failure_details_from_the_spec_report() -> None:
+    adapter = JavaScriptAdapter()
+
+    assert adapter.failure_details(SPEC_FAILURES) == [
+        "adds: expected 3, but got -1",
+        "crash: TypeError: Cannot read properties of undefined (reading 'x')",
+        "truthy: AssertionError: The expression evaluated to a falsy value: "
+        "assert.ok(add(2, 2) === 1)",
+        "/w/broken.test.js: SyntaxError: Unexpected identifier 'error'",
+    ]
+    assert len(adapter.failure_details(SPEC_FAILURES, limit=2)) == 2
+    assert adapter.failure_details(SPEC_SUMMARY) == []
+
+
+def test_has_tests_finds_test_calls() -> None:
+    adapter = JavaScriptAdapter()
+
+    assert adapter.has_tests("const test = require('node:test');\ntest('adds', () => {});\n")
+    assert adapter.has_tests("describe('math', () => {\n  it('adds', () => {});\n});\n")
+    assert not adapter.has_tests("const { add } = require('./solution');\nfunction attest() {}\n")
+
+
+def test_test_checks_and_what_it_cannot_run() -> None:
+    adapter = JavaScriptAdapter()
+    source = (
+        "const assert = require('node:assert');\n"
+        "test('adds', () => {\n  const x = add(1, 2);\n  assert.strictEqual(x, 3);\n});\n"
+    )
+
+    assert adapter.test_checks(source) == [
+        "const assert = require('node:assert');",
+        "const x = add(1, 2);",
+        "assert.strictEqual(x, 3);",
+    ]
+    assert not adapter.runs_examples  # the task's examples are Python expressions
+    assert adapter.probe_program("solution", ["add(1, 2)"]) is None
+
+
+FILES = {
+    "solution.js": "function add(a, b) { return a + b; }\n"
+    "function unused(x) { if (x) { return 1; } return 2; }\n"
+    "module.exports = { add, unused };\n",
+    "solution.test.js": "const test = require('node:test');\n"
+    "const assert = require('node:assert');\n"
+    "const { add } = require('./solution');\n"
+    "test('adds', () => { assert.strictEqual(add(1, 2), 3); });\n"
+    "test('fails', () => { assert.strictEqual(add(1, 2), 4); });\n",
+}
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_real_run_in_the_local_sandbox() -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    adapter = get_adapter("javascript")
+    with LocalSandbox() as sandbox:
+        sandbox.write_files(FILES)
+        result = sandbox.run(adapter.test_command(), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths()))
+    assert (report.passed, report.failed, report.total) == (1, 1, 2), report
+    assert adapter.failure_details(report.output) == ["fails: expected 4, but got 3"]
+
+
 @pytest.mark.docker
 def test_real_run_in_docker() -> None:
     client, image = require_docker()
     adapter: Any = get_adapter("javascript")
     files = {
-        "solution.js": "function add(a, b) { return a + b; }\n"
-        "function unused(x) { if (x) { return 1; } return 2; }\n"
-        "module.exports = { add, unused };\n",
-        "solution.test.js": "const test = require('node:test');\n"
-        "const assert = require('node:assert');\n"
-        "const { add } = require('./solution');\n"
-        "test('adds', () => { assert.strictEqual(add(1, 2), 3); });\n"
-        "test('fails', () => { assert.strictEqual(add(1, 2), 4); });\n",
+        **FILES,
         "examples.test.js": adapter.examples_to_tests([("add(2, 2)", "4")], "solution"),
     }
     with DockerSandbox(SandboxLimits(), image, client=client) as sandbox:
@@ -103,3 +202,4 @@ def test_real_run_in_docker() -> None:
     assert (report.passed, report.failed, report.errors, report.total) == (2, 1, 0, 3), report
     assert report.coverage is not None and 50 <= report.coverage < 100
     assert not report.ok and "fails" in report.output
+    assert adapter.failure_details(report.output) == ["fails: expected 4, but got 3"]

@@ -70,36 +70,6 @@ def test_examples_that_are_not_expressions_are_dropped() -> None:
     assert task_examples(task) == []
 
 
-PYTEST_SHORT = """\
-FF                                                                       [100%]
-=================================== FAILURES ===================================
-________________________________ test_example_1 ________________________________
-test_examples.py:3: in test_example_1
-    assert (add(2, 3)) == (5)
-E   assert -1 == 5
-E    +  where -1 = add(2, 3)
-________________________________ test_example_2 ________________________________
-test_examples.py:5: in test_example_2
-    assert (boom([1])) == (5)
-            ^^^^^^^^^
-solution.py:4: in boom
-    return x[5]
-E   IndexError: list index out of range
-=========================== short test summary info ============================
-FAILED test_examples.py::test_example_1 - assert -1 == 5
-"""
-
-
-def test_failure_details_say_expected_and_got() -> None:
-    from codeagent.nodes.parsing import failure_details
-
-    assert failure_details(PYTEST_SHORT) == [
-        "test_example_1: add(2, 3) should be 5, but it returned -1",
-        "test_example_2: boom([1]) raised IndexError: list index out of range",
-    ]
-    assert failure_details("1 passed in 0.1s") == []
-
-
 def test_more_example_forms_and_definitions_dropped() -> None:
     task = (
         "Examples:\n"

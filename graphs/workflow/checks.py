@@ -75,8 +75,8 @@ def workflow_warnings(
 ) -> list[WorkflowWarning]:
     """Warnings for a workflow that passed :func:`.loader.parse_workflow` (no output).
 
-    Checks: unused and unknown models, model env vars that are not set, missing
-    script and prompt files, and an unknown sandbox language.
+    Checks: unused and unknown models, model env vars that are not set, and missing
+    script and prompt files. (An unknown sandbox language or backend is an error.)
     """
     environ = os.environ if env is None else env
     tree = yaml.compose(text)
@@ -88,12 +88,6 @@ def workflow_warnings(
 
     out = _model_warnings(spec, base_dir, environ, warn)
     out += _node_warnings(spec, base_dir, warn)
-    try:
-        from codeagent.tools.languages import get_adapter
-
-        get_adapter(spec.sandbox.language)
-    except CodeAgentError as exc:
-        out.append(warn(exc.message, ("sandbox", "language"), exc.hint or ""))
     return out
 
 

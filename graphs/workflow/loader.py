@@ -14,6 +14,8 @@ from codeagent.graphs.workflow.shipped import workflow_path
 from codeagent.graphs.workflow.spec import END, WorkflowSpec
 from codeagent.nodes.registry import check_options, resolve_node
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.languages import get_adapter
+from codeagent.tools.sandbox import get_backend
 
 __all__ = ["load_workflow", "locate", "parse_workflow"]
 
@@ -166,6 +168,7 @@ def _check_graph(spec: WorkflowSpec, tree: yaml.Node | None, filename: str) -> N
                 ("nodes", node_id, "model"),
                 f"define it under models: or use one of: {', '.join(spec.models)}",
             )
+    _check_sandbox(spec, fail)
     if spec.entry is not None and spec.entry not in spec.nodes:
         raise fail(f"entry node {spec.entry!r} is not defined", ("entry",), f"use one of: {known}")
     seen: set[str] = set()
@@ -180,6 +183,18 @@ def _check_graph(spec: WorkflowSpec, tree: yaml.Node | None, filename: str) -> N
             )
     _check_reachable(spec, fail)
     _check_unbounded_cycles(spec, fail)
+
+
+def _check_sandbox(spec: WorkflowSpec, fail: Any) -> None:
+    """The language and the backend name an adapter and a backend (built-in or plugin)."""
+    try:
+        get_adapter(spec.sandbox.language)
+    except ConfigError as exc:
+        raise fail(exc.message, ("sandbox", "language"), exc.hint or "") from None
+    try:
+        get_backend(spec.sandbox.backend)
+    except ConfigError as exc:
+        raise fail(exc.message, ("sandbox", "backend"), exc.hint or "") from None
 
 
 def _check_edge(spec: WorkflowSpec, edge: Any, i: int, seen: set[str], fail: Any) -> None:

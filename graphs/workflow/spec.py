@@ -95,8 +95,22 @@ class EdgeSpec(_Strict):
 class SandboxSpec(_Strict):
     """Where and how generated code and tests run."""
 
-    backend: Literal["auto", "docker", "local"] = "auto"
-    language: str = "python"
+    backend: str = Field(
+        default="auto",
+        description=(
+            "Where code runs: auto (docker when available, else local), docker, local, or a"
+            " backend a plugin registers under the entry-point group codeagent.sandboxes."
+        ),
+        examples=["auto", "docker", "local"],
+    )
+    language: str = Field(
+        default="python",
+        description=(
+            "The language adapter: python, javascript, or one a plugin registers under the"
+            " entry-point group codeagent.languages."
+        ),
+        examples=["python", "javascript"],
+    )
     image: str | None = None
     timeout_s: float = Field(default=60, gt=0, description="Wall-clock limit of one test run.")
     memory_mb: int = Field(default=1024, gt=0)

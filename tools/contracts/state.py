@@ -26,7 +26,8 @@ class AgentState(TypedDict, total=False):
         plan_version: Bumped on every (re-)plan.
         files: Solution files, path -> text.
         tests: Test files, path -> text.
-        test_report: The last test run (``TestReport.to_state()``).
+        test_report: The last test run (``TestReport.to_state()``, plus ``failures``: the
+            language adapter's one line per failed test).
         review: The last review verdict.
         attempt: How many times the coder has run.
         history: Append-only: one entry per test run, for best-so-far and rollback.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from codeagent.tools.sandbox.protocol import ExecResult
 
-__all__ = ["LanguageAdapter", "TestReport"]
+__all__ = ["PROBE_MARK", "LanguageAdapter", "ProbeProgram", "TestReport", "missing_members"]
+
+PROBE_MARK = "@@codeagent-probe@@"
+"""Starts the line on which a probe program prints its outcomes (a JSON list)."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,44 @@ class TestReport:
         return data
 
 
+@dataclass(frozen=True)
+class ProbeProgram:
+    """A program that calls the solution on probe inputs and prints what each call did.
+
+    Its last line starting with :data:`PROBE_MARK` holds a JSON list with one
+    outcome (a string) per call, in order: the result's ``repr``, ``!ErrorName``
+    when the call raised, or ``!Timeout``. See :mod:`codeagent.nodes.probes`.
+
+    Attributes:
+        files: Workspace files to write next to the solution (the program itself).
+        command: argv that runs the program in the sandbox.
+        count: How many outcomes it prints (one per call).
+    """
+
+    files: dict[str, str] = field(hash=False)
+    command: tuple[str, ...]
+    count: int
+
+
 class LanguageAdapter(Protocol):
-    """What the graph needs to know about one language."""
+    """What the graph needs to know about one language; nodes ask it, never a language's name.
+
+    Attributes:
+        name: The name a workflow's ``sandbox.language`` uses.
+        source_suffix: File suffix of source files (``.py``).
+        fence: The info string of a fenced code block in this language (``python``).
+        runs_examples: True when the task's worked examples, which are Python-syntax
+            ``(call, expected)`` pairs (:mod:`codeagent.nodes.examples`), can run as tests
+            in this language (:meth:`examples_to_tests`). False: only written tests run.
+        harness_files: Workspace files the adapter writes itself (probe scripts, report
+            files): codeagent's harness, never the job's code.
+    """
 
     name: str
     source_suffix: str
     fence: str
+    runs_examples: bool
+    harness_files: frozenset[str]
 
     def default_source_path(self) -> str:
         """File name for a single-file solution."""
@@ -93,3 +129,46 @@ class LanguageAdapter(Protocol):
         Only a check that needs no tool run; ``None`` when the language has none.
         """
         ...
+
+    def has_tests(self, source: str) -> bool:
+        """True when test-file text defines at least one test (``def test_...`` in pytest).
+
+        Used to cut a test file the model left unfinished back to its complete tests.
+        """
+        ...
+
+    def test_checks(self, source: str) -> list[str]:
+        """The lines of a test file that say what the code must do (imports, assertions).
+
+        Test-first workflows quote them to the coder as the plan's ``test_cases``.
+        """
+        ...
+
+    def failure_details(self, output: str, limit: int = 6) -> list[str]:
+        """One line per failed test in the test command's output: the check and what happened.
+
+        E.g. ``test_add: add(2, 3) should be 5, but it returned -1``. At most ``limit``
+        lines; ``[]`` when the output names no failure this adapter can read.
+        """
+        ...
+
+    def probe_program(
+        self, module: str, calls: Sequence[str], per_call_s: float = 1.0
+    ) -> ProbeProgram | None:
+        """The program that runs ``calls`` against the solution ``module``, else ``None``.
+
+        ``calls`` are Python-syntax call expressions varied from the task's examples
+        (:func:`codeagent.nodes.probes.probe_calls`). ``None`` when this language cannot
+        run them; the sampling coder then chooses among candidates without probes.
+        """
+        ...
+
+
+def missing_members(adapter: object) -> list[str]:
+    """The :class:`LanguageAdapter` attributes and methods ``adapter`` lacks (``[]``: none)."""
+    members = set(LanguageAdapter.__annotations__) | {
+        name
+        for name, value in vars(LanguageAdapter).items()
+        if callable(value) and not name.startswith("_")
+    }
+    return sorted(name for name in members if not hasattr(adapter, name))

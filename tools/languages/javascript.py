@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
-from codeagent.tools.languages.base import TestReport
+from codeagent.tools.languages.base import ProbeProgram, TestReport
 from codeagent.tools.languages.python import _trim
 from codeagent.tools.sandbox.protocol import ExecResult
 
-__all__ = ["JavaScriptAdapter", "parse_counts", "parse_coverage"]
+__all__ = ["JavaScriptAdapter", "failure_details", "parse_counts", "parse_coverage"]
 
 _TAP = ".codeagent-report.tap"
 _TEST_NAME = re.compile(r"(^test[-_.].*|.*[._-]test\.[cm]?js$|^test\.[cm]?js$)")
@@ -27,6 +27,12 @@ _COUNT = re.compile(
     r"^[ \t]*[#ℹ][ \t]*(tests|pass|fail|cancelled|skipped|todo)[ \t]+(\d+)[ \t]*$", re.M
 )
 _COVER_ROW = re.compile(r"^[ \t]*#[ \t]*([^|\s][^|\n]*?)[ \t]*\|[ \t]*([\d.]+)[ \t]*\|", re.M)
+_TEST_CALL = re.compile(r"\b(?:test|it)(?:\.only|\.skip|\.todo)?\s*\(")
+_CHECKS = ("assert", "expect(", "const ", "import ", "require(")
+_FAILED = re.compile(r"^([ \t]*)✖ (.+?)(?: \([\d.]+m?s\))?[ \t]*$")
+_FIELD = re.compile(r"^[ \t]*(actual|expected|operator): (.+?),?[ \t]*$")
+_EQUAL = {"strictEqual", "deepStrictEqual", "equal", "deepEqual"}
+_CRASH = re.compile(r"^\w*Error(?: \[\w+\])?: .+$")  # e.g. a test file that does not load
 
 
 class JavaScriptAdapter:
@@ -35,6 +41,9 @@ class JavaScriptAdapter:
     name = "javascript"
     source_suffix = ".js"
     fence = "javascript"
+    # The task's examples are Python expressions (True, None, tuples), not JavaScript.
+    runs_examples = False
+    harness_files = frozenset({_TAP})
 
     def default_source_path(self) -> str:
         return "solution.js"
@@ -65,6 +74,20 @@ class JavaScriptAdapter:
 
     def syntax_error(self, path: str, source: str) -> str | None:
         return None  # parsing JavaScript needs node; the test run reports it
+
+    def has_tests(self, source: str) -> bool:
+        return bool(_TEST_CALL.search(source))
+
+    def test_checks(self, source: str) -> list[str]:
+        return [line.strip() for line in source.splitlines() if line.strip().startswith(_CHECKS)]
+
+    def failure_details(self, output: str, limit: int = 6) -> list[str]:
+        return failure_details(output, limit)
+
+    def probe_program(
+        self, module: str, calls: Sequence[str], per_call_s: float = 1.0
+    ) -> ProbeProgram | None:
+        return None  # the probe calls are Python expressions
 
     def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:
         tap = reports.get(_TAP, "")
@@ -137,3 +160,60 @@ def parse_coverage(text: str, is_test_file: Callable[[str], bool] | None = None)
             continue
         values.append(float(line_pct))
     return round(sum(values) / len(values), 1) if values else None
+
+
+def failure_details(output: str, limit: int = 6) -> list[str]:
+    """One line per failed test in ``node --test``'s spec output: the check and what happened.
+
+    A failed equality reads ``adds: expected 3, but got -1``; anything else reads
+    ``name: TypeError: Cannot read properties of undefined (reading 'x')``; a test
+    file that did not load reads as the error node printed before it. Suites (a
+    ``✖`` line without an error of its own) and the summary repeating the failures
+    at the end are left out.
+    """
+    details: list[str] = []
+    lines = output.splitlines()
+    crash = ""
+    for i, line in enumerate(lines):
+        if line.strip() == "✖ failing tests:":
+            break  # the summary repeats every failure
+        if _CRASH.match(line):
+            crash = line
+        head = _FAILED.match(line)
+        if head is None:
+            continue
+        block = _error_block(lines, i + 1, len(head.group(1)))
+        if block[:1] == ["'test failed'"] and crash:
+            block = [crash]
+        detail = _failure(head.group(2), block)
+        if detail is not None:
+            details.append(detail)
+            if len(details) == limit:
+                break
+    return details
+
+
+def _error_block(lines: list[str], start: int, indent: int) -> list[str]:
+    """The lines indented under a ``✖`` line: its error, message and stack."""
+    block = []
+    for line in lines[start:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        block.append(line.strip())
+    return block
+
+
+def _failure(name: str, block: list[str]) -> str | None:
+    text = [line for line in block if line]
+    if not text or text[0].startswith(("✖", "✔", "▶", "﹣")):
+        return None  # a suite: its failed tests have their own lines
+    fields: dict[str, str] = {}
+    for line in text:
+        if found := _FIELD.match(line):
+            fields[found.group(1)] = found.group(2)
+    if fields.get("operator", "").strip("'") in _EQUAL and "actual" in fields:
+        return f"{name}: expected {fields.get('expected', '?')}, but got {fields['actual']}"
+    message = re.sub(r" \[[A-Za-z_]+\]:", ":", text[0], count=1)
+    if message.endswith(":") and len(text) > 1 and not text[1].startswith("at "):
+        message = f"{message} {text[1]}"
+    return f"{name}: {message}"

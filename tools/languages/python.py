@@ -1,4 +1,4 @@
-"""Python: pytest for tests, coverage.py for line coverage."""
+"""Python: pytest for tests, coverage.py for line coverage, a Python script for probes."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import ast
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from codeagent.tools.languages.base import TestReport
+from codeagent.tools.languages.base import PROBE_MARK, ProbeProgram, TestReport
 from codeagent.tools.sandbox.protocol import ExecResult
 
-__all__ = ["PythonAdapter"]
+__all__ = ["PROBE_PATH", "PythonAdapter", "failure_details", "probe_script"]
 
+PROBE_PATH = "codeagent_probe.py"
 _JUNIT = ".codeagent-junit.xml"
 _COVERAGE = ".codeagent-coverage.json"
 _OUTPUT_LIMIT = 6000
+_TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test", re.M)
+_CHECKS = ("assert", "from ", "import ", "with pytest.raises")
 
 
 class PythonAdapter:
@@ -23,7 +27,9 @@ class PythonAdapter:
 
     name = "python"
     source_suffix = ".py"
+    harness_files = frozenset({PROBE_PATH, _JUNIT, _COVERAGE})
     fence = "python"
+    runs_examples = True
 
     def default_source_path(self) -> str:
         return "solution.py"
@@ -87,6 +93,21 @@ class PythonAdapter:
             ]
         return "\n".join(lines).rstrip() + "\n"
 
+    def has_tests(self, source: str) -> bool:
+        return bool(_TEST_DEF.search(source))
+
+    def test_checks(self, source: str) -> list[str]:
+        return [line.strip() for line in source.splitlines() if line.strip().startswith(_CHECKS)]
+
+    def failure_details(self, output: str, limit: int = 6) -> list[str]:
+        return failure_details(output, limit)
+
+    def probe_program(
+        self, module: str, calls: Sequence[str], per_call_s: float = 1.0
+    ) -> ProbeProgram | None:
+        script = probe_script(module, calls, per_call_s)
+        return ProbeProgram({PROBE_PATH: script}, ("python3", PROBE_PATH), len(calls))
+
     def syntax_error(self, path: str, source: str) -> str | None:
         if not path.endswith(self.source_suffix):
             return None
@@ -97,6 +118,64 @@ class PythonAdapter:
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, deep nesting
             return f"{path}: {exc}"
         return None
+
+
+_SECTION = re.compile(r"^_{3,} (\S+) _{3,}$")
+_COMPARE = re.compile(r"^assert \(?(.+?)\)? == \(?(.+?)\)?$")
+_GOT = re.compile(r"^assert (.+?) == ")
+
+
+def failure_details(output: str, limit: int = 6) -> list[str]:
+    """One line per failed test in pytest ``--tb=short`` output: the check and what happened.
+
+    A failed equality reads ``f(2) should be 5, but it returned -1``; an
+    exception reads ``f([1]) raised IndexError: list index out of range``.
+    """
+    details: list[str] = []
+    for name, body in _sections(output):
+        check = next((b.strip() for b in body if b.strip().startswith("assert ")), "")
+        errors = [b[1:].strip() for b in body if b.startswith("E ")]
+        if not errors:
+            continue
+        compare = _COMPARE.match(check)
+        got = _GOT.match(errors[0])
+        if compare and got:
+            details.append(
+                f"{name}: {compare.group(1)} should be {compare.group(2)}, "
+                f"but it returned {got.group(1)}"
+            )
+        elif compare:
+            details.append(f"{name}: {compare.group(1)} raised {errors[-1]}")
+        else:
+            details.append(f"{name}: {check or 'the test'} failed: {errors[-1]}")
+        if len(details) == limit:
+            break
+    return details
+
+
+def _sections(output: str) -> list[tuple[str, list[str]]]:
+    sections: list[tuple[str, list[str]]] = []
+    for line in output.splitlines():
+        match = _SECTION.match(line.strip())
+        if match:
+            sections.append((match.group(1), []))
+        elif line.startswith("=") and sections:
+            break  # the short summary after the last failure
+        elif sections:
+            sections[-1][1].append(line)
+    return sections
+
+
+def probe_script(module: str, calls: Sequence[str], per_call_s: float = 1.0) -> str:
+    """A script that runs ``calls`` against ``module`` and prints one line of outcomes.
+
+    The line is :data:`~codeagent.tools.languages.base.PROBE_MARK` and a JSON list: per
+    call the result's ``repr`` (floats rounded to 6 places, cut at 300 characters),
+    ``!ErrorName`` when the call raised, or ``!Timeout`` after ``per_call_s`` seconds.
+    """
+    return _PROBE_SCRIPT.format(
+        module=module, calls=json.dumps(list(calls)), per_call_s=per_call_s, mark=PROBE_MARK
+    )
 
 
 def _parse_junit(text: str) -> tuple[int, int, int, int]:
@@ -135,3 +214,40 @@ def _trim(text: str) -> str:
     head = text[: _OUTPUT_LIMIT // 3]
     tail = text[-(2 * _OUTPUT_LIMIT) // 3 :]
     return f"{head}\n[... {len(text) - len(head) - len(tail)} characters cut ...]\n{tail}"
+
+
+_PROBE_SCRIPT = """\
+import importlib, json, signal, sys
+
+class _Timeout(Exception):
+    pass
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+def _round(value):
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_round(v) for v in value)
+    return value
+
+signal.signal(signal.SIGALRM, _alarm)
+sys.setrecursionlimit(3000)
+names = vars(importlib.import_module("{module}"))
+
+outcomes = []
+for source in {calls}:
+    signal.setitimer(signal.ITIMER_REAL, {per_call_s})
+    try:
+        outcome = repr(_round(eval(source, dict(names))))[:300]
+    except _Timeout:
+        outcome = "!Timeout"
+    except BaseException as exc:
+        outcome = "!" + type(exc).__name__
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    outcomes.append(outcome)
+print()
+print("{mark}" + json.dumps(outcomes))
+"""

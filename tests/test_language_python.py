@@ -1,0 +1,113 @@
+"""The Python adapter: what the nodes ask it (tests, checks, failures, probes), plus a probe run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from codeagent.nodes.probes import parse_probe_output
+from codeagent.tools.languages import PythonAdapter, get_adapter, language_names
+
+PYTEST_SHORT = """\
+FF                                                                       [100%]
+=================================== FAILURES ===================================
+________________________________ test_example_1 ________________________________
+test_examples.py:3: in test_example_1
+    assert (add(2, 3)) == (5)
+E   assert -1 == 5
+E    +  where -1 = add(2, 3)
+________________________________ test_example_2 ________________________________
+test_examples.py:5: in test_example_2
+    assert (boom([1])) == (5)
+            ^^^^^^^^^
+solution.py:4: in boom
+    return x[5]
+E   IndexError: list index out of range
+=========================== short test summary info ============================
+FAILED test_examples.py::test_example_1 - assert -1 == 5
+"""
+
+
+def test_registered() -> None:
+    assert "python" in language_names()
+    adapter = get_adapter("python")
+    assert isinstance(adapter, PythonAdapter)
+    assert adapter.runs_examples  # the task's examples are Python expressions
+
+
+def test_failure_details_say_expected_and_got() -> None:
+    adapter = PythonAdapter()
+
+    assert adapter.failure_details(PYTEST_SHORT) == [
+        "test_example_1: add(2, 3) should be 5, but it returned -1",
+        "test_example_2: boom([1]) raised IndexError: list index out of range",
+    ]
+    assert adapter.failure_details(PYTEST_SHORT, limit=1) == [
+        "test_example_1: add(2, 3) should be 5, but it returned -1"
+    ]
+    assert adapter.failure_details("1 passed in 0.1s") == []
+
+
+def test_has_tests_finds_test_functions() -> None:
+    adapter = PythonAdapter()
+
+    assert adapter.has_tests("from solution import add\n\ndef test_add():\n    assert add(1, 2)\n")
+    assert adapter.has_tests("class TestAdd:\n    async def test_it(self):\n        pass\n")
+    assert not adapter.has_tests("from solution import add\n\ndef helper():\n    pass\n")
+    assert not adapter.has_tests("# def test_later(): to do\n")
+
+
+def test_test_checks_are_imports_and_assertions() -> None:
+    source = (
+        "import pytest\nfrom solution import add\n\n\ndef test_add():\n"
+        "    x = add(1, 2)\n    assert x == 3\n    with pytest.raises(TypeError):\n"
+        "        add(None, 1)\n"
+    )
+
+    assert PythonAdapter().test_checks(source) == [
+        "import pytest",
+        "from solution import add",
+        "assert x == 3",
+        "with pytest.raises(TypeError):",
+    ]
+
+
+def test_the_probe_program_is_a_python_script() -> None:
+    program = PythonAdapter().probe_program("solution", ["f(1)", "f(2)"])
+
+    assert program is not None and program.count == 2
+    assert program.command == ("python3", "codeagent_probe.py")
+    assert set(program.files) == {"codeagent_probe.py"}
+    compile(program.files["codeagent_probe.py"], "codeagent_probe.py", "exec")
+
+
+def _run(tmp_path: Path, source: str, calls: list[str]) -> list[str] | None:
+    program = PythonAdapter().probe_program("solution", calls, per_call_s=0.5)
+    assert program is not None
+    (tmp_path / "solution.py").write_text(source)
+    for path, text in program.files.items():
+        (tmp_path / path).write_text(text)
+    command = [sys.executable, *program.command[1:]]  # this interpreter for python3
+    ran = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    return parse_probe_output(ran.stdout, program.count)
+
+
+def test_the_probe_records_results_errors_and_time_outs(tmp_path: Path) -> None:
+    source = (
+        "def f(n):\n"
+        "    print('noise')\n"
+        "    if n < 0:\n"
+        "        raise ValueError(n)\n"
+        "    while n == 7:\n"
+        "        pass\n"
+        "    return n / 3\n"
+    )
+
+    outcomes = _run(tmp_path, source, ["f(3)", "f(-1)", "f(7)", "f(1)"])
+
+    assert outcomes == ["1.0", "!ValueError", "!Timeout", "0.333333"]
+
+
+def test_a_module_that_does_not_import_gives_no_outcomes(tmp_path: Path) -> None:
+    assert _run(tmp_path, "def f(:\n", ["f(1)"]) is None

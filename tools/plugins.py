@@ -1,0 +1,59 @@
+"""Plugins of the tools layer: built-ins first, then entry points of an installed package.
+
+Language adapters (group ``codeagent.languages``) and sandbox backends (group
+``codeagent.sandboxes``) are looked up here by name, the way node kinds and routes
+are (``codeagent.nodes``, ``codeagent.routes``). A plugin package registers one in
+its ``pyproject.toml``::
+
+    [project.entry-points."codeagent.languages"]
+    shell = "my_package.shell:ShellAdapter"
+
+A built-in name wins over a plugin of the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+from codeagent.tools.errors import ConfigError
+
+__all__ = ["load_plugin", "plugin_names"]
+
+
+def plugin_names(group: str, builtin: Iterable[str] = ()) -> list[str]:
+    """The names usable in ``group``: the built-ins and every installed plugin, sorted."""
+    return sorted({*builtin, *(ep.name for ep in entry_points(group=group))})
+
+
+def load_plugin(group: str, name: str, builtin: Mapping[str, Any], what: str) -> Any:
+    """The object registered as ``name``: a built-in, else the plugin's entry point loaded.
+
+    Args:
+        group: The entry-point group (``codeagent.languages``).
+        name: The name a workflow uses.
+        builtin: The built-in objects by name.
+        what: What is looked up, for messages (``language``, ``sandbox backend``).
+
+    Raises:
+        ConfigError: With a hint listing the known names when ``name`` is unknown, or
+            naming the plugin when its entry point does not load.
+    """
+    if name in builtin:
+        return builtin[name]
+    found = [ep for ep in entry_points(group=group) if ep.name == name]
+    if not found:
+        known = ", ".join(plugin_names(group, builtin))
+        raise ConfigError(
+            f"unknown {what} {name!r}",
+            hint=f"use one of: {known}; or install a package that registers {name!r} "
+            f'under [project.entry-points."{group}"]',
+        )
+    try:
+        return found[0].load()
+    except Exception as exc:  # the plugin's module is missing or crashed on import
+        raise ConfigError(
+            f"cannot load {what} plugin {name!r} ({found[0].value}): {type(exc).__name__}: {exc}",
+            hint="reinstall the plugin package or fix its entry point",
+        ) from None
