@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codeagent.evals.datasets import Problem, load_dataset, select
 from codeagent.evals.metrics import summarize
-from codeagent.evals.results import Mode, ProblemResult, ResultStore, results_path
+from codeagent.evals.results import Mode, ProblemResult, result_store, results_path
 from codeagent.evals.scoring import score_hidden
 from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
 from codeagent.graphs.builder import SandboxFactory, spec_sandbox
@@ -111,7 +111,7 @@ def run_eval(
         sandbox_factory or spec_sandbox(spec),
         sandbox_factory,
     )
-    store = ResultStore(results_path(options.out, options.mode), resume=options.resume)
+    store = result_store(results_path(options.out, options.mode), resume=options.resume)
     done = store.load() if options.resume else {}
     todo = [p for p in problems if p.task_id not in done]
     if on_start is not None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Mode", "ProblemResult", "ResultStore", "read_results", "results_path"]
+from codeagent.graphs.jobs.result_log import ResultLog
+
+__all__ = ["Mode", "ProblemResult", "read_results", "result_store", "results_path"]
 
 Mode = Literal["agent", "single-shot"]
 
@@ -58,42 +58,22 @@ def results_path(out: Path, mode: str) -> Path:
     return out / f"results-{mode}.jsonl"
 
 
-class ResultStore:
-    """Append-only JSONL of :class:`ProblemResult` (thread-safe; flushed per line).
+def result_store(path: Path, *, resume: bool) -> ResultLog[ProblemResult]:
+    """The JSONL store of :class:`ProblemResult` (thread-safe; flushed per line).
 
     Args:
         path: The JSONL file.
         resume: Keep the results already there (else the file is started afresh).
     """
-
-    def __init__(self, path: Path, *, resume: bool) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            path.write_text("", encoding="utf-8")
-
-    def load(self) -> dict[str, ProblemResult]:
-        """Results already stored, by task id (a torn last line is skipped)."""
-        return {r.task_id: r for r in read_results(self.path)}
-
-    def append(self, result: ProblemResult) -> None:
-        """Store one result."""
-        line = result.model_dump_json() + "\n"
-        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
+    return ResultLog(
+        path,
+        key=lambda r: r.task_id,
+        decode=ProblemResult.model_validate,
+        encode=ProblemResult.model_dump_json,
+        fresh=not resume,
+    )
 
 
 def read_results(path: Path) -> list[ProblemResult]:
     """Every valid result line in ``path`` (later lines win for a repeated task id)."""
-    if not path.exists():
-        return []
-    found: dict[str, ProblemResult] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            result = ProblemResult.model_validate(json.loads(line))
-        except (ValueError, ValidationError):
-            continue  # a line torn by an interrupt
-        found[result.task_id] = result
-    return list(found.values())
+    return list(result_store(path, resume=True).load().values())

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from codeagent.evals.datasets import Problem
 from codeagent.tools.sandbox import Sandbox
 
-__all__ = ["HiddenScore", "hidden_program", "pick_solution", "score_hidden"]
+__all__ = ["HIDDEN_OK", "HiddenScore", "hidden_program", "pick_solution", "score_hidden"]
 
 _MODULE = "candidate_solution"
 _RUNNER = "run_hidden_check.py"
-_OK = "CODEAGENT-HIDDEN-OK"
+HIDDEN_OK = "CODEAGENT-HIDDEN-OK"  # what the hidden-test runner prints when all passed
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def hidden_program(problem: Problem, solution: str) -> dict[str, str]:
         f"import {_MODULE} as _candidate\n\n"
         f"{problem.test}\n\n"
         f"check(_candidate.{problem.entry_point})\n"
-        f"print({_OK!r})\n"
+        f"print({HIDDEN_OK!r})\n"
     )
     return {f"{_MODULE}.py": module, _RUNNER: runner}
 
@@ -78,7 +78,7 @@ def score_hidden(
         result = sandbox.run(["python3", _RUNNER], timeout_s=timeout_s)
     if result.timed_out:
         return HiddenScore(False, "timed out")
-    if result.exit_code == 0 and _OK in result.stdout:
+    if result.exit_code == 0 and HIDDEN_OK in result.stdout:
         return HiddenScore(True)
     tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
     return HiddenScore(False, tail[0][:300])

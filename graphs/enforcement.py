@@ -22,6 +22,7 @@ from codeagent.graphs.routes import Transition
 from codeagent.graphs.workflow.spec import END, GuardrailSpec
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import NodeKind
+from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.contracts.state import AgentState
 from codeagent.tools.errors import PolicyViolation
 from codeagent.tools.guardrails import Policy, check_code, check_plan
@@ -113,12 +114,5 @@ def _violation(state: AgentState, problems: list[str]) -> dict[str, Any]:
         "ok": False,
         "guardrail": problems,
     }
-    entry = {
-        "attempt": state.get("attempt", 0),
-        "plan_version": state.get("plan_version", 0),
-        "files": state.get("files") or {},
-        "tests": state.get("tests") or {},
-        "report": report,
-        "seconds": 0.0,
-    }
+    entry = history_entry(state, state.get("tests") or {}, report)
     return {"test_report": report, "history": [entry]}

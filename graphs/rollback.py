@@ -10,6 +10,7 @@ note to the coder is ``codeagent.nodes.coder.rollback_note``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from codeagent.graphs.routes import Transition
@@ -37,7 +38,7 @@ def rollback_update(
     passing = next((h for h in reversed(history[:-1]) if (h.get("report") or {}).get("ok")), None)
     if passing is None or passing["files"] == files:
         return None
-    broken = history[-1] if history else {}
+    broken: Mapping[str, Any] = history[-1] if history else {}
     attempt = int(state.get("attempt", 0))
     reason = (
         f"attempt {broken.get('attempt', attempt)} failed the tests; back to attempt "

@@ -10,7 +10,7 @@ from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
 from codeagent.nodes.prompts import load_template, render
 from codeagent.tools.errors import ModelError, SandboxError
-from codeagent.tools.models.llm import Reply, ask_text
+from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
@@ -105,16 +105,16 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     plan_files = (state.get("plan") or {}).get("files") or []
     default = plan_files[0] if plan_files else ctx.language.default_source_path()
     prompt = coder_prompt(state, ctx)
-    usage = Reply("", 0, 0, calls=0).usage()
+    replies: list[Reply] = []
     for _ in range(2):
         reply = ask_text(ctx.chat, prompt)
-        usage = {k: usage[k] + v for k, v in reply.usage().items()}
+        replies.append(reply)
         files = source_files(reply.text, default, ctx)
         if files:
             return {
                 "files": files,
                 "attempt": state.get("attempt", 0) + 1,
-                "usage": usage,
+                "usage": total_usage(replies),
             }
         prompt = [
             *prompt,

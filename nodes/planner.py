@@ -4,44 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
+from codeagent.tools.contracts.plan import Plan
 from codeagent.tools.models.llm import ask_json
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
 __all__ = ["Plan", "planner", "planner_prompt"]
-
-
-def _bounded(items: int, chars: int) -> dict[str, Any]:
-    """JSON-schema bounds for a list of strings (see ``Plan``)."""
-    return {"maxItems": items, "items": {"type": "string", "maxLength": chars}}
-
-
-class Plan(BaseModel):
-    """The plan a planner writes (validated model output)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    # The bounds are hints in the JSON schema only (not enforced when validating): a
-    # grammar-constrained small model otherwise keeps appending items until max_tokens.
-    summary: str = Field(min_length=1, json_schema_extra={"maxLength": 300})
-    files: list[str] = Field(default_factory=list, json_schema_extra=_bounded(5, 80))
-    steps: list[str] = Field(default_factory=list, json_schema_extra=_bounded(6, 200))
-    test_cases: list[str] = Field(default_factory=list, json_schema_extra=_bounded(6, 200))
-
-    @field_validator("files", "steps", "test_cases", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list):
-            return [v if isinstance(v, str) else str(v) for v in value]
-        return value
 
 
 def planner_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:

@@ -39,7 +39,7 @@ from codeagent.nodes.tester import example_tests, run_tests
 from codeagent.nodes.testfiles import solution_module
 from codeagent.tools.errors import ModelError
 from codeagent.tools.languages import ProbeProgram
-from codeagent.tools.models.llm import ask_text
+from codeagent.tools.models.llm import Reply, ask_text, total_usage
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
@@ -120,12 +120,12 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     options = SamplingOptions.model_validate(dict(ctx.options))
     probe = _probe(state, ctx) if examples and options.agreement > 1 else None
     needed = options.agreement if probe else 1
-    usage = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+    replies: list[Reply] = []
     drawn: list[_Drawn] = []
     for index in range(_draws(state, ctx, options.candidates)):
         kwargs = _later_draw(ctx, options, index)
         reply = ask_text(ctx.chat, prompt, **kwargs)
-        usage = {k: usage[k] + v for k, v in reply.usage().items()}
+        replies.append(reply)
         files = source_files(reply.text, default, ctx)
         if not files:
             continue
@@ -147,6 +147,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         raise ModelError("no candidate answer of the coder contained a code block")
     top = _best(drawn)
     chosen = top[choose([outcomes for _, _, outcomes in top])] if probe else top[0]
+    usage = total_usage(replies)
     return {"files": chosen[1], "attempt": state.get("attempt", 0) + 1, "usage": usage}
 
 

@@ -12,6 +12,7 @@ from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import parse_probe_output
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.testfiles import solution_module, tests_from_answer
+from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.languages import LanguageAdapter, ProbeProgram
 from codeagent.tools.models.llm import ask_text
 
@@ -122,12 +123,5 @@ def _run_and_record(
 ) -> dict[str, Any]:
     started = time.monotonic()
     report = run_tests(ctx, state.get("files") or {}, tests)
-    entry = {
-        "attempt": state.get("attempt", 0),
-        "plan_version": state.get("plan_version", 0),
-        "files": state.get("files") or {},
-        "tests": tests,
-        "report": {k: v for k, v in report.items() if k != "output"},
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    entry = history_entry(state, tests, report, time.monotonic() - started)
     return {"tests": tests, "test_report": report, "history": [entry], "usage": usage}

@@ -14,8 +14,8 @@ import pytest
 
 from codeagent.configs import workflow_path
 from codeagent.graphs import WorkflowSpec, load_workflow, run_job
-from codeagent.nodes.planner import Plan
 from codeagent.tools.contracts.model import ModelSpec
+from codeagent.tools.contracts.plan import Plan
 from codeagent.tools.models.llm import ask_json, build_chat_model
 from codeagent.tools.models.local import stop_all
 from codeagent.tools.models.store import installed_path

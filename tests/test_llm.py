@@ -8,8 +8,16 @@ import pytest
 from pydantic import BaseModel
 
 from codeagent.tools.contracts.model import ModelSpec
+from codeagent.tools.contracts.state import add_counts
 from codeagent.tools.errors import ConfigError, ModelError
-from codeagent.tools.models.llm import ask_json, ask_text, build_chat_model, extract_json
+from codeagent.tools.models.llm import (
+    Reply,
+    ask_json,
+    ask_text,
+    build_chat_model,
+    extract_json,
+    total_usage,
+)
 from codeagent.tools.testing import Rule, ScriptedChatModel
 
 
@@ -36,6 +44,17 @@ def test_ask_json_reasks_once_with_the_validation_error() -> None:
     assert reply.calls == 2
     assert reply.input_tokens > 0 and reply.output_tokens > 0
     assert "x: Input should be a valid integer" in model.prompts[1]
+
+
+def test_usage_of_several_calls_sums_like_the_state_does() -> None:
+    replies = [Reply("a", 10, 3), Reply("b", 7, 2), Reply("c", 1, 1, calls=2)]
+
+    total = total_usage(replies)
+
+    assert total == {"calls": 4, "input_tokens": 18, "output_tokens": 6}
+    first, second, third = (r.usage() for r in replies)
+    assert total == add_counts(add_counts(first, second), third)
+    assert total_usage([]) == {"calls": 0, "input_tokens": 0, "output_tokens": 0}
 
 
 def test_ask_json_fails_cleanly_after_two_bad_answers() -> None:

@@ -1,4 +1,9 @@
-"""Testing helpers shipped with codeagent: a scripted chat model for testing workflows.
+"""Testing helpers shipped with codeagent: a scripted chat model and a fake sandbox.
+
+With both, a workflow runs end to end with neither a model nor a sandbox::
+
+    model = ScriptedChatModel(rules=[...])
+    result = run_job(task, chat_model=model, sandbox_factory=FakeSandbox)
 
 ``ScriptedChatModel`` answers from rules instead of a network model. A rule
 matches a regular expression against the whole prompt (system + user text), so
@@ -18,6 +23,10 @@ or from a workflow file (``provider: scripted``, ``script: rules.yaml``)::
       - name: code
         match: "You are the coder"
         replies: ["first answer", "second answer"]   # in order, the last repeats
+
+``FakeSandbox`` runs nothing: each command gives the next scripted :class:`FakeRun`
+(test counts, exit code, output), so routes, retries and budgets can be tested
+without Docker or bubblewrap.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +49,9 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext
 
-__all__ = ["Rule", "ScriptedChatModel"]
+__all__ = ["FakeRun", "FakeSandbox", "Rule", "ScriptedChatModel"]
 
 
 class Rule(BaseModel):
@@ -150,3 +162,101 @@ class ScriptedChatModel(BaseChatModel):
         with open(self.log_path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
+
+
+@dataclass(frozen=True)
+class FakeRun:
+    """What one command run in a :class:`FakeSandbox` gives.
+
+    Attributes:
+        passed: Tests the run's JUnit report counts as passed.
+        failed: Tests it counts as failed.
+        errors: Tests it counts as crashed.
+        stdout: The command's standard output.
+        stderr: The command's standard error.
+        exit_code: The exit status (None: 0 when nothing failed or crashed, else 1).
+        timed_out: The command "was killed" on its time limit.
+    """
+
+    passed: int = 1
+    failed: int = 0
+    errors: int = 0
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    timed_out: bool = False
+
+    def result(self) -> ExecResult:
+        """The command's result."""
+        code = self.exit_code
+        if code is None:
+            code = 124 if self.timed_out else int(bool(self.failed or self.errors))
+        return ExecResult(code, self.stdout, self.stderr, 0.0, timed_out=self.timed_out)
+
+    def junit(self) -> str:
+        """The JUnit XML report the run leaves (pytest's, as the Python adapter reads it)."""
+        total = self.passed + self.failed + self.errors
+        return (
+            f'<testsuite tests="{total}" failures="{self.failed}" '
+            f'errors="{self.errors}" skipped="0"></testsuite>'
+        )
+
+
+class FakeSandbox(SandboxContext):
+    """A sandbox that runs nothing, for testing workflows without Docker or bubblewrap.
+
+    Each command gives the next of ``runs`` (the last one repeats; by default one
+    passing test). Reading a report file whose name ends in ``.xml`` gives the last
+    run's JUnit report, so the Python adapter sees the scripted test counts. Files
+    written are kept in :attr:`files` and read back; commands are kept in
+    :attr:`commands`. It isolates nothing, as nothing runs.
+
+    The class itself is a sandbox factory, a fresh all-green sandbox per test run::
+
+        run_job(task, chat_model=model, sandbox_factory=FakeSandbox)
+
+    Share one scripted instance to make test runs fail, then pass::
+
+        sandbox = FakeSandbox(FakeRun(passed=1, failed=1), FakeRun(passed=2))
+        run_job(task, chat_model=model, sandbox_factory=lambda: sandbox)
+        assert len(sandbox.commands) == 2
+
+    Args:
+        runs: What the 1st, 2nd, ... command gives.
+    """
+
+    backend = "fake"
+
+    def __init__(self, *runs: FakeRun) -> None:
+        self.runs = list(runs) or [FakeRun()]
+        self.files: dict[str, str] = {}
+        self.commands: list[list[str]] = []
+        self._last: FakeRun | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def close(self) -> None:
+        """Nothing to close (the files stay readable, for assertions)."""
+
+    def write_files(self, files: Mapping[str, str]) -> None:
+        """Keep the files in :attr:`files`."""
+        with self._lock:
+            self.files.update(files)
+
+    def run(self, cmd: Sequence[str], timeout_s: float = 60.0) -> ExecResult:
+        """Record ``cmd`` and give the next scripted run's result at once."""
+        with self._lock:
+            self.commands.append(list(cmd))
+            self._last = self.runs[min(len(self.commands), len(self.runs)) - 1]
+            return self._last.result()
+
+    def read_files(self, paths: Sequence[str]) -> dict[str, str]:
+        """Files written before, and the last run's JUnit report for ``.xml`` paths."""
+        with self._lock:
+            found = {p: self.files[p] for p in paths if p in self.files}
+            if self._last is not None:
+                xml = (p for p in paths if p.endswith(".xml") and p not in found)
+                found.update(dict.fromkeys(xml, self._last.junit()))
+            return found

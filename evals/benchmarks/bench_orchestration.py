@@ -6,8 +6,9 @@ Usage::
 
 ``transition``: whole default-workflow jobs (plan -> code -> test -> review, 4
 transitions) through ``run_job`` with a scripted model that answers at once and a
-no-op sandbox, against a bare LangGraph graph of the same shape on the same SQLite
-checkpointer whose nodes return canned updates. The difference per transition is
+fake sandbox (``codeagent.tools.testing.FakeSandbox``), against a bare LangGraph
+graph of the same shape on the same SQLite checkpointer whose nodes return canned
+updates. The difference per transition is
 what codeagent adds: state bookkeeping, routes, budgets, tracing, run records.
 
 ``throughput``: ``run_eval`` in agent mode on synthetic problems with a scripted
@@ -20,7 +21,6 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -28,14 +28,13 @@ import typer
 from langgraph.graph import END, START, StateGraph
 
 from codeagent.evals.harness import EvalOptions, run_eval
+from codeagent.evals.scoring import HIDDEN_OK
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.runner import run_job
-from codeagent.tools.sandbox import ExecResult
-from codeagent.tools.testing import Rule, ScriptedChatModel
+from codeagent.tools.testing import FakeRun, FakeSandbox, Rule, ScriptedChatModel
 
-__all__ = ["NoopSandbox", "bare_graph_s", "codeagent_job_s", "main", "throughput"]
+__all__ = ["bare_graph_s", "codeagent_job_s", "main", "throughput"]
 
-_JUNIT = '<testsuite tests="1" failures="0" errors="0" skipped="0"></testsuite>'
 _PLAN = '{"summary": "add", "files": ["solution.py"], "steps": ["add"], "test_cases": []}'
 _CODE = "solution.py\n```python\ndef add(a, b):\n    return a + b\n```\n"
 _TESTS = (
@@ -46,33 +45,9 @@ TASK = "Write add(a, b) returning the sum."
 TRANSITIONS = 4
 
 
-class NoopSandbox:
-    """A sandbox that runs nothing: every command passes, every report is one green test."""
-
-    backend = "noop"
-
-    def start(self) -> None:
-        """Nothing to start."""
-
-    def write_files(self, files: Mapping[str, str]) -> None:
-        """Drop the files."""
-
-    def run(self, cmd: Sequence[str], timeout_s: float = 60.0) -> ExecResult:
-        """Succeed at once (printing the hidden-check marker, for eval scoring)."""
-        return ExecResult(0, "CODEAGENT-HIDDEN-OK\n", "", 0.0)
-
-    def read_files(self, paths: Sequence[str]) -> dict[str, str]:
-        """A JUnit report with one passing test."""
-        return {p: _JUNIT for p in paths if p.endswith(".xml")}
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-    def __enter__(self) -> NoopSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def _sandbox() -> FakeSandbox:
+    """A sandbox that runs nothing: one green test, and the hidden-check marker (scoring)."""
+    return FakeSandbox(FakeRun(stdout=f"{HIDDEN_OK}\n"))
 
 
 def _model(delay_s: float = 0.0) -> ScriptedChatModel:
@@ -92,7 +67,7 @@ def codeagent_job_s(home: Path, jobs: int) -> list[float]:
     for i in range(jobs):
         started = time.perf_counter()
         result = run_job(
-            TASK, chat_model=model, sandbox_factory=NoopSandbox, home=home, out=home / f"o{i}"
+            TASK, chat_model=model, sandbox_factory=_sandbox, home=home, out=home / f"o{i}"
         )
         times.append(time.perf_counter() - started)
         assert result.status == "success", result.error
@@ -138,7 +113,7 @@ def throughput(root: Path, problems: int, workers: int, delay_s: float) -> dict[
     dataset.write_text("\n".join(lines) + "\n")
     options = EvalOptions(dataset=str(dataset), workers=workers, out=root / f"eval-{workers}")
     started = time.perf_counter()
-    run_eval(options, chat_model=_model(delay_s), sandbox_factory=NoopSandbox)
+    run_eval(options, chat_model=_model(delay_s), sandbox_factory=_sandbox)
     seconds = time.perf_counter() - started
     return {"workers": workers, "seconds": round(seconds, 3), "per_s": round(problems / seconds, 2)}
 

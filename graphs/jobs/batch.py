@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +35,7 @@ from langchain_core.runnables import RunnableConfig
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.batch_tasks import BatchTask, read_tasks
 from codeagent.graphs.jobs.checkpoint import open_checkpointer, state_dir
+from codeagent.graphs.jobs.result_log import ResultLog
 from codeagent.graphs.jobs.runner import RunResult, resume_job, run_job
 from codeagent.tools.errors import CodeAgentError, ConfigError
 
@@ -121,8 +121,8 @@ def run_batch(
     items = read_tasks(source)
     folder = batch_folder(source, out)
     folder.mkdir(parents=True, exist_ok=True)
-    log = _ResultLog(folder / "results.jsonl")
-    done = log.finished()
+    log = _result_log(folder / "results.jsonl")
+    done = log.load()
     key = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
     job = _Job(source.parent, workflow, folder, key, chat_model, sandbox_factory, home)
     results: dict[str, BatchResult] = {}
@@ -147,6 +147,20 @@ def run_batch(
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return [results[task_id] for task_id, _ in items]
+
+
+def _result_log(path: Path) -> ResultLog[BatchResult]:
+    """A batch's results file; loading it gives the tasks that finished (not ``error``)."""
+    return ResultLog(path, key=lambda r: r.id, decode=_finished, encode=_line)
+
+
+def _finished(data: dict[str, Any]) -> BatchResult | None:
+    result = BatchResult(**data, skipped=True)
+    return result if result.status in FINAL_STATUSES else None
+
+
+def _line(result: BatchResult) -> str:
+    return json.dumps(result.to_json(), ensure_ascii=False)
 
 
 def batch_folder(tasks: str | Path, out: str | Path | None = None) -> Path:
@@ -215,35 +229,3 @@ def _summary(task_id: str, task: str, wf: str, result: RunResult, seconds: float
         error=result.error,
         seconds=round(seconds, 3),
     )
-
-
-class _ResultLog:
-    """The results JSONL file: appended under a lock, read back tolerating a torn last line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def finished(self) -> dict[str, BatchResult]:
-        found: dict[str, BatchResult] = {}
-        if not self.path.is_file():
-            return found
-        text = self.path.read_text(encoding="utf-8")
-        if text and not text.endswith("\n"):  # torn by a kill: start the next line afresh
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write("\n")
-        for line in text.splitlines():
-            try:
-                data = json.loads(line)
-                result = BatchResult(**data, skipped=True)
-            except (json.JSONDecodeError, TypeError):
-                continue  # a line torn by a kill, or from another version
-            if result.status in FINAL_STATUSES:
-                found[result.id] = result
-        return found
-
-    def append(self, result: BatchResult) -> None:
-        line = json.dumps(result.to_json(), ensure_ascii=False)
-        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, TypedDict, TypeVar
+
+from codeagent.tools.contracts.history import HistoryEntry
 
 __all__ = ["AgentState", "add_counts", "best_attempt", "initial_state"]
 
@@ -22,15 +25,18 @@ class AgentState(TypedDict, total=False):
     Keys:
         task: The task text as the user gave it.
         language: Language adapter name (``python``).
-        plan: The current structured plan (see ``codeagent.nodes.planner.Plan``).
+        plan: The current structured plan (``codeagent.tools.contracts.plan.Plan``
+            dumped, with its ``version``).
         plan_version: Bumped on every (re-)plan.
         files: Solution files, path -> text.
         tests: Test files, path -> text.
-        test_report: The last test run (``TestReport.to_state()``, plus ``failures``: the
-            language adapter's one line per failed test).
+        test_report: The last test run (``codeagent.tools.contracts.report.TestReport``
+            as ``to_state()`` gives it, plus ``failures``: the language adapter's one line
+            per failed test).
         review: The last review verdict.
         attempt: How many times the coder has run.
-        history: Append-only: one entry per test run, for best-so-far and rollback.
+        history: Append-only: one :class:`HistoryEntry` per test run, for best-so-far
+            and rollback.
         transitions: Append-only: every edge taken, with the route's decision and reason.
         usage: Model calls and tokens, summed.
         node_runs: Completed runs per node id, summed.
@@ -52,7 +58,7 @@ class AgentState(TypedDict, total=False):
     test_report: dict[str, Any] | None
     review: dict[str, Any] | None
     attempt: int
-    history: Annotated[list[dict[str, Any]], operator.add]
+    history: Annotated[list[HistoryEntry], operator.add]
     transitions: Annotated[list[dict[str, Any]], operator.add]
     usage: Annotated[dict[str, int], add_counts]
     node_runs: Annotated[dict[str, int], add_counts]
@@ -89,13 +95,16 @@ def initial_state(task: str, language: str, started_at: float) -> AgentState:
     )
 
 
-def best_attempt(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+Entry = TypeVar("Entry", bound=Mapping[str, Any])
+
+
+def best_attempt(history: Sequence[Entry]) -> Entry | None:
     """The attempt with the most tests passing; a later attempt wins only if not worse.
 
     Attempts are compared on (all green, passed, -failures-errors); on a tie the
     later one is kept, as it has seen more feedback.
     """
-    best: dict[str, Any] | None = None
+    best: Entry | None = None
     best_key: tuple[int, int, int] | None = None
     for entry in history:
         report = entry.get("report") or {}

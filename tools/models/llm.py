@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from codeagent.tools.contracts.model import ModelSpec
+from codeagent.tools.contracts.state import add_counts
 from codeagent.tools.errors import ConfigError, ModelError
 from codeagent.tools.observability.tracing import chat_span, record_chat
 
@@ -32,6 +34,7 @@ __all__ = [
     "extract_json",
     "resolve_provider",
     "to_messages",
+    "total_usage",
 ]
 
 T = TypeVar("T", bound=BaseModel)
@@ -55,6 +58,17 @@ class Reply:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
         }
+
+
+def total_usage(replies: Iterable[Reply]) -> dict[str, int]:
+    """The usage of several calls, summed as ``AgentState.usage`` sums node updates.
+
+    Always has ``calls``, ``input_tokens`` and ``output_tokens`` (zero for no replies).
+    """
+    usage = Reply("", 0, 0, calls=0).usage()
+    for reply in replies:
+        usage = add_counts(usage, reply.usage())
+    return usage
 
 
 def build_chat_model(
@@ -180,18 +194,16 @@ def ask_json(
             "type": "json_schema",
             "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
         }
-    total = Reply("", 0, 0, calls=0)
+    replies: list[Reply] = []
     messages = list(prompt)
     for round_ in range(2):
         reply = ask_text(model, messages, **kwargs)
-        total = Reply(
-            reply.text,
-            total.input_tokens + reply.input_tokens,
-            total.output_tokens + reply.output_tokens,
-            total.calls + 1,
-        )
+        replies.append(reply)
         try:
-            return schema.model_validate(extract_json(reply.text)), total
+            parsed = schema.model_validate(extract_json(reply.text))
+            usage = total_usage(replies)
+            total = Reply(reply.text, usage["input_tokens"], usage["output_tokens"], usage["calls"])
+            return parsed, total
         except (ValueError, ValidationError) as exc:
             error = _short_error(exc)
             if reply.truncated:
