@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from codeagent.tools.contracts.history import history_entry
+from codeagent.tools.contracts.plan import Plan, planned_files
 from codeagent.tools.contracts.report import TestReport
 from codeagent.tools.contracts.state import AgentState, initial_state
+from codeagent.tools.languages import JavaScriptAdapter, PythonAdapter
 
 
 def _before() -> AgentState:
@@ -16,6 +18,14 @@ def _before() -> AgentState:
         node_runs={"code": 1},
     )
     return state
+
+
+def test_the_plans_first_file_is_the_main_one_else_the_languages_default() -> None:
+    plan = Plan(summary="add", files=["calc.py", "util.py"]).model_dump()
+
+    assert planned_files(plan, PythonAdapter()) == ["calc.py", "util.py"]
+    assert planned_files({"summary": "add", "files": []}, PythonAdapter()) == ["solution.py"]
+    assert planned_files(None, JavaScriptAdapter()) == ["solution.js"]
 
 
 def test_a_history_entry_keeps_the_run_without_its_output() -> None:
