@@ -26,6 +26,7 @@ from rich.table import Table
 from codeagent.evals.harness import EvalOptions, run_eval
 from codeagent.evals.report import write_report
 from codeagent.evals.results import ProblemResult
+from codeagent.graphs.cli.config import cli_run_config
 from codeagent.tools.errors import CodeAgentError
 
 __all__ = ["register"]
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
 
 
 def eval_command(
+    ctx: typer.Context,
     dataset: Annotated[
         str, typer.Option("--dataset", "-d", help="'humaneval' or a JSONL file path.")
     ] = "humaneval",
@@ -72,7 +74,12 @@ def eval_command(
     try:
         options = _options(dataset, limit, subset, workflow, mode, workers, resume, out_dir)
         with _Bar(enabled=not as_json) as bar:
-            run = run_eval(options, on_start=bar.start, on_result=bar.advance)
+            run = run_eval(
+                options,
+                on_start=bar.start,
+                on_result=bar.advance,
+                config=cli_run_config(ctx, None),
+            )
         files = write_report(out_dir, _meta(options))
     except CodeAgentError as exc:
         _fail(exc)

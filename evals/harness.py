@@ -32,6 +32,7 @@ from codeagent.evals.results import Mode, ProblemResult, result_store, results_p
 from codeagent.evals.scoring import score_hidden
 from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
 from codeagent.graphs.builder import SandboxFactory, spec_sandbox
+from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.runner import preflight, run_job
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
@@ -77,6 +78,7 @@ class _Env:
     chat_model: BaseChatModel | None
     sandbox: SandboxFactory
     override_sandbox: SandboxFactory | None
+    config: RunConfig  # each problem's jobs get a state dir of their own under OUT/state
 
 
 def run_eval(
@@ -86,6 +88,7 @@ def run_eval(
     sandbox_factory: SandboxFactory | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_result: Callable[[ProblemResult], None] | None = None,
+    config: RunConfig | None = None,
 ) -> EvalRun:
     """Evaluate the chosen problems; results stream to ``OUT/results-MODE.jsonl``.
 
@@ -95,6 +98,8 @@ def run_eval(
         sandbox_factory: Use this sandbox for the agent and for scoring.
         on_start: Called once with (problems to run now, problems already done).
         on_result: Called with each problem's result as it finishes.
+        config: The checkpoint store of the agent's jobs (default: from the environment;
+            their state dirs are always under ``OUT/state``).
 
     Raises:
         ConfigError: For a bad dataset, subset or workflow (nothing is run).
@@ -110,6 +115,7 @@ def run_eval(
         chat_model,
         sandbox_factory or spec_sandbox(spec),
         sandbox_factory,
+        run_config(config),
     )
     store = result_store(results_path(options.out, options.mode), resume=options.resume)
     done = store.load() if options.resume else {}
@@ -166,6 +172,7 @@ def _agent_solver(env: _Env) -> Solver:
             chat_model=env.chat_model,
             sandbox_factory=env.override_sandbox,
             home=env.options.out / "state" / key,
+            config=env.config,
         )
         report = result.test_report or {}
         usage = result.usage

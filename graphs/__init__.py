@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 from codeagent.graphs.builder import build_graph
+from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.runner import (
     Checkpoint,
     NodeEvent,
@@ -26,6 +27,7 @@ __all__ = [
     "AgentState",
     "Checkpoint",
     "NodeEvent",
+    "RunConfig",
     "RunResult",
     "WorkflowSpec",
     "build_graph",

@@ -24,7 +24,7 @@ from codeagent.graphs.routes import Transition, decide, event_attributes
 from codeagent.graphs.workflow.spec import END, WorkflowSpec
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.registry import NodeKind, describe_node
-from codeagent.tools.contracts.state import AgentState, add_counts, best_attempt
+from codeagent.tools.contracts.state import AgentState, best_attempt, reduce_update
 from codeagent.tools.languages import get_adapter
 from codeagent.tools.models.llm import build_chat_model
 from codeagent.tools.observability.tracing import active_tracer
@@ -130,11 +130,10 @@ def _run_step(
     # Time spent running nodes, for the wall-time budget: a pause for an approval or the
     # time between a crash and its resume does not count.
     spent_ms = int((time.monotonic() - started) * 1000)
-    update = {**update, "usage": add_counts(update.get("usage"), {"node_ms": spent_ms})}
+    update = reduce_update(update, {"usage": {"node_ms": spent_ms}})
+    after = reduce_update(state, update)  # the state as the route sees it
     if blocked is not None:
-        after = _apply(state, update)
         return {**update, **_finish(after, blocked), **_bookkeeping(node_id, blocked, ran=True)}
-    after = _apply(state, update)
     transition, resume_to = _gate(spec, kind, node_id, decide(spec, node_id, after))
     out = {**update, **_bookkeeping(node_id, transition, ran=True)}
     undo = rollback_update(spec, node_id, after, transition)
@@ -189,16 +188,6 @@ def _bookkeeping(node_id: str, transition: Transition, *, ran: bool) -> dict[str
         "node_runs": {node_id: 1} if ran else {},
         "error": None,
     }
-
-
-def _apply(state: AgentState, update: dict[str, Any]) -> AgentState:
-    """The state as the route will see it after ``update`` (reducers applied)."""
-    merged: dict[str, Any] = {**state, **update}
-    for key in ("history", "transitions"):
-        merged[key] = [*state.get(key, []), *update.get(key, [])]  # type: ignore[misc]
-    for key in ("usage", "node_runs"):
-        merged[key] = add_counts(state.get(key), update.get(key))  # type: ignore[arg-type]
-    return AgentState(**merged)  # type: ignore[typeddict-item]
 
 
 def _finish(state: AgentState, transition: Transition) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from codeagent.graphs.cli.config import Home, cli_run_config
 from codeagent.graphs.cli.render import Progress
+from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.runner import RunResult, resume_job
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.observability.tracing import TracingConfig
@@ -20,7 +22,6 @@ __all__ = ["approve_inline", "register"]
 
 console = Console(stderr=True)
 Finish = Callable[[RunResult, bool], None]
-Home = Annotated[Path | None, typer.Option("--home", help="State dir.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -28,15 +29,18 @@ def register(app: typer.Typer, finish: Finish) -> None:
     """Add ``approve`` and ``reject``; ``finish`` prints a result and exits (the CLI's)."""
 
     def _decide(
-        thread_id: str, decision: dict[str, object], as_json: bool, home: Path | None
+        thread_id: str, decision: dict[str, object], as_json: bool, config: RunConfig
     ) -> None:
         progress = Progress(console, enabled=not as_json)
         with progress:
-            result = resume_job(thread_id, home=home, on_event=progress.on_event, decision=decision)
+            result = resume_job(
+                thread_id, config=config, on_event=progress.on_event, decision=decision
+            )
         finish(result, as_json)
 
     @app.command()
     def approve(
+        ctx: typer.Context,
         thread_id: Annotated[str, typer.Argument(help="The job waiting for approval.")],
         edit: Annotated[
             Path | None, typer.Option("--edit", help="A JSON file with the edited plan.")
@@ -49,17 +53,19 @@ def register(app: typer.Typer, finish: Finish) -> None:
         decision: dict[str, object] = {"action": "approve", "reason": reason}
         if edit is not None:
             decision["plan"] = _read_plan(edit)
-        _decide(thread_id, decision, as_json, home)
+        _decide(thread_id, decision, as_json, cli_run_config(ctx, home))
 
     @app.command()
     def reject(
+        ctx: typer.Context,
         thread_id: Annotated[str, typer.Argument(help="The job waiting for approval.")],
         reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
         as_json: JsonFlag = False,
         home: Home = None,
     ) -> None:
         """Reject what a paused job waits for; the job ends with status rejected."""
-        _decide(thread_id, {"action": "reject", "reason": reason}, as_json, home)
+        decision: dict[str, object] = {"action": "reject", "reason": reason}
+        _decide(thread_id, decision, as_json, cli_run_config(ctx, home))
 
 
 def _read_plan(path: Path) -> dict[str, object]:
@@ -73,7 +79,7 @@ def _read_plan(path: Path) -> dict[str, object]:
 
 
 def approve_inline(
-    result: RunResult, as_json: bool, home: Path | None, tracing: TracingConfig | None
+    result: RunResult, as_json: bool, config: RunConfig, tracing: TracingConfig | None
 ) -> RunResult:
     """In a terminal, ask for pending approvals right away and continue the job."""
     while result.status == "awaiting_approval" and not as_json and sys.stdin.isatty():
@@ -89,7 +95,7 @@ def approve_inline(
         with progress:
             result = resume_job(
                 result.thread_id,
-                home=home,
+                config=config,
                 on_event=progress.on_event,
                 tracing=tracing,
                 decision=decision,

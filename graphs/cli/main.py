@@ -8,7 +8,6 @@ or environment print a message and a hint, never a traceback.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import warnings
 from importlib.metadata import entry_points
@@ -24,9 +23,9 @@ from codeagent.graphs.cli import sandbox as cli_sandbox
 from codeagent.graphs.cli import trace as cli_trace
 from codeagent.graphs.cli import workflows as cli_workflows
 from codeagent.graphs.cli.approvals import approve_inline
+from codeagent.graphs.cli.config import CheckpointUrl, Home, cli_run_config, remember_checkpoint_url
 from codeagent.graphs.cli.models import app as models_app
 from codeagent.graphs.cli.render import Progress, print_result
-from codeagent.graphs.jobs.checkpoint import state_dir
 from codeagent.graphs.jobs.records import list_records
 from codeagent.graphs.jobs.runner import RunResult, job_history, resume_job, run_job
 from codeagent.graphs.workflow.checks import check_workflow
@@ -53,10 +52,6 @@ app.add_typer(models_app, name="models", help="Install, list and serve the embed
 DEFAULT_OTLP = "http://localhost:4318"
 EXIT_AWAITING = 3  # the job is paused at an approval point
 
-Home = Annotated[
-    Path | None,
-    typer.Option("--home", help="State dir (default $CODEAGENT_HOME or ./.codeagent)."),
-]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 TraceFlag = Annotated[
     bool,
@@ -74,24 +69,14 @@ JaegerUi = Annotated[
 
 
 @app.callback()
-def _options(
-    checkpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--checkpoint-url",
-            envvar="CODEAGENT_CHECKPOINT_URL",
-            help="Keep checkpoints in PostgreSQL (postgresql://user:pass@host/db).",
-            show_envvar=True,
-        ),
-    ] = None,
-) -> None:
+def _options(ctx: typer.Context, checkpoint_url: CheckpointUrl = None) -> None:
     """A code AI agent: plans, writes code, tests it in a sandbox, reviews and repairs it."""
-    if checkpoint_url:
-        os.environ["CODEAGENT_CHECKPOINT_URL"] = checkpoint_url
+    remember_checkpoint_url(ctx, checkpoint_url)
 
 
 @app.command()
 def run(
+    ctx: typer.Context,
     task: Annotated[str | None, typer.Argument(help="The coding task, in words.")] = None,
     task_file: Annotated[
         Path | None, typer.Option("--task-file", "-f", help="Read the task from a file.")
@@ -112,6 +97,7 @@ def run(
 ) -> None:
     """Run a coding task through a workflow and write the resulting files."""
     text = _task_text(task, task_file)
+    config = cli_run_config(ctx, home)
     tracing = _tracing(workflow, trace, trace_endpoint, capture_content, jaeger_ui)
     progress = Progress(console, enabled=not as_json)
     with progress:
@@ -120,16 +106,17 @@ def run(
             workflow=workflow,
             out=out_dir,
             thread_id=thread_id,
-            home=home,
+            config=config,
             on_event=progress.on_event,
             tracing=tracing,
         )
-    result = approve_inline(result, as_json, home, tracing)
+    result = approve_inline(result, as_json, config, tracing)
     _finish(result, as_json)
 
 
 @app.command()
 def resume(
+    ctx: typer.Context,
     thread_id: Annotated[str, typer.Argument(help="The job to continue.")],
     as_json: JsonFlag = False,
     home: Home = None,
@@ -155,27 +142,29 @@ def resume(
     raised: dict[str, float | None] = {"max_model_calls": max_model_calls}
     raised.update(max_tokens=max_tokens, max_wall_s=max_wall_s)
     budgets = {k: v for k, v in raised.items() if v is not None}
+    config = cli_run_config(ctx, home)
     progress = Progress(console, enabled=not as_json)
     with progress:
         result = resume_job(
             thread_id,
-            home=home,
+            config=config,
             on_event=progress.on_event,
             tracing=tracing,
             budgets=budgets or None,
         )
-    result = approve_inline(result, as_json, home, tracing)
+    result = approve_inline(result, as_json, config, tracing)
     _finish(result, as_json)
 
 
 @app.command()
 def history(
+    ctx: typer.Context,
     thread_id: Annotated[str, typer.Argument(help="The job to show.")],
     as_json: JsonFlag = False,
     home: Home = None,
 ) -> None:
     """List a job's checkpoints: node, attempt, status, time."""
-    rows = job_history(thread_id, home=home)
+    rows = job_history(thread_id, config=cli_run_config(ctx, home))
     if as_json:
         out.print_json(json.dumps([r.__dict__ for r in rows]))
         return
@@ -190,9 +179,9 @@ def history(
 
 
 @app.command()
-def jobs(as_json: JsonFlag = False, home: Home = None) -> None:
+def jobs(ctx: typer.Context, as_json: JsonFlag = False, home: Home = None) -> None:
     """List the jobs in the state dir, newest first."""
-    records = list_records(state_dir(home))
+    records = list_records(cli_run_config(ctx, home).home)
     if as_json:
         out.print_json(
             json.dumps(

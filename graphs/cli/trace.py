@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.graphs.cli.config import Home, cli_run_config
 from codeagent.graphs.jobs.execution import run_dir
 from codeagent.graphs.jobs.records import load_record
 from codeagent.tools.observability.audit import read_audit
@@ -22,7 +21,6 @@ __all__ = ["register", "span_label"]
 out = Console()
 trace_app = typer.Typer(help="Show a job's OpenTelemetry trace from its run folder.")
 
-Home = Annotated[Path | None, typer.Option("--home", help="State dir.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -64,12 +62,13 @@ def _add(tree: Tree, span: SpanNode) -> None:
 
 @trace_app.command("show")
 def show(
+    ctx: typer.Context,
     thread_id: Annotated[str, typer.Argument(help="The job.")],
     as_json: JsonFlag = False,
     home: Home = None,
 ) -> None:
     """Print a job's span tree with durations, node outcomes and tokens."""
-    root = state_dir(home)
+    root = cli_run_config(ctx, home).home
     record = load_record(root, thread_id)
     path = run_dir(root, thread_id) / "trace.json"
     data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"resourceSpans": []}
@@ -88,12 +87,13 @@ def show(
 
 
 def audit(
+    ctx: typer.Context,
     thread_id: Annotated[str, typer.Argument(help="The job.")],
     as_json: JsonFlag = False,
     home: Home = None,
 ) -> None:
     """Print a job's audit log: model calls, sandbox commands, files written, decisions."""
-    root = state_dir(home)
+    root = cli_run_config(ctx, home).home
     load_record(root, thread_id)
     lines = read_audit(run_dir(root, thread_id) / "audit.jsonl")
     if as_json:

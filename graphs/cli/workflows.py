@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from codeagent.graphs.cli.config import Home, cli_run_config
 from codeagent.graphs.jobs.batch import BatchResult, batch_folder, read_tasks, run_batch
 from codeagent.graphs.workflow.drawing import to_dot, to_mermaid, write_png
 from codeagent.graphs.workflow.loader import load_workflow
@@ -83,6 +84,7 @@ def schema(
 
 
 def batch(
+    ctx: typer.Context,
     tasks: Annotated[Path, typer.Argument(help="Tasks file: one JSON object per line.")],
     workers: Annotated[int, typer.Option("--workers", "-k", help="Jobs run at once.")] = 1,
     workflow: Annotated[
@@ -93,10 +95,7 @@ def batch(
         typer.Option("--out", "-o", help="Batch folder (default out/batch-<tasks name>)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
-    home: Annotated[
-        Path | None,
-        typer.Option("--home", help="State dir (default $CODEAGENT_HOME or ./.codeagent)."),
-    ] = None,
+    home: Home = None,
 ) -> None:
     """Run every task of a JSONL file; resumable: finished tasks are not re-run."""
     columns = (
@@ -115,7 +114,12 @@ def batch(
                 bar.console.print(_line(result), highlight=False)
 
         results = run_batch(
-            tasks, workers=workers, workflow=workflow, out=out_dir, home=home, on_result=on_result
+            tasks,
+            workers=workers,
+            workflow=workflow,
+            out=out_dir,
+            config=cli_run_config(ctx, home),
+            on_result=on_result,
         )
     if as_json:
         _out.print_json(json.dumps([r.to_json() | {"skipped": r.skipped} for r in results]))

@@ -34,7 +34,8 @@ from langchain_core.runnables import RunnableConfig
 
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.batch_tasks import BatchTask, read_tasks
-from codeagent.graphs.jobs.checkpoint import open_checkpointer, state_dir
+from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.result_log import ResultLog
 from codeagent.graphs.jobs.runner import RunResult, resume_job, run_job
 from codeagent.tools.errors import CodeAgentError, ConfigError
@@ -91,6 +92,7 @@ def run_batch(
     sandbox_factory: SandboxFactory | None = None,
     home: str | Path | None = None,
     on_result: Callable[[BatchResult], None] | None = None,
+    config: RunConfig | None = None,
 ) -> list[BatchResult]:
     """Run every task of a JSONL file through its workflow, ``workers`` jobs at a time.
 
@@ -106,8 +108,11 @@ def run_batch(
         out: The batch folder (default ``out/batch-<tasks file stem>``).
         chat_model: Use this chat model for every node of every job (tests, API).
         sandbox_factory: Use this sandbox instead of the workflows' backends.
-        home: The state dir (default ``$CODEAGENT_HOME`` or ``./.codeagent``).
+        home: The state dir (default ``config.home``, else ``$CODEAGENT_HOME`` or
+            ``./.codeagent``).
         on_result: Called once per task as it finishes (or is skipped), in any order.
+        config: Where the jobs keep their state (default: from ``home`` and the
+            environment, as for :func:`~codeagent.graphs.jobs.runner.run_job`).
 
     Returns:
         One result per task, in the order of the tasks file.
@@ -124,7 +129,9 @@ def run_batch(
     log = _result_log(folder / "results.jsonl")
     done = log.load()
     key = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
-    job = _Job(source.parent, workflow, folder, key, chat_model, sandbox_factory, home)
+    job = _Job(
+        source.parent, workflow, folder, key, chat_model, sandbox_factory, run_config(config, home)
+    )
     results: dict[str, BatchResult] = {}
 
     def finish(result: BatchResult) -> None:
@@ -178,7 +185,7 @@ class _Job:
     key: str
     chat_model: BaseChatModel | None
     sandbox_factory: SandboxFactory | None
-    home: str | Path | None
+    config: RunConfig
 
     def run(self, task_id: str, item: BatchTask) -> BatchResult:
         wf = self._workflow(item.workflow)
@@ -197,9 +204,9 @@ class _Job:
         deps: dict[str, Any] = {
             "chat_model": self.chat_model,
             "sandbox_factory": self.sandbox_factory,
-            "home": self.home,
+            "config": self.config,
         }
-        with open_checkpointer(state_dir(self.home)) as saver:
+        with open_checkpointer(self.config) as saver:
             config = RunnableConfig(configurable={"thread_id": thread_id})
             started = saver.get_tuple(config) is not None
         if not started:  # never ran, or killed before its first checkpoint

@@ -1,13 +1,13 @@
 """Checkpointers: a SQLite file in the state dir by default, or PostgreSQL by URL.
 
-``CODEAGENT_CHECKPOINT_URL=postgresql://user:pass@host/db`` (or the CLI's
-``--checkpoint-url``) puts every job's checkpoints in PostgreSQL, for teams that
-share job state; run records, traces and audit logs stay in the state dir.
+A :class:`~codeagent.graphs.jobs.config.RunConfig` with a ``checkpoint_url``
+(``--checkpoint-url postgresql://user:pass@host/db`` or ``CODEAGENT_CHECKPOINT_URL``)
+puts every job's checkpoints in PostgreSQL, for teams that share job state; run
+records, traces and audit logs stay in the state dir.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import threading
@@ -19,11 +19,11 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from codeagent.graphs.jobs.config import CHECKPOINT_URL_ENV, HOME_ENV, RunConfig
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["checkpoint_url", "open_checkpointer", "state_dir"]
+__all__ = ["open_checkpointer", "state_dir"]
 
-_URL_ENV = "CODEAGENT_CHECKPOINT_URL"
 _BUSY_S = 60.0  # how long a writer waits for another job's write
 _OPEN_LOCK = threading.Lock()
 
@@ -31,30 +31,30 @@ _OPEN_LOCK = threading.Lock()
 def state_dir(override: str | Path | None = None) -> Path:
     """Where codeagent keeps checkpoints and run records.
 
-    ``override``, else ``$CODEAGENT_HOME``, else ``./.codeagent``.
+    ``override``, else ``$CODEAGENT_HOME``, else ``./.codeagent`` (see
+    :meth:`RunConfig.from_env <codeagent.graphs.jobs.config.RunConfig.from_env>`).
     """
-    path = Path(override or os.environ.get("CODEAGENT_HOME") or ".codeagent")
-    return path.expanduser().resolve()
-
-
-def checkpoint_url() -> str | None:
-    """The checkpoint database URL from ``$CODEAGENT_CHECKPOINT_URL``, if set."""
-    return os.environ.get(_URL_ENV) or None
+    return RunConfig.from_env(override).home
 
 
 @contextmanager
-def open_checkpointer(directory: Path) -> Iterator[BaseCheckpointSaver[Any]]:
-    """The job checkpointer: PostgreSQL when a URL is configured, else SQLite in ``directory``.
+def open_checkpointer(config: RunConfig | Path) -> Iterator[BaseCheckpointSaver[Any]]:
+    """The job checkpointer: PostgreSQL when ``config`` has a URL, else SQLite in its home.
+
+    Args:
+        config: Where jobs keep their state. A bare state dir is read as
+            ``RunConfig.from_env(home=directory)`` (so ``$CODEAGENT_CHECKPOINT_URL`` counts).
 
     Raises:
         ConfigError: When the store cannot be opened (with the password hidden).
     """
-    url = checkpoint_url()
-    if url is not None:
-        with _postgres(url) as saver:
+    if not isinstance(config, RunConfig):
+        config = RunConfig.from_env(config)
+    if config.checkpoint_url is not None:
+        with _postgres(config.checkpoint_url) as saver:
             yield saver
         return
-    with _sqlite(directory) as sqlite_saver:
+    with _sqlite(config.home) as sqlite_saver:
         yield sqlite_saver
 
 
@@ -63,7 +63,8 @@ def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
             f"unsupported checkpoint URL {_hide_password(url)!r}",
-            hint=f"{_URL_ENV} takes a postgresql://user:password@host:port/database URL",
+            hint=f"{CHECKPOINT_URL_ENV} (--checkpoint-url) takes a "
+            "postgresql://user:password@host:port/database URL",
         )
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
@@ -81,7 +82,7 @@ def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
         raise ConfigError(
             f"cannot use the checkpoint database {_hide_password(url)}: "
             f"{_hide_password(str(exc)).strip()}",
-            hint=f"check {_URL_ENV} and that the server is running",
+            hint=f"check {CHECKPOINT_URL_ENV} (--checkpoint-url) and that the server is running",
         ) from None
 
 
@@ -111,7 +112,7 @@ def _sqlite(directory: Path) -> Iterator[SqliteSaver]:
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(
             f"cannot open the checkpoint store in {directory}: {exc}",
-            hint="set CODEAGENT_HOME to a writable directory",
+            hint=f"set {HOME_ENV} (--home) to a writable directory",
         ) from exc
     try:
         yield saver

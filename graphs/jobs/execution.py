@@ -16,6 +16,7 @@ from opentelemetry.trace import Span, SpanContext, TraceFlags
 
 from codeagent.graphs.builder import SandboxFactory, build_graph
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.records import JobRecord, save_record
 from codeagent.graphs.jobs.results import NodeEvent, RunResult
 from codeagent.graphs.routes import Transition, event_attributes
@@ -81,10 +82,10 @@ def tracing_config(spec: WorkflowSpec, override: TracingConfig | None) -> Tracin
 
 @contextmanager
 def open_graph(
-    spec: WorkflowSpec, record: JobRecord, root: Path, options: RunOptions
+    spec: WorkflowSpec, record: JobRecord, config: RunConfig, options: RunOptions
 ) -> Iterator[Any]:
-    """The compiled graph of a job, on the state dir's checkpointer."""
-    with open_checkpointer(root) as saver:
+    """The compiled graph of a job, on the configured checkpointer."""
+    with open_checkpointer(config) as saver:
         yield build_graph(
             spec,
             base_dir=Path(record.workflow_file).parent,
@@ -97,13 +98,13 @@ def open_graph(
 def drive(
     spec: WorkflowSpec,
     record: JobRecord,
-    root: Path,
+    config: RunConfig,
     start: dict[str, Any] | Command[Any] | Reopen | None,
     options: RunOptions,
 ) -> RunResult:
     """Run (``start`` a state), resume (None), answer an approval (a ``Command``) or
     reopen a job that ended (:class:`Reopen`)."""
-    folder = run_dir(root, record.thread_id)
+    folder = run_dir(config.home, record.thread_id)
     tconfig = tracing_config(spec, options.tracing)
     tracer = JobTracer(
         tconfig,
@@ -115,8 +116,8 @@ def drive(
             tracer.activate(),
             tracer.job_span(spec.name, record.thread_id, _link(record)) as root_span,
         ):
-            record = _remember_trace(root, record, root_span)
-            result = _stream(spec, record, root, start, options, tracer)
+            record = _remember_trace(config.home, record, root_span)
+            result = _stream(spec, record, config, start, options, tracer)
             root_span.set_attribute("codeagent.status", result.status)
     finally:
         tracer.shutdown()
@@ -127,36 +128,37 @@ def drive(
 def _stream(
     spec: WorkflowSpec,
     record: JobRecord,
-    root: Path,
+    config: RunConfig,
     start: dict[str, Any] | Command[Any] | Reopen | None,
     options: RunOptions,
     tracer: JobTracer,
 ) -> RunResult:
-    config = thread_config(record.thread_id)
+    root = config.home
+    thread = thread_config(record.thread_id)
     save_record(root, record.with_status("running"))
     modes = ["tasks", "updates", "checkpoints"]
-    with open_graph(spec, record, root, options) as graph:
+    with open_graph(spec, record, config, options) as graph:
         if isinstance(start, Reopen):
-            graph.update_state(config, start.update, as_node=start.as_node)
+            graph.update_state(thread, start.update, as_node=start.as_node)
             state = start.transition.to_state()
             otel_trace.get_current_span().add_event("codeagent.transition", event_attributes(state))
             start = None
         try:
-            for mode, chunk in graph.stream(start, config, stream_mode=modes):
+            for mode, chunk in graph.stream(start, thread, stream_mode=modes):
                 if mode == "checkpoints":
                     _checkpointed(tracer, chunk)
                 elif options.on_event is not None:
                     for event in _events(record.thread_id, mode, chunk):
                         options.on_event(event)
         except ConfigError as exc:
-            _failed(root, record, graph.get_state(config).values, str(exc))
+            _failed(root, record, graph.get_state(thread).values, str(exc))
             raise
         except CodeAgentError as exc:
-            return _failed(root, record, graph.get_state(config).values, str(exc))
+            return _failed(root, record, graph.get_state(thread).values, str(exc))
         except Exception as exc:  # a bug or an unexpected library error: keep the job resumable
             message = f"{type(exc).__name__}: {exc}"
-            return _failed(root, record, graph.get_state(config).values, message)
-        snapshot = graph.get_state(config)
+            return _failed(root, record, graph.get_state(thread).values, message)
+        snapshot = graph.get_state(thread)
     values = snapshot.values
     if snapshot.interrupts:  # paused at an approval point
         save_record(root, record.with_status("awaiting_approval"))

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from codeagent.graphs.budgets import apply_budgets, merge_budgets, reopen_update
 from codeagent.graphs.builder import SandboxFactory
-from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.execution import Reopen, RunOptions, drive, open_graph, thread_config
 from codeagent.graphs.jobs.records import JobRecord, load_record, new_thread_id, save_record
 from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
@@ -57,6 +57,7 @@ def run_job(
     on_event: Callable[[NodeEvent], None] | None = None,
     tracing: TracingConfig | None = None,
     span_processors: Sequence[SpanProcessor] = (),
+    config: RunConfig | None = None,
 ) -> RunResult:
     """Run a coding task through a workflow until it succeeds or a bound or budget is hit.
 
@@ -67,11 +68,14 @@ def run_job(
         thread_id: Reuse a fixed job id (default: a new one).
         chat_model: Use this chat model for every node (e.g. a ``ScriptedChatModel``).
         sandbox_factory: Use this sandbox instead of the workflow's backend.
-        home: The state dir (default ``$CODEAGENT_HOME`` or ``./.codeagent``).
+        home: The state dir (default ``config.home``, else ``$CODEAGENT_HOME`` or
+            ``./.codeagent``).
         on_event: Called when a node starts and when it finishes (:class:`NodeEvent`).
         tracing: Trace export settings (default: the workflow's ``tracing:`` key and the
             ``OTEL_EXPORTER_OTLP_*`` variables).
         span_processors: Extra OpenTelemetry span processors (e.g. an in-memory exporter).
+        config: Where jobs keep their state (default: from ``home`` and the
+            ``CODEAGENT_HOME`` / ``CODEAGENT_CHECKPOINT_URL`` variables).
 
     Raises:
         ConfigError: For a bad workflow or task (nothing is run).
@@ -81,7 +85,7 @@ def run_job(
     spec, wf_file, wf_text = _resolve_workflow(workflow)
     if chat_model is None:
         preflight(spec, wf_file.parent)
-    root = state_dir(home)
+    cfg = run_config(config, home)
     tid = thread_id or new_thread_id()
     record = JobRecord(
         thread_id=tid,
@@ -91,10 +95,10 @@ def run_job(
         out_dir=str(Path(out or Path("out") / tid).resolve()),
         created_at=time.time(),
     )
-    save_record(root, record)
+    save_record(cfg.home, record)
     start = dict(initial_state(task, spec.sandbox.language, time.time()))
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
-    return drive(spec, record, root, start, options)
+    return drive(spec, record, cfg, start, options)
 
 
 def resume_job(
@@ -108,6 +112,7 @@ def resume_job(
     span_processors: Sequence[SpanProcessor] = (),
     decision: dict[str, Any] | None = None,
     budgets: dict[str, Any] | None = None,
+    config: RunConfig | None = None,
 ) -> RunResult:
     """Continue an interrupted job from its last checkpoint; finished nodes are not re-run.
 
@@ -119,13 +124,13 @@ def resume_job(
         budgets: Raised budgets, e.g. ``{"max_model_calls": 60}``: kept in the run
             record (later resumes use them too); a job that ended
             ``budget_exceeded`` goes on at the node it stopped before.
-        chat_model, sandbox_factory, home, on_event, tracing, span_processors: As for
-            :func:`run_job`.
+        chat_model, sandbox_factory, home, on_event, tracing, span_processors, config: As
+            for :func:`run_job`.
 
     The resumed run is traced as a new trace whose root span links to the first run's.
     """
-    root = state_dir(home)
-    record = load_record(root, thread_id)
+    cfg = run_config(config, home)
+    record = load_record(cfg.home, thread_id)
     spec = _record_spec(record)
     if chat_model is None:
         preflight(spec, Path(record.workflow_file).parent)
@@ -137,10 +142,10 @@ def resume_job(
         base = parse_workflow(record.workflow_text, record.workflow_file)
         record = replace(record, budgets=merge_budgets(base, record.budgets, budgets))
         raised = apply_budgets(base, record.budgets)
-        start = start or _reopen(spec, raised, record, root)
+        start = start or _reopen(spec, raised, record, cfg)
         spec = raised
-        save_record(root, record)
-    return drive(spec, record, root, start, options)
+        save_record(cfg.home, record)
+    return drive(spec, record, cfg, start, options)
 
 
 def _record_spec(record: JobRecord) -> WorkflowSpec:
@@ -149,13 +154,15 @@ def _record_spec(record: JobRecord) -> WorkflowSpec:
     return apply_budgets(spec, record.budgets)
 
 
-def _reopen(old: WorkflowSpec, new: WorkflowSpec, record: JobRecord, root: Path) -> Reopen | None:
+def _reopen(
+    old: WorkflowSpec, new: WorkflowSpec, record: JobRecord, config: RunConfig
+) -> Reopen | None:
     """How to reopen the job under ``new`` budgets if it ended ``budget_exceeded``, else None.
 
     Raises:
         ConfigError: When the raised budgets are still spent (nothing is changed).
     """
-    with open_graph(old, record, root, RunOptions()) as graph:
+    with open_graph(old, record, config, RunOptions()) as graph:
         values = graph.get_state(thread_config(record.thread_id)).values
     if values.get("status") != "budget_exceeded":
         return None
@@ -163,12 +170,14 @@ def _reopen(old: WorkflowSpec, new: WorkflowSpec, record: JobRecord, root: Path)
     return Reopen(update, as_node, transition)
 
 
-def job_history(thread_id: str, *, home: str | Path | None = None) -> list[Checkpoint]:
-    """A job's checkpoints, oldest first."""
-    root = state_dir(home)
-    record = load_record(root, thread_id)
+def job_history(
+    thread_id: str, *, home: str | Path | None = None, config: RunConfig | None = None
+) -> list[Checkpoint]:
+    """A job's checkpoints, oldest first (``home`` and ``config`` as for :func:`run_job`)."""
+    cfg = run_config(config, home)
+    record = load_record(cfg.home, thread_id)
     spec = _record_spec(record)
-    with open_graph(spec, record, root, RunOptions()) as graph:
+    with open_graph(spec, record, cfg, RunOptions()) as graph:
         snapshots = list(graph.get_state_history(thread_config(thread_id)))
     rows = []
     for snap in reversed(snapshots):

@@ -6,11 +6,15 @@ The pydantic :class:`Plan` validates a model's answer; the job state keeps its
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["Plan"]
+if TYPE_CHECKING:
+    from codeagent.tools.languages.base import LanguageAdapter
+
+__all__ = ["Plan", "planned_files"]
 
 
 def _bounded(items: int, chars: int) -> dict[str, Any]:
@@ -38,3 +42,13 @@ class Plan(BaseModel):
         if isinstance(value, list):
             return [v if isinstance(v, str) else str(v) for v in value]
         return value
+
+
+def planned_files(plan: Mapping[str, Any] | None, language: LanguageAdapter) -> list[str]:
+    """The solution files a plan (as kept in state) names; the first is the main one.
+
+    Without a plan, or when it names none, the language's single default file
+    (``solution.py`` for Python).
+    """
+    files = list((plan or {}).get("files") or [])
+    return files or [language.default_source_path()]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, TypedDict, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar, cast, get_type_hints
 
 from codeagent.tools.contracts.history import HistoryEntry
 
-__all__ = ["AgentState", "add_counts", "best_attempt", "initial_state"]
+__all__ = ["AgentState", "add_counts", "best_attempt", "initial_state", "reduce_update"]
 
 
 def add_counts(left: dict[str, int] | None, right: dict[str, int] | None) -> dict[str, int]:
@@ -69,6 +69,28 @@ class AgentState(TypedDict, total=False):
     error: str | None
     resume_to: str
     rollback: dict[str, Any] | None
+
+
+_REDUCERS = {
+    key: hint.__metadata__[0]
+    for key, hint in get_type_hints(AgentState, include_extras=True).items()
+    if hasattr(hint, "__metadata__")
+}
+S = TypeVar("S", bound=Mapping[str, Any])
+
+
+def reduce_update(state: S, update: Mapping[str, Any]) -> S:
+    """``state`` after a node's ``update``, as LangGraph applies it (pure).
+
+    Keys with a reducer on :class:`AgentState` are combined by it (``history`` and
+    ``transitions`` appended, ``usage`` and ``node_runs`` added up); the others are
+    replaced. As the reducers are associative, this also merges two updates into one.
+    """
+    merged = dict(state)
+    for key, value in update.items():
+        reducer = _REDUCERS.get(key)
+        merged[key] = reducer(merged[key], value) if reducer and key in merged else value
+    return cast(S, merged)
 
 
 def initial_state(task: str, language: str, started_at: float) -> AgentState:
