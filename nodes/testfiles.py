@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
+from codeagent.tools.contracts.plan import planned_files
 from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.workspace import safe_relpath
 
@@ -57,5 +58,5 @@ def complete_prefix(source: str, language: LanguageAdapter, path: str | None = N
 
 def solution_module(state: AgentState, language: LanguageAdapter) -> str:
     """The import name of the plan's first file (``solution`` for ``solution.py``)."""
-    files = (state.get("plan") or {}).get("files") or [language.default_source_path()]
-    return PurePosixPath(files[0]).with_suffix("").as_posix().replace("/", ".")
+    main = planned_files(state.get("plan"), language)[0]
+    return PurePosixPath(main).with_suffix("").as_posix().replace("/", ".")
