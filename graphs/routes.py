@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from codeagent.graphs.workflow.spec import END, WorkflowSpec
 from codeagent.nodes.registry import load_object
 from codeagent.tools.contracts.state import AgentState
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.plugins import plugin_names
 
 __all__ = [
     "ROUTES",
@@ -118,7 +118,7 @@ ROUTES: dict[str, Route] = {
 
 def route_names() -> list[str]:
     """Names a workflow may use for ``route:`` (built-ins and plugins)."""
-    return sorted({*ROUTES, *(ep.name for ep in entry_points(group=ROUTE_GROUP))})
+    return plugin_names(ROUTE_GROUP, ROUTES)
 
 
 @cache
@@ -134,7 +134,7 @@ def get_route(name: str) -> Route:
     builtin = ROUTES.get(name)
     if builtin is not None:
         return builtin
-    if ":" not in name and name not in {ep.name for ep in entry_points(group=ROUTE_GROUP)}:
+    if ":" not in name and name not in plugin_names(ROUTE_GROUP):
         raise ConfigError(
             f"unknown route {name!r}",
             hint=f"use one of: {', '.join(route_names())}, or an import path 'package.module:name'",

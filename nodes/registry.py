@@ -23,13 +23,13 @@ still declares its options.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import ValidationError
 
 from codeagent.nodes.kinds import NodeFn, NodeKind, describe
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.plugins import load_entry_point, plugin_names
 
 __all__ = [
     "NODE_GROUP",
@@ -67,7 +67,7 @@ def _builtin() -> dict[str, NodeFn]:
 
 def node_kinds() -> list[str]:
     """Names of the node kinds a workflow may use by name (built-ins and plugins)."""
-    return sorted({*_builtin(), *(ep.name for ep in entry_points(group=NODE_GROUP))})
+    return plugin_names(NODE_GROUP, _builtin())
 
 
 def resolve_node(kind: str) -> NodeFn:
@@ -79,7 +79,7 @@ def resolve_node(kind: str) -> NodeFn:
     builtin = _builtin().get(kind)
     if builtin is not None:
         return builtin
-    if ":" not in kind and kind not in {ep.name for ep in entry_points(group=NODE_GROUP)}:
+    if ":" not in kind and kind not in plugin_names(NODE_GROUP):
         raise ConfigError(
             f"unknown node kind {kind!r}",
             hint=f"use one of: {', '.join(node_kinds())}, or an import path 'package.module:func'",
@@ -145,7 +145,7 @@ def load_object(ref: str, *, group: str, what: str) -> Any:
     Raises:
         ConfigError: With a hint, when the import fails or the object is not callable.
     """
-    obj = _import_path(ref, what) if ":" in ref else _entry_point(ref, group, what)
+    obj = _import_path(ref, what) if ":" in ref else load_entry_point(group, ref, what)
     if not callable(obj):
         raise ConfigError(
             f"{what} {ref!r} is {type(obj).__name__}, not a function",
@@ -184,19 +184,3 @@ def _import_path(ref: str, what: str) -> Any:
             )
         obj = getattr(obj, part)
     return obj
-
-
-def _entry_point(name: str, group: str, what: str) -> Any:
-    found = [ep for ep in entry_points(group=group) if ep.name == name]
-    if not found:
-        raise ConfigError(
-            f"no {what} plugin {name!r} in entry-point group {group!r}",
-            hint=f"install the package that registers it under [project.entry-points.{group!r}]",
-        )
-    try:
-        return found[0].load()
-    except Exception as exc:
-        raise ConfigError(
-            f"cannot load {what} plugin {name!r} ({found[0].value}): {type(exc).__name__}: {exc}",
-            hint="reinstall the plugin package or fix its entry point",
-        ) from None

@@ -10,6 +10,7 @@ import pytest
 
 import codeagent.graphs.routes as routes
 import codeagent.nodes.registry as registry
+import codeagent.tools.plugins as tool_plugins
 from codeagent.configs.examples import lint as example
 from codeagent.graphs.routes import Route, decide, get_route, route
 from codeagent.graphs.workflow.loader import parse_workflow
@@ -54,8 +55,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EntryPoint]]:
     def fake(group: str) -> list[EntryPoint]:
         return [ep for ep in found if ep.group == group]
 
-    monkeypatch.setattr(registry, "entry_points", fake)
-    monkeypatch.setattr(routes, "entry_points", fake)
+    monkeypatch.setattr(tool_plugins, "entry_points", fake)
     get_route.cache_clear()
     yield found
     get_route.cache_clear()

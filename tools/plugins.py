@@ -19,7 +19,7 @@ from typing import Any
 
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["load_plugin", "plugin_names"]
+__all__ = ["load_entry_point", "load_plugin", "plugin_names"]
 
 
 def plugin_names(group: str, builtin: Iterable[str] = ()) -> list[str]:
@@ -42,13 +42,27 @@ def load_plugin(group: str, name: str, builtin: Mapping[str, Any], what: str) ->
     """
     if name in builtin:
         return builtin[name]
-    found = [ep for ep in entry_points(group=group) if ep.name == name]
-    if not found:
+    if name not in {ep.name for ep in entry_points(group=group)}:
         known = ", ".join(plugin_names(group, builtin))
         raise ConfigError(
             f"unknown {what} {name!r}",
             hint=f"use one of: {known}; or install a package that registers {name!r} "
             f'under [project.entry-points."{group}"]',
+        )
+    return load_entry_point(group, name, what)
+
+
+def load_entry_point(group: str, name: str, what: str) -> Any:
+    """The object the installed plugin ``name`` of ``group`` registers, loaded.
+
+    Raises:
+        ConfigError: When no plugin has that name, or its entry point does not load.
+    """
+    found = [ep for ep in entry_points(group=group) if ep.name == name]
+    if not found:
+        raise ConfigError(
+            f"no {what} plugin {name!r} in entry-point group {group!r}",
+            hint=f"install the package that registers it under [project.entry-points.{group!r}]",
         )
     try:
         return found[0].load()
