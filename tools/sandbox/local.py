@@ -3,15 +3,17 @@
 This is weaker than the docker backend and says so: it shares the host kernel
 without a seccomp profile or cgroup limits, and it reads the host's system
 directories (read-only). What it does give: no network (own network namespace),
-own PID/IPC/UTS namespaces, a read-only view of the system directories, a
-private ``/tmp``, an empty environment, no host home directory, an unprivileged
-uid, rlimits on CPU time, memory, processes and file size, and a wall-clock
-timeout that kills the whole process tree.
+own PID/IPC/UTS namespaces, no nested user namespaces (bubblewrap 0.8+:
+``--disable-userns``; see :func:`bwrap_disables_userns`), a read-only view of
+the system directories, a private ``/tmp``, an empty environment, no host home
+directory, an unprivileged uid, rlimits on CPU time, memory, processes and file
+size, and a wall-clock timeout that kills the whole process tree.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 import shutil
@@ -28,7 +30,7 @@ from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
 from codeagent.tools.workspace import safe_relpath, write_tree
 
-__all__ = ["LocalSandbox", "bwrap_available"]
+__all__ = ["LocalSandbox", "bwrap_available", "bwrap_disables_userns"]
 
 WORKDIR = "/workspace"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
@@ -48,6 +50,24 @@ _BWRAP_HINT = (
 def bwrap_available() -> bool:
     """True when the ``bwrap`` executable is on PATH."""
     return shutil.which("bwrap") is not None
+
+
+@functools.cache
+def bwrap_disables_userns() -> bool:
+    """True when ``bwrap`` has ``--disable-userns`` (bubblewrap 0.8+); asked once per process.
+
+    Without it, code in the sandbox can create nested user namespaces (``unshare -r``),
+    a large kernel attack surface.
+    """
+    if not bwrap_available():
+        return False
+    try:
+        shown = subprocess.run(
+            ["bwrap", "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--disable-userns" in shown.stdout + shown.stderr
 
 
 class LocalSandbox(SandboxContext):
@@ -127,6 +147,8 @@ class LocalSandbox(SandboxContext):
 
     def _bwrap_argv(self) -> list[str]:
         argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+        if bwrap_disables_userns():
+            argv += ["--unshare-user", "--disable-userns"]  # the flag needs --unshare-user
         argv += ["--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
         for path in [p for p in _SYSTEM_DIRS if os.path.lexists(p)]:
             kind = "--symlink" if os.path.islink(path) else "--ro-bind"
