@@ -159,8 +159,14 @@ CASES = [
     ),
 ]
 LOCAL_GAPS = {
-    "fork_bomb": "local: RLIMIT_NPROC does not bind the sandbox uid (no PID cgroup)",
-    "disk_fill": "local: the workspace is a host directory with no size quota",
+    "fork_bomb": (
+        "local: no pids cgroup (needs systemd or a delegated cgroup v2 subtree) and "
+        "RLIMIT_NPROC is per host uid, with the root user exempt from it"
+    ),
+    "disk_fill": (
+        "local: the workspace is a bind-mounted host directory with no quota; a "
+        "size-capped tmpfs lives one bwrap command, so files would need copying in/out"
+    ),
 }
 
 
