@@ -171,6 +171,7 @@ def test_doctor_reports_facts(engine: tuple[Any, str]) -> None:
         "sandbox image",
         "bubblewrap",
         "nested user namespaces",
+        "workspace quota",
     ]
     missing = doctor("codeagent-sandbox:no-such-version").to_dict()
     assert missing["ok"] is False and missing["checks"][1]["hint"] == "run: codeagent sandbox build"

@@ -179,6 +179,15 @@ def test_doctor_reports_nested_user_namespaces() -> None:
     assert "nested user namespaces" in shown.stdout
 
 
+def test_what_a_command_leaves_comes_back_without_links_out(sandbox: LocalSandbox) -> None:
+    script = "ln -s /etc/passwd pw; echo a > a.txt; ln -s a.txt ok; mkfifo ff; ls /proc/self/fd"
+    result = sandbox.run(["sh", "-c", script], 20)
+
+    assert result.stdout.split() == ["0", "1", "2", "3"]  # no copy-out channel in reach
+    assert sorted(p.name for p in sandbox._workspace().iterdir()) == ["a.txt", "ok"]
+    assert sandbox.read_files(["a.txt", "ok", "pw"]) == {"a.txt": "a\n", "ok": "a\n"}
+
+
 def test_close_removes_the_workspace() -> None:
     box = LocalSandbox()
     box.start()
