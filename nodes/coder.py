@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
-from codeagent.nodes.parsing import code_blocks, files_from_blocks
+from codeagent.nodes.parsing import code_blocks, files_from_blocks, without_hooks
 from codeagent.nodes.prompts import load_template, render
 from codeagent.tools.contracts.plan import planned_files
 from codeagent.tools.errors import ModelError, SandboxError
@@ -109,7 +109,7 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     for _ in range(2):
         reply = ask_text(ctx.chat, prompt)
         replies.append(reply)
-        files = source_files(reply.text, default, ctx)
+        files = source_files(reply.text, default, ctx, state["task"])
         if files:
             return {
                 "files": files,
@@ -124,10 +124,17 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     raise ModelError("the coder's answers contained no code block twice")
 
 
-def source_files(text: str, default: str, ctx: NodeContext) -> dict[str, str]:
-    """The solution files in a coder's answer (test files and unsafe paths dropped)."""
+def source_files(text: str, default: str, ctx: NodeContext, task: str = "") -> dict[str, str]:
+    """The solution files in a coder's answer.
+
+    Dropped: test files, unsafe paths, and start-up hooks (``conftest.py``,
+    ``sitecustomize.py``, ``*.pth``) that ``task`` does not name
+    (:func:`~codeagent.nodes.parsing.without_hooks`). This is where every model
+    answer becomes solution files, so the filter sits here rather than in the
+    test run, which also runs a repository's own, legitimate ``conftest.py``.
+    """
     blocks = code_blocks(text)
-    files = files_from_blocks(blocks, default, ctx.language.source_suffix)
+    files = without_hooks(files_from_blocks(blocks, default, ctx.language.source_suffix), task)
     safe = {}
     for path, body in files.items():
         try:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
-__all__ = ["CodeBlock", "code_blocks", "files_from_blocks"]
+__all__ = ["STARTUP_HOOKS", "CodeBlock", "code_blocks", "files_from_blocks", "without_hooks"]
+
+STARTUP_HOOKS = frozenset({"conftest.py", "sitecustomize.py", "usercustomize.py"})
+"""File names Python or pytest run before any test (so could rig the run); ``*.pth`` too."""
 
 _NAME = re.compile(r"([\w./-]+\.[A-Za-z0-9]{1,5})\b")
 _FENCE = re.compile(r"^\s*```")
@@ -66,6 +70,21 @@ def files_from_blocks(blocks: list[CodeBlock], default_path: str, suffix: str) -
     if unnamed and default_path not in files:
         files[default_path] = max(unnamed, key=lambda b: len(b.body)).body
     return files
+
+
+def without_hooks(files: dict[str, str], task: str) -> dict[str, str]:
+    """``files`` less the start-up hooks (:data:`STARTUP_HOOKS`, ``*.pth``) the task does not name.
+
+    A hook runs before the tests and in the scorer's interpreter, where it could
+    rewrite results; a solution only needs one when the task asks for that file.
+    """
+    kept = {}
+    for path, body in files.items():
+        name = PurePosixPath(path).name
+        hook = name in STARTUP_HOOKS or name.endswith(".pth")
+        if not hook or name in task:
+            kept[path] = body
+    return kept
 
 
 def _previous_line(lines: list[str], i: int) -> str:

@@ -126,7 +126,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         kwargs = _later_draw(ctx, options, index)
         reply = ask_text(ctx.chat, prompt, **kwargs)
         replies.append(reply)
-        files = source_files(reply.text, default, ctx)
+        files = source_files(reply.text, default, ctx, state["task"])
         if not files:
             continue
         if ctx.check_code(files):  # breaks the policy: rejected without running

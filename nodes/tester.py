@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -71,10 +72,11 @@ def run_tests(
     the report's ``probe`` holds the outcomes (``None`` when it did not finish).
     """
     adapter = ctx.language
+    run_id = secrets.token_hex(8)  # report files named per run: code cannot forge them ahead
     with ctx.open_sandbox() as sandbox:
         sandbox.write_files({**files, **tests})
-        result = sandbox.run(adapter.test_command(), timeout_s=ctx.test_timeout_s)
-        reports = sandbox.read_files(adapter.report_paths())
+        result = sandbox.run(adapter.test_command(run_id), timeout_s=ctx.test_timeout_s)
+        reports = sandbox.read_files(adapter.report_paths(run_id))
         if probe:
             sandbox.write_files(probe.files)
             ran = sandbox.run(list(probe.command), timeout_s=ctx.test_timeout_s)

@@ -59,10 +59,10 @@ class ShellAdapter:
         name = PurePosixPath(path).name
         return name.startswith("test_") and name.endswith(".sh")
 
-    def test_command(self) -> list[str]:
+    def test_command(self, run_id: str) -> list[str]:
         return ["sh", "-c", _RUNNER]
 
-    def report_paths(self) -> list[str]:
+    def report_paths(self, run_id: str) -> list[str]:
         return []
 
     def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:

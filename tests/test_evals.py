@@ -105,6 +105,42 @@ def test_scoring_runs_the_hidden_check(tmp_path: Path) -> None:
     assert score_hidden(problem, {}, _sandbox).detail == "no solution file"
 
 
+CHEATS = {
+    "prints the marker and exits 0 at import": (
+        "import os\nprint('CODEAGENT-HIDDEN-OK', flush=True)\nos._exit(0)\n"
+    ),
+    "prints the marker from an atexit hook": (
+        "import atexit, os\n"
+        "atexit.register(lambda: (print('CODEAGENT-HIDDEN-OK', flush=True), os._exit(0)))\n"
+    ),
+    "reads the marker from the runner's file": (
+        "import os, re\n"
+        "try:\n"
+        "    text = open('run_hidden_check.py').read()\n"
+        "    print(*re.findall(r'CODEAGENT-HIDDEN-OK[-0-9a-f]*', text), sep='\\n', flush=True)\n"
+        "    os._exit(0)\n"
+        "except OSError:\n"
+        "    pass\n"
+    ),
+}
+
+
+@pytest.mark.usefixtures("bwrap")
+@pytest.mark.parametrize("how", CHEATS)
+def test_a_solution_cannot_fake_its_hidden_score(tmp_path: Path, how: str) -> None:
+    problem = load_dataset(_dataset(tmp_path))[0]
+    wrong = {"solution.py": CHEATS[how] + "\ndef add(a, b):\n    return a - b\n"}
+
+    assert not score_hidden(problem, wrong, _sandbox).passed
+
+
+def test_the_hidden_marker_is_fresh_per_run() -> None:
+    problem = load_dataset("humaneval")[0]
+    runners = [hidden_program(problem, "x = 1\n")["run_hidden_check.py"] for _ in range(2)]
+
+    assert runners[0] != runners[1]
+
+
 def test_the_hidden_program_keeps_the_prompts_helpers() -> None:
     problem = load_dataset("humaneval")[38]  # decode_cyclic uses encode_cyclic from the prompt
     files = hidden_program(problem, "def decode_cyclic(s):\n    return s\n")

@@ -181,8 +181,8 @@ def test_real_run_in_the_local_sandbox() -> None:
     adapter = get_adapter("javascript")
     with LocalSandbox() as sandbox:
         sandbox.write_files(FILES)
-        result = sandbox.run(adapter.test_command(), timeout_s=60)
-        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths()))
+        result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
     assert (report.passed, report.failed, report.total) == (1, 1, 2), report
     assert adapter.failure_details(report.output) == ["fails: expected 4, but got 3"]
 
@@ -197,8 +197,8 @@ def test_real_run_in_docker() -> None:
     }
     with DockerSandbox(SandboxLimits(), image, client=client) as sandbox:
         sandbox.write_files(files)
-        result = sandbox.run(adapter.test_command(), timeout_s=60)
-        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths()))
+        result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
     assert (report.passed, report.failed, report.errors, report.total) == (2, 1, 0, 3), report
     assert report.coverage is not None and 50 <= report.coverage < 100
     assert not report.ok and "fails" in report.output

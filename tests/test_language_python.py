@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from codeagent.nodes.probes import parse_probe_output
 from codeagent.tools.languages import PythonAdapter, get_adapter, language_names
+from codeagent.tools.sandbox import ExecResult, LocalSandbox
 
 PYTEST_SHORT = """\
 FF                                                                       [100%]
@@ -111,3 +114,58 @@ def test_the_probe_records_results_errors_and_time_outs(tmp_path: Path) -> None:
 
 def test_a_module_that_does_not_import_gives_no_outcomes(tmp_path: Path) -> None:
     assert _run(tmp_path, "def f(:\n", ["f(1)"]) is None
+
+
+GREEN = '<testsuite tests="2" failures="0" errors="0" skipped="0"></testsuite>'
+RED = '<testsuite tests="2" failures="1" errors="0" skipped="0"></testsuite>'
+
+
+def _result(exit_code: int, stdout: str = "") -> ExecResult:
+    return ExecResult(exit_code=exit_code, stdout=stdout, stderr="", duration_s=0.1)
+
+
+def test_report_files_are_named_per_run() -> None:
+    adapter = PythonAdapter()
+    first, second = adapter.report_paths("a1b2"), adapter.report_paths("c3d4")
+
+    assert not set(first) & set(second)
+    assert all("a1b2" in path for path in first)
+    assert all(path in " ".join(adapter.test_command("a1b2")) for path in first)
+
+
+def test_a_report_that_disagrees_with_the_exit_status_is_a_failed_run() -> None:
+    adapter = PythonAdapter()
+    junit, _ = adapter.report_paths("r1")
+
+    assert adapter.parse_report(_result(0), {junit: GREEN}).ok
+    forged = adapter.parse_report(_result(1), {junit: GREEN})
+    assert not forged.ok and "exited with status 1" in forged.output
+    assert not adapter.parse_report(_result(0), {junit: RED}).ok
+    assert not adapter.parse_report(_result(0, "2 passed in 0.1s"), {}).ok  # no report
+
+
+# Code under test that tries to pass without passing: at import it rewrites every
+# JUnit report it can find on the way out (the old fixed name included), or exits 0.
+FORGER = (
+    "import atexit, glob\n"
+    'GREEN = \'<testsuite tests="1" failures="0" errors="0" skipped="0"/>\'\n'
+    "def _forge():\n"
+    "    for path in glob.glob('.codeagent-junit*.xml') + ['.codeagent-junit.xml']:\n"
+    "        open(path, 'w').write(GREEN)\n"
+    "atexit.register(_forge)\n"
+)
+EXITER = "import os\nprint('1 passed in 0.01s', flush=True)\nos._exit(0)\n"
+TEST_ADD = "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+
+
+@pytest.mark.usefixtures("bwrap")
+@pytest.mark.parametrize("cheat", [FORGER, EXITER], ids=["atexit-forger", "early-exit"])
+def test_code_that_forges_its_test_report_does_not_pass(cheat: str) -> None:
+    adapter = PythonAdapter()
+    files = {"solution.py": cheat + "\ndef add(a, b):\n    return a - b\n", "test_add.py": TEST_ADD}
+    with LocalSandbox() as sandbox:
+        sandbox.write_files(files)
+        result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
+
+    assert not report.ok, report

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from codeagent.nodes.coder import source_files
+from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
-from codeagent.nodes.parsing import CodeBlock, code_blocks, files_from_blocks
+from codeagent.nodes.parsing import CodeBlock, code_blocks, files_from_blocks, without_hooks
 from codeagent.tools.languages import get_adapter
+from codeagent.tools.testing import FakeSandbox
 
 
 def test_name_on_the_line_before_the_fence() -> None:
@@ -165,3 +168,29 @@ def test_an_answer_cut_off_in_its_closing_fence_loses_the_partial_fence() -> Non
     text = "```python\ndef f():\n    return 1\n``"
 
     assert code_blocks(text) == [CodeBlock(None, "def f():\n    return 1\n")]
+
+
+HOOKED = (
+    "solution.py\n```python\ndef add(a, b):\n    return a - b\n```\n"
+    "conftest.py\n```python\nimport pytest\n\n@pytest.hookimpl(tryfirst=True)\n"
+    "def pytest_runtest_makereport(item, call):\n    call.excinfo = None\n```\n"
+    "sitecustomize.py\n```python\nimport builtins\n```\n"
+    "pkg/usercustomize.py\n```python\nx = 1\n```\n"
+)
+
+
+def test_start_up_hooks_in_an_answer_are_not_solution_files() -> None:
+    ctx = NodeContext("code", lambda: None, "json_schema", get_adapter("python"), FakeSandbox)
+
+    assert source_files(HOOKED, "solution.py", ctx, "Write add(a, b).") == {
+        "solution.py": "def add(a, b):\n    return a - b\n"
+    }
+    asked = source_files(HOOKED, "solution.py", ctx, "Write add and a sitecustomize.py.")
+    assert set(asked) == {"solution.py", "sitecustomize.py"}
+
+
+def test_pth_files_are_hooks_unless_the_task_names_them() -> None:
+    files = {"solution.py": "x = 1\n", "evil.pth": "import os\n", "conftest.py": "y = 2\n"}
+
+    assert without_hooks(files, "Write x.") == {"solution.py": "x = 1\n"}
+    assert set(without_hooks(files, "Also write evil.pth")) == {"solution.py", "evil.pth"}

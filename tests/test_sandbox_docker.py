@@ -53,6 +53,25 @@ def test_write_run_read(sandbox: DockerSandbox) -> None:
     }
 
 
+ABSURD_NAMES = ["a" * 5000 + ".py", "x" * 300 + ".py", "nul\x00.py", "bell\a.py", "new\nline.py"]
+
+
+@pytest.mark.parametrize("name", ABSURD_NAMES, ids=["long-path", "long-name", "nul", "bell", "nl"])
+def test_absurd_file_names_are_sandbox_errors(
+    engine: tuple[Any, str], sandbox: DockerSandbox, name: str
+) -> None:
+    client, image = engine
+    with pytest.raises(SandboxError) as info:
+        sandbox.write_files({name: "x = 1\n"})
+    assert info.value.hint
+    with (
+        SandboxPool(LIMITS, image, size=1, client=client) as pool,
+        pool.sandbox() as pooled,
+        pytest.raises(SandboxError),
+    ):
+        pooled.write_files({name: "x = 1\n"})
+
+
 def test_failing_command(sandbox: DockerSandbox) -> None:
     result = sandbox.run(["sh", "-c", "echo oops >&2; exit 3"], timeout_s=20)
     assert result.exit_code == 3 and not result.ok
@@ -147,7 +166,13 @@ def test_doctor_reports_facts(engine: tuple[Any, str]) -> None:
     _, image = engine
     report = doctor(image)
     assert report.ok and report.backend == "docker"
-    assert [c.name for c in report.checks] == ["docker engine", "sandbox image", "bubblewrap"]
+    assert [c.name for c in report.checks] == [
+        "docker engine",
+        "sandbox image",
+        "bubblewrap",
+        "nested user namespaces",
+        "workspace quota",
+    ]
     missing = doctor("codeagent-sandbox:no-such-version").to_dict()
     assert missing["ok"] is False and missing["checks"][1]["hint"] == "run: codeagent sandbox build"
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from typer.testing import CliRunner
 
+from codeagent.graphs.cli.sandbox import app as sandbox_cli
 from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox import LocalSandbox, Sandbox, SandboxLimits
+from codeagent.tools.sandbox.factory import doctor
+from codeagent.tools.sandbox.local import bwrap_disables_userns
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -143,6 +147,45 @@ def test_paths_outside_the_workspace_are_refused(sandbox: LocalSandbox) -> None:
         sandbox.write_files({"../escape.py": "x"})
     with pytest.raises(SandboxError):
         sandbox.write_files({"/etc/x": "x"})
+
+
+ABSURD_NAMES = ["a" * 5000 + ".py", "x" * 300 + ".py", "nul\x00.py", "bell\a.py", "new\nline.py"]
+
+
+@pytest.mark.parametrize("name", ABSURD_NAMES, ids=["long-path", "long-name", "nul", "bell", "nl"])
+def test_absurd_file_names_are_sandbox_errors(sandbox: LocalSandbox, name: str) -> None:
+    with pytest.raises(SandboxError) as info:
+        sandbox.write_files({name: "x = 1\n"})
+    assert info.value.hint
+
+
+def test_a_file_name_taken_by_a_directory_is_a_sandbox_error(sandbox: LocalSandbox) -> None:
+    sandbox.write_files({"pkg/mod.py": "x = 1\n"})
+    with pytest.raises(SandboxError) as info:
+        sandbox.write_files({"pkg": "y = 2\n"})
+    assert info.value.hint
+
+
+def test_code_cannot_create_nested_user_namespaces(sandbox: LocalSandbox) -> None:
+    assert bwrap_disables_userns()  # bubblewrap 0.8+ here
+    result = sandbox.run(["unshare", "-r", "true"], 20)
+    assert result.exit_code != 0, result
+
+
+def test_doctor_reports_nested_user_namespaces() -> None:
+    check = next(c for c in doctor().checks if c.name == "nested user namespaces")
+    assert check.ok and "--disable-userns" in check.detail
+    shown = CliRunner().invoke(sandbox_cli, ["doctor"], terminal_width=200)
+    assert "nested user namespaces" in shown.stdout
+
+
+def test_what_a_command_leaves_comes_back_without_links_out(sandbox: LocalSandbox) -> None:
+    script = "ln -s /etc/passwd pw; echo a > a.txt; ln -s a.txt ok; mkfifo ff; ls /proc/self/fd"
+    result = sandbox.run(["sh", "-c", script], 20)
+
+    assert result.stdout.split() == ["0", "1", "2", "3"]  # no copy-out channel in reach
+    assert sorted(p.name for p in sandbox._workspace().iterdir()) == ["a.txt", "ok"]
+    assert sandbox.read_files(["a.txt", "ok", "pw"]) == {"a.txt": "a\n", "ok": "a\n"}
 
 
 def test_close_removes_the_workspace() -> None:

@@ -18,9 +18,12 @@ model that takes ``--model-delay`` seconds per call, with K workers.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -31,6 +34,7 @@ from codeagent.evals.harness import EvalOptions, run_eval
 from codeagent.evals.scoring import HIDDEN_OK
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.runner import run_job
+from codeagent.tools.sandbox import ExecResult
 from codeagent.tools.testing import FakeRun, FakeSandbox, Rule, ScriptedChatModel
 
 __all__ = ["bare_graph_s", "codeagent_job_s", "main", "throughput"]
@@ -45,9 +49,21 @@ TASK = "Write add(a, b) returning the sum."
 TRANSITIONS = 4
 
 
+class _ScoredFake(FakeSandbox):
+    """Runs nothing: one green test, and the hidden-check runner's fresh marker (scoring)."""
+
+    def run(self, cmd: Sequence[str], timeout_s: float = 60.0) -> ExecResult:
+        result = super().run(cmd, timeout_s)
+        markers = (_MARKER.search(text) for text in self.files.values())
+        found = next((m.group(0) for m in markers if m), "")
+        return replace(result, stdout=f"{found}\n")
+
+
+_MARKER = re.compile(re.escape(HIDDEN_OK) + r"-[0-9a-f]+")
+
+
 def _sandbox() -> FakeSandbox:
-    """A sandbox that runs nothing: one green test, and the hidden-check marker (scoring)."""
-    return FakeSandbox(FakeRun(stdout=f"{HIDDEN_OK}\n"))
+    return _ScoredFake(FakeRun())
 
 
 def _model(delay_s: float = 0.0) -> ScriptedChatModel:

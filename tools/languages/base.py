@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from codeagent.tools.contracts.report import TestReport
 from codeagent.tools.sandbox.protocol import ExecResult
 
-__all__ = ["PROBE_MARK", "LanguageAdapter", "ProbeProgram", "TestReport", "missing_members"]
+__all__ = [
+    "PROBE_MARK",
+    "LanguageAdapter",
+    "ProbeProgram",
+    "TestReport",
+    "cross_checked",
+    "missing_members",
+]
 
 PROBE_MARK = "@@codeagent-probe@@"
 """Starts the line on which a probe program prints its outcomes (a JSON list)."""
@@ -44,8 +51,9 @@ class LanguageAdapter(Protocol):
         runs_examples: True when the task's worked examples, which are Python-syntax
             ``(call, expected)`` pairs (:mod:`codeagent.nodes.examples`), can run as tests
             in this language (:meth:`examples_to_tests`). False: only written tests run.
-        harness_files: Workspace files the adapter writes itself (probe scripts, report
-            files): codeagent's harness, never the job's code.
+        harness_files: Workspace files the adapter writes itself (probe scripts):
+            codeagent's harness, never the job's code. Report files are named per run
+            (:meth:`report_paths`), so they are not listed here.
     """
 
     name: str
@@ -70,16 +78,24 @@ class LanguageAdapter(Protocol):
         """True when ``path`` is a test file by this language's convention."""
         ...
 
-    def test_command(self) -> list[str]:
-        """argv that runs all tests with coverage and leaves the report files."""
+    def test_command(self, run_id: str) -> list[str]:
+        """argv that runs all tests with coverage and leaves the report files.
+
+        ``run_id`` is fresh and random per run (``secrets.token_hex``): the report
+        files carry it in their names, so code under test cannot know in advance
+        which file to forge.
+        """
         ...
 
-    def report_paths(self) -> list[str]:
-        """Workspace files the test command leaves for :meth:`parse_report`."""
+    def report_paths(self, run_id: str) -> list[str]:
+        """Workspace files the test command of run ``run_id`` leaves for :meth:`parse_report`."""
         ...
 
     def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:
-        """Turn the command result and report files into a :class:`TestReport`."""
+        """Turn the command result and this run's report files into a :class:`TestReport`.
+
+        The report must agree with the exit status (:func:`cross_checked`).
+        """
         ...
 
     def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
@@ -125,6 +141,34 @@ class LanguageAdapter(Protocol):
         run them; the sampling coder then chooses among candidates without probes.
         """
         ...
+
+
+def cross_checked(report: TestReport, result: ExecResult, reported: bool) -> TestReport:
+    """``report``, counted as a failed run when it and the runner's exit status disagree.
+
+    A run passes only when the report file exists, says every test passed, and the
+    runner exited 0. No report, a green report with a non-zero exit (code that
+    rewrote the report), or failures in the report with exit 0 (code that forced the
+    exit status) each add an error and a line saying why to the output.
+
+    Args:
+        report: The counts as parsed from the report file (or the output).
+        result: The test command's result.
+        reported: Whether the run's report file was there to read.
+    """
+    if result.timed_out:
+        return report
+    green = report.total > 0 and report.failed == 0 and report.errors == 0
+    if not reported:
+        why = "it left no report file"
+    elif green and result.exit_code != 0:
+        why = f"its report says all passed, but it exited with status {result.exit_code}"
+    elif not green and report.total > 0 and result.exit_code == 0:
+        why = "its report has failures, but it exited with status 0"
+    else:
+        return report
+    note = f"\n[codeagent] the test run counts as failed: {why}"
+    return replace(report, errors=max(report.errors, 1), output=(report.output + note).strip())
 
 
 def missing_members(adapter: object) -> list[str]:

@@ -2,10 +2,11 @@
 
 Works on Node 18.15+ (Debian bookworm ships 18.19+) and Node 20+: both accept
 ``--experimental-test-coverage`` and ``--test-reporter``/``--test-reporter-destination``.
-The run writes a TAP report file (parsed for counts and the coverage table) and
-prints the human-readable ``spec`` report for the model to read. When the TAP
-file is missing, the counts are taken from the output (TAP ``# pass 3`` or spec
-``ℹ pass 3`` summary lines, whichever the Node version printed).
+The run writes a TAP report file, named per run (parsed for counts and the
+coverage table), and prints the human-readable ``spec`` report for the model to
+read. When the TAP file is missing, the counts shown are taken from the output
+(TAP ``# pass 3`` or spec ``ℹ pass 3`` summary lines, whichever the Node version
+printed), but the run counts as failed (:func:`~codeagent.tools.languages.base.cross_checked`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
-from codeagent.tools.languages.base import ProbeProgram, TestReport
+from codeagent.tools.languages.base import ProbeProgram, TestReport, cross_checked
 from codeagent.tools.languages.python import _trim
 from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = ["JavaScriptAdapter", "failure_details", "parse_counts", "parse_coverage"]
 
-_TAP = ".codeagent-report.tap"
+_TAP = ".codeagent-report-{run_id}.tap"  # named per run: see LanguageAdapter.test_command
 _TEST_NAME = re.compile(r"(^test[-_.].*|.*[._-]test\.[cm]?js$|^test\.[cm]?js$)")
 _COUNT = re.compile(
     r"^[ \t]*[#ℹ][ \t]*(tests|pass|fail|cancelled|skipped|todo)[ \t]+(\d+)[ \t]*$", re.M
@@ -43,7 +44,7 @@ class JavaScriptAdapter:
     fence = "javascript"
     # The task's examples are Python expressions (True, None, tuples), not JavaScript.
     runs_examples = False
-    harness_files = frozenset({_TAP})
+    harness_files: frozenset[str] = frozenset()
 
     def default_source_path(self) -> str:
         return "solution.js"
@@ -58,19 +59,19 @@ class JavaScriptAdapter:
         posix = PurePosixPath(path)
         return bool(_TEST_NAME.match(posix.name)) or "test" in posix.parts[:-1]
 
-    def test_command(self) -> list[str]:
+    def test_command(self, run_id: str) -> list[str]:
         return [
             "node",
             "--test",
             "--experimental-test-coverage",
             "--test-reporter=tap",
-            f"--test-reporter-destination={_TAP}",
+            f"--test-reporter-destination={_TAP.format(run_id=run_id)}",
             "--test-reporter=spec",
             "--test-reporter-destination=stdout",
         ]
 
-    def report_paths(self) -> list[str]:
-        return [_TAP]
+    def report_paths(self, run_id: str) -> list[str]:
+        return [_TAP.format(run_id=run_id)]
 
     def syntax_error(self, path: str, source: str) -> str | None:
         return None  # parsing JavaScript needs node; the test run reports it
@@ -90,7 +91,7 @@ class JavaScriptAdapter:
         return None  # the probe calls are Python expressions
 
     def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:
-        tap = reports.get(_TAP, "")
+        tap = next((t for p, t in reports.items() if p.endswith(".tap")), None)
         passed, failed, errors = parse_counts(tap or result.stdout)
         total = passed + failed + errors
         if total == 0 and (result.timed_out or result.exit_code != 0):
@@ -98,7 +99,7 @@ class JavaScriptAdapter:
         output = (result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
         if result.timed_out:
             output += "\n[codeagent] the test run was killed: it exceeded its time limit"
-        return TestReport(
+        report = TestReport(
             passed=passed,
             failed=failed,
             errors=errors,
@@ -108,6 +109,7 @@ class JavaScriptAdapter:
             exit_code=result.exit_code,
             timed_out=result.timed_out,
         )
+        return cross_checked(report, result, reported=tap is not None)
 
     def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
         lines = [

@@ -9,14 +9,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from codeagent.tools.languages.base import PROBE_MARK, ProbeProgram, TestReport
+from codeagent.tools.languages.base import PROBE_MARK, ProbeProgram, TestReport, cross_checked
 from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = ["PROBE_PATH", "PythonAdapter", "failure_details", "probe_script"]
 
 PROBE_PATH = "codeagent_probe.py"
-_JUNIT = ".codeagent-junit.xml"
-_COVERAGE = ".codeagent-coverage.json"
+_JUNIT = ".codeagent-junit-{run_id}.xml"  # named per run: see LanguageAdapter.test_command
+_COVERAGE = ".codeagent-coverage-{run_id}.json"
 _OUTPUT_LIMIT = 6000
 _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test", re.M)
 _CHECKS = ("assert", "from ", "import ", "with pytest.raises")
@@ -27,7 +27,7 @@ class PythonAdapter:
 
     name = "python"
     source_suffix = ".py"
-    harness_files = frozenset({PROBE_PATH, _JUNIT, _COVERAGE})
+    harness_files = frozenset({PROBE_PATH})
     fence = "python"
     runs_examples = True
 
@@ -44,21 +44,24 @@ class PythonAdapter:
         name = PurePosixPath(path).name
         return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
-    def test_command(self) -> list[str]:
+    def test_command(self, run_id: str) -> list[str]:
+        junit, coverage = self.report_paths(run_id)
         script = (
             "python3 -m coverage run --source=. "
             "--omit='test_*.py,*/test_*.py,*_test.py,conftest.py,*/conftest.py' "
             "-m pytest -q --tb=short -p no:cacheprovider "
-            f"--junitxml={_JUNIT} -o junit_family=xunit1; rc=$?; "
-            f"python3 -m coverage json -q -o {_COVERAGE} >/dev/null 2>&1; exit $rc"
+            f"--junitxml={junit} -o junit_family=xunit1; rc=$?; "
+            f"python3 -m coverage json -q -o {coverage} >/dev/null 2>&1; exit $rc"
         )
         return ["sh", "-c", script]
 
-    def report_paths(self) -> list[str]:
-        return [_JUNIT, _COVERAGE]
+    def report_paths(self, run_id: str) -> list[str]:
+        return [_JUNIT.format(run_id=run_id), _COVERAGE.format(run_id=run_id)]
 
     def parse_report(self, result: ExecResult, reports: dict[str, str]) -> TestReport:
-        passed, failed, errors, total = _parse_junit(reports.get(_JUNIT, ""))
+        junit = next((t for p, t in reports.items() if p.endswith(".xml")), None)
+        coverage = next((t for p, t in reports.items() if p.endswith(".json")), "")
+        passed, failed, errors, total = _parse_junit(junit or "")
         if result.timed_out and total == 0:
             errors = max(errors, 1)
         elif total == 0 and result.exit_code not in (0, 5):
@@ -66,16 +69,17 @@ class PythonAdapter:
         output = (result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
         if result.timed_out:
             output += "\n[codeagent] the test run was killed: it exceeded its time limit"
-        return TestReport(
+        report = TestReport(
             passed=passed,
             failed=failed,
             errors=errors,
             total=total,
-            coverage=_parse_coverage(reports.get(_COVERAGE, "")),
+            coverage=_parse_coverage(coverage),
             output=_trim(output),
             exit_code=result.exit_code,
             timed_out=result.timed_out,
         )
+        return cross_checked(report, result, reported=junit is not None)
 
     def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
         lines = [

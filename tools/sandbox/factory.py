@@ -12,7 +12,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from codeagent.tools.errors import SandboxError
-from codeagent.tools.sandbox.local import LocalSandbox, bwrap_available
+from codeagent.tools.sandbox.local import (
+    LocalSandbox,
+    bwrap_available,
+    bwrap_disables_userns,
+    bwrap_sizes_tmpfs,
+)
 from codeagent.tools.sandbox.protocol import Sandbox, SandboxLimits
 
 __all__ = ["Check", "DoctorReport", "WeakSandboxWarning", "doctor", "open_docker_or_auto"]
@@ -123,5 +128,33 @@ def doctor(image: str | None = None) -> DoctorReport:
             None if bwrap else "apt-get install bubblewrap (only needed for backend: local)",
         )
     )
+    if bwrap:
+        checks += [_userns_check(), _quota_check()]
     backend = "docker" if engine and have_image else ("local" if bwrap else "none")
     return DoctorReport(checks=checks, backend=backend, image=image)
+
+
+def _userns_check() -> Check:
+    if bwrap_disables_userns():
+        return Check(
+            "nested user namespaces",
+            True,
+            "blocked in the local sandbox (bwrap --disable-userns)",
+        )
+    return Check(
+        "nested user namespaces",
+        False,
+        "allowed in the local sandbox: this bwrap has no --disable-userns",
+        "upgrade bubblewrap to 0.8 or newer (only needed for backend: local)",
+    )
+
+
+def _quota_check() -> Check:
+    if bwrap_sizes_tmpfs():
+        return Check("workspace quota", True, "local workspace and /tmp are size-capped tmpfs")
+    return Check(
+        "workspace quota",
+        False,
+        "this bwrap has no --size: the local workspace has no size limit",
+        "upgrade bubblewrap to 0.7 or newer (only needed for backend: local)",
+    )

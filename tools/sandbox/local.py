@@ -3,15 +3,21 @@
 This is weaker than the docker backend and says so: it shares the host kernel
 without a seccomp profile or cgroup limits, and it reads the host's system
 directories (read-only). What it does give: no network (own network namespace),
-own PID/IPC/UTS namespaces, a read-only view of the system directories, a
-private ``/tmp``, an empty environment, no host home directory, an unprivileged
-uid, rlimits on CPU time, memory, processes and file size, and a wall-clock
-timeout that kills the whole process tree.
+own PID/IPC/UTS namespaces, no nested user namespaces (bubblewrap 0.8+:
+``--disable-userns``; see :func:`bwrap_disables_userns`), a read-only view of
+the system directories, a private ``/tmp``, an empty environment, no host home
+directory, an unprivileged uid, rlimits on CPU time, memory, processes and file
+size, a wall-clock timeout that kills the whole process tree, and (bubblewrap
+0.7+) a size-capped workspace and ``/tmp``: tmpfs mounts the workspace is copied
+into and back out of per command (:mod:`codeagent.tools.sandbox.local_copy`).
+What it lacks: a process cap (``RLIMIT_NPROC`` counts per host uid and does not
+bind root; a pids cgroup needs systemd or a delegated cgroup v2 subtree).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 import shutil
@@ -25,10 +31,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from codeagent.tools.errors import SandboxError
+from codeagent.tools.sandbox.local_copy import INBOX, WRAPPER, unpack
 from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
 from codeagent.tools.workspace import safe_relpath, write_tree
 
-__all__ = ["LocalSandbox", "bwrap_available"]
+__all__ = ["LocalSandbox", "bwrap_available", "bwrap_disables_userns"]
 
 WORKDIR = "/workspace"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
@@ -48,6 +55,31 @@ _BWRAP_HINT = (
 def bwrap_available() -> bool:
     """True when the ``bwrap`` executable is on PATH."""
     return shutil.which("bwrap") is not None
+
+
+@functools.cache
+def _bwrap_help() -> str:
+    try:
+        shown = subprocess.run(
+            ["bwrap", "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return shown.stdout + shown.stderr
+
+
+def bwrap_disables_userns() -> bool:
+    """True when ``bwrap`` has ``--disable-userns`` (bubblewrap 0.8+); asked once per process.
+
+    Without it, code in the sandbox can create nested user namespaces (``unshare -r``),
+    a large kernel attack surface.
+    """
+    return bwrap_available() and "--disable-userns" in _bwrap_help()
+
+
+def bwrap_sizes_tmpfs() -> bool:
+    """True when ``bwrap`` can cap a tmpfs (``--size``, bubblewrap 0.7+): a workspace quota."""
+    return bwrap_available() and "--size" in _bwrap_help() and "--perms" in _bwrap_help()
 
 
 class LocalSandbox(SandboxContext):
@@ -85,8 +117,16 @@ class LocalSandbox(SandboxContext):
         return found
 
     def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:
-        argv = [*self._bwrap_argv(), "--", *cmd]
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        capped = bwrap_sizes_tmpfs()
+        with (
+            tempfile.TemporaryFile() as out,
+            tempfile.TemporaryFile() as err,
+            tempfile.TemporaryFile() as back,
+        ):
+            # With a capped tmpfs the workspace is copied in, and out by WRAPPER via `back`.
+            fsize = str(self.limits.file_size_mb * 1024 * 1024)
+            wrapper = [sys.executable, "-I", "-c", WRAPPER, str(back.fileno()), fsize]
+            argv = [*self._bwrap_argv(capped), "--", *(wrapper if capped else []), *cmd]
             started = time.monotonic()
             try:
                 proc = subprocess.Popen(
@@ -96,7 +136,8 @@ class LocalSandbox(SandboxContext):
                     stderr=err,
                     env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                     start_new_session=True,
-                    preexec_fn=self._set_rlimits,
+                    preexec_fn=lambda: self._set_rlimits(capped),
+                    pass_fds=(back.fileno(),) if capped else (),
                 )
             except OSError as exc:
                 raise SandboxError(f"could not start bwrap: {exc}", hint=_BWRAP_HINT) from exc
@@ -104,6 +145,8 @@ class LocalSandbox(SandboxContext):
             duration = time.monotonic() - started
             stdout, cut_out = _read_capped(out, self.limits.output_bytes)
             stderr, cut_err = _read_capped(err, self.limits.output_bytes)
+            if capped and not timed_out:
+                unpack(back, self._workspace())
         if proc.returncode == 1 and stderr.startswith("bwrap: "):  # bwrap's own set-up failed
             raise SandboxError(f"bubblewrap failed: {stderr.strip()[:300]}", hint=_BWRAP_HINT)
         return ExecResult(
@@ -125,8 +168,10 @@ class LocalSandbox(SandboxContext):
             raise SandboxError("sandbox used before start()")
         return self._dir
 
-    def _bwrap_argv(self) -> list[str]:
+    def _bwrap_argv(self, capped: bool) -> list[str]:
         argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+        if bwrap_disables_userns():
+            argv += ["--unshare-user", "--disable-userns"]  # the flag needs --unshare-user
         argv += ["--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
         for path in [p for p in _SYSTEM_DIRS if os.path.lexists(p)]:
             kind = "--symlink" if os.path.islink(path) else "--ro-bind"
@@ -134,10 +179,15 @@ class LocalSandbox(SandboxContext):
         for path in _ETC_FILES:
             if os.path.exists(path):
                 argv += ["--ro-bind", path, path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        size = ["--size", str(self.limits.workspace_mb * 1024 * 1024)] if capped else []
+        argv += ["--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/tmp"]
         for path in _python_dirs():  # after /tmp, which would hide a venv under it
             argv += ["--ro-bind", path, path]
-        argv += ["--bind", str(self._workspace()), WORKDIR, "--remount-ro", "/"]
+        if capped:
+            argv += ["--ro-bind", str(self._workspace()), INBOX]
+            argv += [*size, "--perms", "0777", "--tmpfs", WORKDIR, "--remount-ro", "/"]
+        else:
+            argv += ["--bind", str(self._workspace()), WORKDIR, "--remount-ro", "/"]
         argv += ["--chdir", WORKDIR, "--clearenv"]
         env = {
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
@@ -151,12 +201,15 @@ class LocalSandbox(SandboxContext):
             argv += ["--setenv", key, value]
         return argv
 
-    def _set_rlimits(self) -> None:
+    def _set_rlimits(self, capped: bool) -> None:
         lim = self.limits
         mb = 1024 * 1024
+        # With a capped workspace the wrapper writes it out as one file; it sets the
+        # command's own file-size limit itself.
+        file_mb = max(lim.file_size_mb, lim.workspace_mb + 1) if capped else lim.file_size_mb
         resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_time_s, lim.cpu_time_s + 1))
         resource.setrlimit(resource.RLIMIT_AS, (lim.memory_mb * mb, lim.memory_mb * mb))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_size_mb * mb, lim.file_size_mb * mb))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * mb, file_mb * mb))
         resource.setrlimit(resource.RLIMIT_NPROC, (lim.pids, lim.pids))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 

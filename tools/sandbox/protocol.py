@@ -57,7 +57,8 @@ class SandboxLimits:
         file_size_mb: Largest file a command may write.
         cpu_time_s: CPU-seconds per command (local backend rlimit).
         output_bytes: Cap on captured stdout and stderr, each.
-        workspace_mb: Size of the writable workspace (docker tmpfs).
+        workspace_mb: Size of the writable workspace (docker: a tmpfs volume; local: a
+            tmpfs with bubblewrap 0.7+, ``/tmp`` too).
     """
 
     memory_mb: int = 1024
