@@ -9,6 +9,7 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
 from codeagent.nodes.prompts import load_template, render
+from codeagent.nodes.testfiles import source_path
 from codeagent.tools.errors import ModelError, SandboxError
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.workspace import safe_relpath
@@ -81,7 +82,7 @@ def rollback_note(state: AgentState) -> str:
 def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
     """The coder's messages for this state."""
     plan = state.get("plan") or {}
-    files = plan.get("files") or [ctx.language.default_source_path()]
+    files = plan.get("files") or [source_path(state, ctx.language)]
     shown = {k: v for k, v in plan.items() if k not in ("version",)}
     return render(
         load_template("coder", ctx.prompt_file),
@@ -102,8 +103,7 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     Test files in the answer are dropped: tests are the tester's. When the answer
     has no usable code block the model is asked once more, then the node fails.
     """
-    plan_files = (state.get("plan") or {}).get("files") or []
-    default = plan_files[0] if plan_files else ctx.language.default_source_path()
+    default = source_path(state, ctx.language)
     prompt = coder_prompt(state, ctx)
     replies: list[Reply] = []
     for _ in range(2):

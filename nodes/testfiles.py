@@ -6,13 +6,14 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
+from codeagent.nodes.stated import stated_names
 from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
-__all__ = ["complete_prefix", "solution_module", "tests_from_answer"]
+__all__ = ["complete_prefix", "solution_module", "source_path", "tests_from_answer"]
 
 
 def tests_from_answer(text: str, language: LanguageAdapter) -> dict[str, str]:
@@ -55,7 +56,20 @@ def complete_prefix(source: str, language: LanguageAdapter, path: str | None = N
     return source
 
 
+def source_path(state: AgentState, language: LanguageAdapter) -> str:
+    """The main source file: the plan's first, else the task's stated one, else the default.
+
+    Without a plan (workflows with no planner) the file the task names (``pal.py`` in
+    "... in pal.py") wins over the language's default name (``solution.py``).
+    """
+    files = (state.get("plan") or {}).get("files") or []
+    if files:
+        return str(files[0])
+    stated = stated_names(state.get("task") or "", language).files
+    return stated[0] if stated else language.default_source_path()
+
+
 def solution_module(state: AgentState, language: LanguageAdapter) -> str:
-    """The import name of the plan's first file (``solution`` for ``solution.py``)."""
-    files = (state.get("plan") or {}).get("files") or [language.default_source_path()]
-    return PurePosixPath(files[0]).with_suffix("").as_posix().replace("/", ".")
+    """The import name of the main source file (``solution`` for ``solution.py``)."""
+    path = source_path(state, language)
+    return PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
