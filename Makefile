@@ -1,5 +1,6 @@
 # codeagent — one command to set up and run, one to test.
-#   make demo   create .venv, install codeagent and the embedded model, solve a sample task
+#   make demo   create .venv, set up a sandbox (image or bubblewrap), install the embedded
+#               model and solve a sample task
 #   make test   run the test suite (what CI runs)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,6 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
+	$(BIN)/codeagent sandbox setup
 	$(BIN)/codeagent models install $(MODEL)
 	$(BIN)/codeagent run --task-file $(TASK) --out out/demo
 

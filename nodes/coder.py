@@ -9,7 +9,7 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.parsing import code_blocks, files_from_blocks, without_hooks
 from codeagent.nodes.prompts import load_template, render
-from codeagent.tools.contracts.plan import planned_files
+from codeagent.nodes.testfiles import solution_files, source_path
 from codeagent.tools.errors import ModelError, SandboxError
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.workspace import safe_relpath
@@ -82,7 +82,7 @@ def rollback_note(state: AgentState) -> str:
 def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
     """The coder's messages for this state."""
     plan = state.get("plan") or {}
-    files = planned_files(plan, ctx.language)
+    files = solution_files(state, ctx.language)
     shown = {k: v for k, v in plan.items() if k not in ("version",)}
     return render(
         load_template("coder", ctx.prompt_file),
@@ -103,7 +103,7 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     Test files in the answer are dropped: tests are the tester's. When the answer
     has no usable code block the model is asked once more, then the node fails.
     """
-    default = planned_files(state.get("plan"), ctx.language)[0]
+    default = source_path(state, ctx.language)
     prompt = coder_prompt(state, ctx)
     replies: list[Reply] = []
     for _ in range(2):

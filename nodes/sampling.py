@@ -36,8 +36,7 @@ from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import choose, probe_calls, settled
 from codeagent.nodes.tester import example_tests, run_tests
-from codeagent.nodes.testfiles import solution_module
-from codeagent.tools.contracts.plan import planned_files
+from codeagent.nodes.testfiles import solution_module, source_path
 from codeagent.tools.errors import ModelError
 from codeagent.tools.languages import ProbeProgram
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
@@ -114,7 +113,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     Raises:
         ModelError: When no answer had a usable code block.
     """
-    default = planned_files(state.get("plan"), ctx.language)[0]
+    default = source_path(state, ctx.language)
     prompt = coder_prompt(state, ctx)
     examples = example_tests(state, ctx.language)
     options = SamplingOptions.model_validate(dict(ctx.options))

@@ -14,7 +14,7 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.tester import example_tests
-from codeagent.nodes.testfiles import solution_module, tests_from_answer
+from codeagent.nodes.testfiles import solution_module, source_path, tests_from_answer
 from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.models.llm import ask_text
 
@@ -71,7 +71,7 @@ def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         test_file = ctx.language.default_test_path()
         plan = {
             "summary": state["task"].strip().splitlines()[0][:200],
-            "files": [ctx.language.default_source_path()],
+            "files": [source_path(state, ctx.language)],
             "steps": [f"write code that makes the tests in {test_file} pass"],
             "version": version,
         }

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
+from codeagent.nodes.stated import stated_names
 from codeagent.tools.contracts.plan import planned_files
 from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.workspace import safe_relpath
@@ -13,7 +14,13 @@ from codeagent.tools.workspace import safe_relpath
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
-__all__ = ["complete_prefix", "solution_module", "tests_from_answer"]
+__all__ = [
+    "complete_prefix",
+    "solution_files",
+    "solution_module",
+    "source_path",
+    "tests_from_answer",
+]
 
 
 def tests_from_answer(text: str, language: LanguageAdapter) -> dict[str, str]:
@@ -56,7 +63,22 @@ def complete_prefix(source: str, language: LanguageAdapter, path: str | None = N
     return source
 
 
+def solution_files(state: AgentState, language: LanguageAdapter) -> list[str]:
+    """The solution files: the plan's, else the task's stated one, else the default.
+
+    Without a plan (workflows with no planner) the file the task names (``pal.py`` in
+    "... in pal.py") wins over the language's default name (``solution.py``).
+    """
+    stated = stated_names(state.get("task") or "", language).files
+    return planned_files(state.get("plan"), language, default=stated[0] if stated else None)
+
+
+def source_path(state: AgentState, language: LanguageAdapter) -> str:
+    """The main source file (the first of :func:`solution_files`)."""
+    return solution_files(state, language)[0]
+
+
 def solution_module(state: AgentState, language: LanguageAdapter) -> str:
-    """The import name of the plan's first file (``solution`` for ``solution.py``)."""
-    main = planned_files(state.get("plan"), language)[0]
-    return PurePosixPath(main).with_suffix("").as_posix().replace("/", ".")
+    """The import name of the main source file (``solution`` for ``solution.py``)."""
+    path = source_path(state, language)
+    return PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from tests import scripts
 CLI = [sys.executable, "-m", "codeagent.graphs.cli"]
 
 
-def codeagent(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def codeagent(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *args],
         capture_output=True,
@@ -22,6 +25,7 @@ def codeagent(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
         timeout=300,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **env} if env else None,
     )
 
 

@@ -110,3 +110,16 @@ def test_the_small_model_workflow_draws_until_candidates_agree(tmp_path: Path) -
         sandbox.write_files({**result.files, "check.py": check})
         ran = sandbox.run(["python3", "check.py"], timeout_s=60)
     assert ran.ok, ran.stderr
+
+
+def test_the_file_the_task_names_is_the_file_written(tmp_path: Path) -> None:
+    """The default workflow on the real model writes pal.py when the task says pal.py
+    (the planner prompt's example name, solution.py, used to win over the task)."""
+    data = _spec().model_dump(by_alias=True)
+    data["budgets"]["max_model_calls"] = 3  # plan, code, tests: enough to see the names
+    task = TASK.replace("-> bool.", "-> bool in pal.py.", 1)
+    assert "in pal.py" in task
+    result = run_job(task, workflow=WorkflowSpec.model_validate(data), out=tmp_path / "out")
+
+    assert "pal.py" in result.files, list(result.files)
+    assert result.plan is not None and result.plan["files"][0] == "pal.py"

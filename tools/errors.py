@@ -14,6 +14,7 @@ __all__ = [
     "ModelError",
     "PolicyViolation",
     "SandboxError",
+    "SandboxMissing",
 ]
 
 
@@ -82,6 +83,16 @@ class ConfigError(CodeAgentError):
 
 class SandboxError(CodeAgentError):
     """The sandbox could not be started or used (not: the generated code failed)."""
+
+
+class SandboxMissing(SandboxError):
+    """A job's sandbox is not set up, found before any model call (nothing ran).
+
+    The CLI exits with status 2, as for a configuration mistake: the hint says the
+    exact command that sets the sandbox up.
+    """
+
+    exit_code = 2
 
 
 class ModelError(CodeAgentError):

@@ -6,15 +6,18 @@ Errors print a message and a hint and exit with status 2, never a traceback.
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from codeagent.tools.errors import CodeAgentError
+from codeagent.tools.errors import CodeAgentError, SandboxMissing
 from codeagent.tools.sandbox.factory import DoctorReport, doctor
 from codeagent.tools.sandbox.image import build_image, default_image
+from codeagent.tools.sandbox.preflight import check_sandbox
+from codeagent.tools.sandbox.setup import host_facts, setup_plan
 
 __all__ = ["app"]
 
@@ -65,6 +68,46 @@ def build(
     how = "offline (debootstrap)" if result.route == "offline" else "from the Dockerfile"
     cached = ", cached root filesystem" if result.rootfs_cached else ""
     _out.print(f"[green]built[/green] {result.tag} {how}{cached}", highlight=False)
+
+
+@app.command()
+def setup(
+    backend: Annotated[
+        str, typer.Option("--backend", help="The backend to make usable: auto, docker or local.")
+    ] = "auto",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be done; change nothing.")
+    ] = False,
+) -> None:
+    """Make a sandbox backend usable: build the image or install bubblewrap, else say how.
+
+    With a Docker engine it builds the sandbox image; without one, as root or with
+    passwordless sudo, it runs ``apt-get install bubblewrap``; otherwise it exits with
+    status 2 and the exact command to run.
+    """
+    plan = setup_plan(host_facts(), backend)
+    if plan.action == "ready":
+        _out.print(f"[green]ready[/green]: {plan.message} (backend {plan.backend})")
+        return
+    if plan.action == "stop":
+        _fail(SandboxMissing(plan.message, hint=plan.hint))
+    _err.print(f"{plan.message}", highlight=False)
+    if plan.action == "build_image":
+        _err.print("  runs: codeagent sandbox build", highlight=False)
+    for command in plan.commands:
+        _err.print(f"  runs: {' '.join(command)}", highlight=False, markup=False)
+    if dry_run:
+        return
+    if plan.action == "build_image":
+        build(offline=False, tag=None)
+    for command in plan.commands:
+        if subprocess.run(command, check=False).returncode != 0:
+            _fail(SandboxMissing(f"{' '.join(command)} failed", hint="run it yourself and retry"))
+    try:
+        used = check_sandbox(backend)
+    except CodeAgentError as exc:
+        _fail(exc)
+    _out.print(f"[green]ready[/green]: backend {used}", highlight=False)
 
 
 @app.command(name="doctor")

@@ -33,6 +33,7 @@ from codeagent.tools.errors import ConfigError, ModelError
 from codeagent.tools.models.llm import build_chat_model, resolve_provider
 from codeagent.tools.models.local import resolve_model_path
 from codeagent.tools.observability.tracing import TracingConfig
+from codeagent.tools.sandbox.preflight import check_sandbox
 
 __all__ = [
     "Checkpoint",
@@ -79,12 +80,13 @@ def run_job(
 
     Raises:
         ConfigError: For a bad workflow or task (nothing is run).
+        SandboxMissing: When the workflow's sandbox backend cannot run here (checked
+            before any model call; no job record or checkpoint is made).
     """
     if not task or not task.strip():
         raise ConfigError("the task is empty", hint='give the task text, e.g. codeagent run "..."')
     spec, wf_file, wf_text = _resolve_workflow(workflow)
-    if chat_model is None:
-        preflight(spec, wf_file.parent)
+    _check_before_running(spec, wf_file.parent, chat_model, sandbox_factory)
     cfg = run_config(config, home)
     tid = thread_id or new_thread_id()
     record = JobRecord(
@@ -128,12 +130,15 @@ def resume_job(
             for :func:`run_job`.
 
     The resumed run is traced as a new trace whose root span links to the first run's.
+
+    Raises:
+        SandboxMissing: When the job's sandbox backend cannot run here (checked before
+            any model call; the job is left as it was, so resume it once that is fixed).
     """
     cfg = run_config(config, home)
     record = load_record(cfg.home, thread_id)
     spec = _record_spec(record)
-    if chat_model is None:
-        preflight(spec, Path(record.workflow_file).parent)
+    _check_before_running(spec, Path(record.workflow_file).parent, chat_model, sandbox_factory)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
     start: Command[Any] | Reopen | None = None
     if decision is not None:
@@ -197,6 +202,19 @@ def job_history(
             )
         )
     return rows
+
+
+def _check_before_running(
+    spec: WorkflowSpec,
+    base_dir: Path,
+    chat_model: BaseChatModel | None,
+    sandbox_factory: SandboxFactory | None,
+) -> None:
+    """Preflight what the caller did not supply itself: the sandbox, then the models."""
+    if sandbox_factory is None:
+        check_sandbox(spec.sandbox.backend, spec.sandbox.image)
+    if chat_model is None:
+        preflight(spec, base_dir)
 
 
 def preflight(spec: WorkflowSpec, base_dir: Path) -> None:

@@ -44,11 +44,13 @@ class Plan(BaseModel):
         return value
 
 
-def planned_files(plan: Mapping[str, Any] | None, language: LanguageAdapter) -> list[str]:
+def planned_files(
+    plan: Mapping[str, Any] | None, language: LanguageAdapter, default: str | None = None
+) -> list[str]:
     """The solution files a plan (as kept in state) names; the first is the main one.
 
-    Without a plan, or when it names none, the language's single default file
-    (``solution.py`` for Python).
+    Without a plan, or when it names none, ``[default]``, else the language's single
+    default file (``solution.py`` for Python).
     """
     files = list((plan or {}).get("files") or [])
-    return files or [language.default_source_path()]
+    return files or [default or language.default_source_path()]
