@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from codeagent.tools.contracts.report import TestReport
 from codeagent.tools.sandbox.protocol import ExecResult
 
-__all__ = ["PROBE_MARK", "LanguageAdapter", "ProbeProgram", "TestReport", "missing_members"]
+__all__ = [
+    "PROBE_MARK",
+    "LanguageAdapter",
+    "ProbeProgram",
+    "SourceAnalysis",
+    "TestReport",
+    "missing_members",
+    "source_analysis",
+]
 
 PROBE_MARK = "@@codeagent-probe@@"
 """Starts the line on which a probe program prints its outcomes (a JSON list)."""
@@ -125,6 +133,40 @@ class LanguageAdapter(Protocol):
         run them; the sampling coder then chooses among candidates without probes.
         """
         ...
+
+
+@runtime_checkable
+class SourceAnalysis(Protocol):
+    """Optional part of an adapter: reading sources so that tests must test the code.
+
+    An adapter without it (a plugin written before it) keeps its model-written tests
+    as they are and finds no vacuous tests.
+    """
+
+    def defined_names(self, source: str) -> set[str]:
+        """The top-level names (functions, classes, bindings) ``source`` defines."""
+        ...
+
+    def imports_module(self, source: str, module: str) -> bool:
+        """True when ``source`` imports the solution ``module`` (``solution``, ``pkg.mod``)."""
+        ...
+
+    def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
+        """``source`` without its top-level definitions of ``names``; and the names removed."""
+        ...
+
+    def stub_source(self, source: str) -> str | None:
+        """``source`` with every function body raising; ``None``: cannot (or no function)."""
+        ...
+
+    def passing_tests(self, result: ExecResult, reports: dict[str, str]) -> set[str] | None:
+        """The ids of the tests one run shows passing; ``None`` when it names none."""
+        ...
+
+
+def source_analysis(adapter: object) -> SourceAnalysis | None:
+    """``adapter`` as a :class:`SourceAnalysis` when it implements one, else ``None``."""
+    return adapter if isinstance(adapter, SourceAnalysis) else None
 
 
 def missing_members(adapter: object) -> list[str]:
