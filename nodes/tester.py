@@ -19,6 +19,7 @@ from codeagent.nodes.testfiles import (
 )
 from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.contracts.report import discount_vacuous
+from codeagent.tools.errors import PolicyViolation
 from codeagent.tools.languages import LanguageAdapter, ProbeProgram, source_analysis
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.sandbox import ExecResult, Sandbox
@@ -138,7 +139,10 @@ def _stub_run(
         return None
     # Empty report files first: a stub run that dies leaves no stale report behind.
     sandbox.write_files({**written, **dict.fromkeys(adapter.report_paths(), "")})
-    ran = sandbox.run(adapter.test_command(), timeout_s=ctx.test_timeout_s)
+    try:
+        ran = sandbox.run(adapter.test_command(), timeout_s=ctx.test_timeout_s)
+    except PolicyViolation:  # the stub is checked like the code; no verdict then
+        return None
     again = analysis.passing_tests(ran, sandbox.read_files(adapter.report_paths()))
     return sorted(passing & (again or set()))
 

@@ -98,3 +98,9 @@ def test_passing_tests_come_from_the_junit_report() -> None:
     assert PY.passing_tests(result, {"report.xml": junit}) == {"test_solution::test_a"}
     assert PY.passing_tests(result, {"report.xml": '<testsuite tests="1"/>'}) is None
     assert PY.passing_tests(result, {}) is None
+
+
+def test_a_stub_keeps_docstrings() -> None:
+    stub = PY.stub_source('def f(x):\n    """Say x."""\n    return x\n')
+
+    assert stub is not None and '"""Say x."""' in stub and "return x" not in stub

@@ -84,17 +84,22 @@ def remove_definitions(source: str, names: Collection[str]) -> tuple[str, list[s
 
 class _Stubber(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        node.body = [_raise()]
+        node.body = [*_docstring(node), _raise()]
         return node
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AsyncFunctionDef:
-        node.body = [_raise()]
+        node.body = [*_docstring(node), _raise()]
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
         # An expression that raises: a generator's throw().
         node.body = ast.parse(_THROW, mode="eval").body
         return node
+
+
+def _docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The docstring kept (a policy may ask for one), not the code."""
+    return node.body[:1] if ast.get_docstring(node, clean=False) is not None else []
 
 
 def _raise() -> ast.stmt:
