@@ -179,6 +179,7 @@ def _agent_solver(env: _Env) -> Solver:
         fields: dict[str, Any] = {
             "status": result.status,
             "own_passed": int(report.get("passed", 0)),
+            "own_vacuous": int(report.get("vacuous", 0)),
             "own_total": int(report.get("total", 0)),
             "own_ok": bool(report.get("ok")) if report else None,
             "own_coverage": report.get("coverage"),

@@ -13,9 +13,11 @@ __all__ = ["summarize"]
 
 
 def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
-    """pass@1, own-test pass rate and coverage, time, calls, tokens and attempts.
+    """pass@1, own-test pass rate, coverage and vacuous tests, time, calls, tokens, attempts.
 
     Means are over problems; ``own_pass_rate`` is over problems that had own tests.
+    ``own_vacuous_total`` counts the agent's own tests that passed against a stub of
+    its code (not counted as passed), ``own_vacuous_problems`` the problems with any.
     """
     n = len(results)
     if n == 0:
@@ -33,6 +35,8 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
             else None
         ),
         "own_coverage_mean": round(statistics.fmean(coverages), 1) if coverages else None,
+        "own_vacuous_total": sum(r.own_vacuous for r in results),
+        "own_vacuous_problems": sum(1 for r in results if r.own_vacuous),
         "wall_s_mean": round(statistics.fmean(walls), 2),
         "wall_s_median": round(statistics.median(walls), 2),
         "wall_s_total": round(sum(walls), 1),

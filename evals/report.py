@@ -99,6 +99,7 @@ _SUMMARY_ROWS = (
     "pass_at_1",
     "own_pass_rate",
     "own_coverage_mean",
+    "own_vacuous_total",
     "wall_s_mean",
     "wall_s_median",
     "calls_mean",

@@ -23,7 +23,9 @@ class ProblemResult(BaseModel):
         passed: The hidden tests passed (pass@1).
         status: The job's final status (``success``, ``failed``, ...; ``answered`` for
             single-shot, ``error`` when the run crashed).
-        own_passed: Tests of the agent's own that passed on its final files.
+        own_passed: Tests of the agent's own that passed on its final files (effective:
+            vacuous tests, which pass against a stub of the code too, not counted).
+        own_vacuous: Tests of the agent's own that passed against a stub of the code.
         own_total: Tests of the agent's own that ran.
         own_ok: The agent's own tests were all green (None: it had none).
         own_coverage: Line coverage of its own tests, percent (None: unknown).
@@ -42,6 +44,7 @@ class ProblemResult(BaseModel):
     passed: bool
     status: str
     own_passed: int = 0
+    own_vacuous: int = 0
     own_total: int = 0
     own_ok: bool | None = None
     own_coverage: float | None = None

@@ -167,13 +167,18 @@ def _gate(
 
 
 def _trace_step(span: Span, state: AgentState, out: dict[str, Any]) -> None:
-    """The node's transition (as a span event), attempt and changed files, on its span."""
+    """The node's transition (as a span event), attempt, changed files and test counts."""
     before = {**(state.get("files") or {}), **(state.get("tests") or {})}
     after = {**(out.get("files") or {}), **(out.get("tests") or {})}
     written = sorted(path for path, text in after.items() if before.get(path) != text)
     if written:
         span.set_attribute("codeagent.files_written", written)
     span.set_attribute("codeagent.attempt", int(out.get("attempt", state.get("attempt", 0))))
+    report = out.get("test_report")
+    if isinstance(report, dict) and "vacuous" in report:
+        span.set_attribute("codeagent.tests.passed", int(report.get("passed", 0)))
+        span.set_attribute("codeagent.tests.total", int(report.get("total", 0)))
+        span.set_attribute("codeagent.tests.vacuous", int(report["vacuous"]))
     for t in out.get("transitions", []):
         span.add_event("codeagent.transition", event_attributes(t))
         span.set_attribute("codeagent.transition.to", t["to"])

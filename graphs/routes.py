@@ -89,6 +89,8 @@ def tests_outcome(state: AgentState) -> tuple[str, str]:
     """``pass`` when the last test run is green, else ``fail``."""
     report = state.get("test_report") or {}
     summary = f"{report.get('passed', 0)}/{report.get('total', 0)} tests passed"
+    if report.get("vacuous"):
+        summary += f" ({report['vacuous']} vacuous: they pass against a stub of the code too)"
     if report.get("ok"):
         return "pass", summary
     if report.get("guardrail"):

@@ -59,6 +59,11 @@ def failures_text(report: dict[str, Any] | None) -> str:
         f"{report.get('failed', 0)} tests failed, {report.get('errors', 0)} errors, "
         f"{report.get('passed', 0)} passed."
     )
+    if report.get("vacuous"):
+        summary += (
+            f" {report['vacuous']} more passed even with every function stubbed out:"
+            " they test nothing and do not count."
+        )
     details = [str(d) for d in report.get("failures") or []][:6]
     if details:
         summary += "\nFailed checks:\n" + "\n".join(f"- {d}" for d in details)

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
-from codeagent.nodes.tester import example_tests
-from codeagent.nodes.testfiles import solution_module, source_path, tests_from_answer
+from codeagent.nodes.tester import example_tests, write_tests
+from codeagent.nodes.testfiles import solution_module, source_path
 from codeagent.tools.languages import LanguageAdapter
-from codeagent.tools.models.llm import ask_text
+from codeagent.tools.models.llm import total_usage
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
@@ -54,15 +54,17 @@ def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the tests for the task; they are not run here.
 
     Idempotent: when tests already exist (a resumed job), nothing is asked again.
+    There is no code yet, so the tests must import the plan's module: a file that
+    does not is asked for once more, then dropped with a note
+    (:func:`~codeagent.nodes.tester.write_tests`).
 
     Returns:
-        ``tests``, ``plan`` (the current plan, or a minimal one) with the tests'
-        assertions as ``test_cases``, ``plan_version`` and ``usage``.
+        ``tests``, ``test_notes``, ``plan`` (the current plan, or a minimal one) with
+        the tests' assertions as ``test_cases``, ``plan_version`` and ``usage``.
     """
     if state.get("tests"):
         return {}
-    reply = ask_text(ctx.chat, test_writer_prompt(state, ctx))
-    tests = tests_from_answer(reply.text, ctx.language)
+    tests, notes, replies = write_tests(state, ctx, test_writer_prompt(state, ctx))
     tests.update(example_tests(state, ctx.language))
     plan = dict(state.get("plan") or {})
     version = state.get("plan_version", 0)
@@ -76,4 +78,10 @@ def test_writer(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             "version": version,
         }
     plan["test_cases"] = test_cases(tests, ctx.language)
-    return {"tests": tests, "plan": plan, "plan_version": version, "usage": reply.usage()}
+    return {
+        "tests": tests,
+        "test_notes": notes,
+        "plan": plan,
+        "plan_version": version,
+        "usage": total_usage(replies),
+    }

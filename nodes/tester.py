@@ -12,15 +12,31 @@ from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import parse_probe_output
 from codeagent.nodes.prompts import load_template, render
-from codeagent.nodes.testfiles import solution_module, tests_from_answer
+from codeagent.nodes.testfiles import (
+    screen_tests,
+    solution_module,
+    solution_modules,
+    tests_from_answer,
+)
 from codeagent.tools.contracts.history import history_entry
-from codeagent.tools.languages import LanguageAdapter, ProbeProgram
-from codeagent.tools.models.llm import ask_text
+from codeagent.tools.contracts.report import discount_vacuous
+from codeagent.tools.errors import PolicyViolation
+from codeagent.tools.languages import LanguageAdapter, ProbeProgram, source_analysis
+from codeagent.tools.models.llm import Reply, ask_text, total_usage
+from codeagent.tools.sandbox import ExecResult, Sandbox
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
-__all__ = ["example_tester", "example_tests", "run_tests", "tester", "tester_prompt"]
+__all__ = [
+    "example_tester",
+    "example_tests",
+    "reask_prompt",
+    "run_tests",
+    "tester",
+    "tester_prompt",
+    "write_tests",
+]
 
 _TESTER = node_kind(role="tester", capabilities={"calls_model", "runs_code", "writes_tests"})
 
@@ -63,6 +79,8 @@ def run_tests(
     files: dict[str, str],
     tests: dict[str, str],
     probe: ProbeProgram | None = None,
+    *,
+    stub_check: bool = False,
 ) -> dict[str, Any]:
     """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state.
 
@@ -70,38 +88,128 @@ def run_tests(
     tests (:meth:`~codeagent.tools.languages.LanguageAdapter.failure_details`). With
     ``probe`` (the language's probe program), the same sandbox then runs it too, and
     the report's ``probe`` holds the outcomes (``None`` when it did not finish).
+    With ``stub_check``, when some tests passed, the same sandbox runs them once more
+    against a stub of ``files`` (every function body raising); the tests that pass
+    again are vacuous and not counted as passed
+    (:func:`~codeagent.tools.contracts.report.discount_vacuous`).
     """
     adapter = ctx.language
     run_id = secrets.token_hex(8)  # report files named per run: code cannot forge them ahead
+    vacuous: list[str] | None = None
     with ctx.open_sandbox() as sandbox:
         sandbox.write_files({**files, **tests})
         result = sandbox.run(adapter.test_command(run_id), timeout_s=ctx.test_timeout_s)
         reports = sandbox.read_files(adapter.report_paths(run_id))
+        if stub_check:
+            vacuous = _stub_run(ctx, sandbox, files, result, reports)
         if probe:
             sandbox.write_files(probe.files)
             ran = sandbox.run(list(probe.command), timeout_s=ctx.test_timeout_s)
     report = adapter.parse_report(result, reports).to_state()
     report["failures"] = adapter.failure_details(report["output"])
+    if vacuous is not None:
+        report = discount_vacuous(report, vacuous)
     if probe:
         report["probe"] = parse_probe_output(ran.stdout, probe.count)
     return report
+
+
+def _stub_run(
+    ctx: NodeContext,
+    sandbox: Sandbox,
+    files: dict[str, str],
+    result: ExecResult,
+    reports: dict[str, str],
+) -> list[str] | None:
+    """The tests that passed and pass again against a stub of ``files``; ``None``: not run.
+
+    Not run when the language cannot stub or name tests, no named test passed,
+    or no file has a function to stub.
+    """
+    analysis = source_analysis(ctx.language)
+    passing = analysis.passing_tests(result, reports) if analysis else None
+    if analysis is None or not passing:
+        return None
+    adapter = ctx.language
+    stubs = {
+        path: analysis.stub_source(text)
+        for path, text in files.items()
+        if path.endswith(adapter.source_suffix) and not adapter.is_test_file(path)
+    }
+    written = {path: text for path, text in stubs.items() if text is not None}
+    if not written:
+        return None
+    # A run id of its own: the stub run's reports cannot be mistaken for the real run's.
+    run_id = secrets.token_hex(8)
+    sandbox.write_files(written)
+    try:
+        ran = sandbox.run(adapter.test_command(run_id), timeout_s=ctx.test_timeout_s)
+    except PolicyViolation:  # the stub is checked like the code; no verdict then
+        return None
+    again = analysis.passing_tests(ran, sandbox.read_files(adapter.report_paths(run_id)))
+    return sorted(passing & (again or set()))
+
+
+def reask_prompt(
+    prompt: list[tuple[str, str]], answer: str, unlinked: list[str], modules: list[str]
+) -> list[tuple[str, str]]:
+    """``prompt`` and ``answer``, then why the answer's tests test nothing (pure)."""
+    names = " or ".join(f"`{m}`" for m in modules)
+    reason = (
+        f"Your test file(s) {', '.join(unlinked)} do not import the code under test from "
+        f"{names}. Tests must import the functions they test from that module and must "
+        "not define their own copies. Write the test file again, complete."
+    )
+    return [*prompt, ("assistant", answer), ("user", reason)]
+
+
+def write_tests(
+    state: AgentState, ctx: NodeContext, prompt: list[tuple[str, str]]
+) -> tuple[dict[str, str], list[str], list[Reply]]:
+    """Ask for tests that test the solution: ``(tests, notes, replies)``.
+
+    Copies of the solution's definitions are removed from them
+    (:func:`~codeagent.nodes.testfiles.screen_tests`); a file that does not import
+    the solution is asked for once more with the reason, then dropped with a note.
+    """
+    language, modules = ctx.language, solution_modules(state, ctx.language)
+    solution = state.get("files") or {}
+    replies = [ask_text(ctx.chat, prompt)]
+    first = screen_tests(tests_from_answer(replies[0].text, language), language, solution, modules)
+    tests, notes = first.tests, list(first.notes)
+    if first.unlinked:
+        replies.append(
+            ask_text(ctx.chat, reask_prompt(prompt, replies[0].text, first.unlinked, modules))
+        )
+        again = screen_tests(
+            tests_from_answer(replies[1].text, language), language, solution, modules
+        )
+        tests = {p: t for p, t in tests.items() if p not in first.unlinked}
+        tests.update({p: t for p, t in again.tests.items() if p not in again.unlinked})
+        notes += again.notes
+        for path in sorted((set(first.unlinked) - set(tests)) | set(again.unlinked)):
+            notes.append(f"{path} dropped: its tests do not import {' or '.join(modules)}")
+    return tests, notes, replies
 
 
 @_TESTER
 def tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write the tests once (they are kept across attempts, so attempts compare), then run them.
 
+    The written tests must test the solution (:func:`write_tests`), and the run checks
+    them against a stub of it: tests passing there too are vacuous and not counted.
+
     Returns:
-        ``tests``, ``test_report``, one ``history`` entry and ``usage``.
+        ``tests``, ``test_report``, one ``history`` entry and ``usage``; ``test_notes``
+        when the tests were written now.
     """
     tests = dict(state.get("tests") or {})
-    usage: dict[str, int] = {}
-    if not tests:
-        reply = ask_text(ctx.chat, tester_prompt(state, ctx))
-        usage = reply.usage()
-        tests = tests_from_answer(reply.text, ctx.language)
-        tests.update(example_tests(state, ctx.language))
-    return _run_and_record(state, ctx, tests, usage)
+    if tests or state.get("test_notes"):  # written before (perhaps all dropped): not again
+        return _run_and_record(state, ctx, tests, {})
+    tests, notes, replies = write_tests(state, ctx, tester_prompt(state, ctx))
+    tests.update(example_tests(state, ctx.language))
+    out = _run_and_record(state, ctx, tests, total_usage(replies), notes)
+    return {**out, "test_notes": notes}
 
 
 @_TESTER
@@ -121,9 +229,17 @@ def example_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
 
 
 def _run_and_record(
-    state: AgentState, ctx: NodeContext, tests: dict[str, str], usage: dict[str, int]
+    state: AgentState,
+    ctx: NodeContext,
+    tests: dict[str, str],
+    usage: dict[str, int],
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Run the tests (with the stub check) and record the run; notes on the tests go along."""
     started = time.monotonic()
-    report = run_tests(ctx, state.get("files") or {}, tests)
+    report = run_tests(ctx, state.get("files") or {}, tests, stub_check=True)
+    notes = state.get("test_notes") or [] if notes is None else notes
+    if notes:
+        report["notes"] = list(notes)
     entry = history_entry(state, tests, report, time.monotonic() - started)
     return {"tests": tests, "test_report": report, "history": [entry], "usage": usage}

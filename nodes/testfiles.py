@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
 from codeagent.nodes.stated import stated_names
 from codeagent.tools.contracts.plan import planned_files
-from codeagent.tools.languages import LanguageAdapter
+from codeagent.tools.languages import LanguageAdapter, source_analysis
 from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
 __all__ = [
+    "Screened",
     "complete_prefix",
+    "screen_tests",
     "solution_files",
     "solution_module",
+    "solution_modules",
     "source_path",
     "tests_from_answer",
 ]
@@ -82,3 +87,65 @@ def solution_module(state: AgentState, language: LanguageAdapter) -> str:
     """The import name of the main source file (``solution`` for ``solution.py``)."""
     path = source_path(state, language)
     return PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+
+
+def solution_modules(state: AgentState, language: LanguageAdapter) -> list[str]:
+    """The import names of the job's solution files; the plan's module when there are none."""
+    modules = [
+        PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+        for path in state.get("files") or {}
+        if path.endswith(language.source_suffix) and not language.is_test_file(path)
+    ]
+    return modules or [solution_module(state, language)]
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Model-written test files after :func:`screen_tests`.
+
+    Attributes:
+        tests: The files, without their own copies of the solution's definitions.
+        unlinked: Files holding tests that import none of the solution's modules.
+        notes: What was changed, one line per file (for the test report).
+    """
+
+    tests: dict[str, str]
+    unlinked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def screen_tests(
+    tests: Mapping[str, str],
+    language: LanguageAdapter,
+    solution: Mapping[str, str],
+    modules: Sequence[str],
+) -> Screened:
+    """Make model-written tests test the code, not a copy of it (pure).
+
+    A test file defining a name the ``solution`` files define (its own copy of the
+    function under test) has that definition removed, so the test uses the
+    solution's. A file with tests that imports none of ``modules`` is listed in
+    ``unlinked``. A language without :class:`~codeagent.tools.languages.SourceAnalysis`
+    keeps its files as they are.
+    """
+    analysis = source_analysis(language)
+    if analysis is None:
+        return Screened(dict(tests))
+    names: set[str] = set()
+    for path, text in solution.items():
+        if path.endswith(language.source_suffix) and not language.is_test_file(path):
+            names |= analysis.defined_names(text)
+    kept: dict[str, str] = {}
+    unlinked: list[str] = []
+    notes: list[str] = []
+    for path, text in tests.items():
+        text, removed = analysis.remove_definitions(text, names) if names else (text, [])
+        if removed:
+            notes.append(
+                f"{path}: removed its own copy of {', '.join(removed)} "
+                "(the tests now use the solution's)"
+            )
+        if language.has_tests(text) and not any(analysis.imports_module(text, m) for m in modules):
+            unlinked.append(path)
+        kept[path] = text
+    return Screened(kept, unlinked, notes)

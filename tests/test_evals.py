@@ -275,3 +275,15 @@ def test_single_shot_asks_the_model_of_the_node_whose_role_is_coder(tmp_path: Pa
     run = run_eval(options, sandbox_factory=_sandbox)
 
     assert [r.passed for r in run.results] == [True]
+
+
+def test_metrics_count_the_agents_vacuous_tests() -> None:
+    from codeagent.evals.metrics import summarize
+
+    results = [
+        ProblemResult(task_id="t/1", mode="agent", passed=True, status="success", own_vacuous=2),
+        ProblemResult(task_id="t/2", mode="agent", passed=True, status="success"),
+    ]
+
+    metrics = summarize(results)
+    assert (metrics["own_vacuous_total"], metrics["own_vacuous_problems"]) == (2, 1)

@@ -42,8 +42,9 @@ def test_the_default_workflow_runs_on_docker(tmp_path: Path) -> None:
     assert result.attempts == 2
     assert result.test_report is not None and result.test_report["coverage"] == 100.0
     runs = [s for s in exporter.get_finished_spans() if s.name == "execute_tool sandbox.run"]
-    assert [s.attributes["codeagent.sandbox.backend"] for s in runs] == ["docker", "docker"]
-    assert [s.attributes["process.exit_code"] for s in runs] == [1, 0]
+    # each test run, then the same tests against a stub of the code
+    assert [s.attributes["codeagent.sandbox.backend"] for s in runs] == ["docker"] * 4
+    assert [s.attributes["process.exit_code"] for s in runs] == [1, 1, 0, 1]
     assert leftover_containers(client) == []
 
 
@@ -114,8 +115,8 @@ def test_candidates_are_told_apart_by_probe_runs_on_docker(tmp_path: Path) -> No
     assert "return a + b\n" in result.files["solution.py"]  # HALF passed add(2, 3) too
     assert result.usage["calls"] == 3
     runs = [s for s in exporter.get_finished_spans() if s.name == "execute_tool sandbox.run"]
-    # each candidate: examples, then the probe script; then the tester's run
-    assert [s.attributes["codeagent.sandbox.backend"] for s in runs] == ["docker"] * 7
+    # each candidate: examples, then the probe script; then the tester's run and its stub run
+    assert [s.attributes["codeagent.sandbox.backend"] for s in runs] == ["docker"] * 8
     probes = [
         s for s in runs if "codeagent_probe.py" in str(s.attributes["codeagent.sandbox.command"])
     ]

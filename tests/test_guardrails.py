@@ -90,7 +90,8 @@ def test_a_violation_is_sent_back_as_an_attempt() -> None:
     fix_prompt = next(p for p in model.prompts if "Your previous version" in p)
     assert "imports socket, which the policy forbids" in fix_prompt
     spans = exporter.get_finished_spans()
-    assert sum(s.name == "execute_tool sandbox.run" for s in spans) == 1  # the bad code never ran
+    # the bad code never ran: only the good code's tests and their stub run
+    assert sum(s.name == "execute_tool sandbox.run" for s in spans) == 2
     reasons = [e.attributes["codeagent.reason"] for s in spans for e in s.events]
     assert any(r.startswith("guardrail: solution.py: line 1: imports socket") for r in reasons)
 

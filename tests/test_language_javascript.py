@@ -203,3 +203,34 @@ def test_real_run_in_docker() -> None:
     assert report.coverage is not None and 50 <= report.coverage < 100
     assert not report.ok and "fails" in report.output
     assert adapter.failure_details(report.output) == ["fails: expected 4, but got 3"]
+
+
+SHADOWING_JS = """\
+const test = require('node:test');
+const assert = require('node:assert');
+const { isPalindrome } = require('./solution');
+
+function isPalindrome(s) {
+  if (s === '') {
+    return true;
+  }
+  return s === [...s].reverse().join('');
+}
+const helper = (x) => x;
+
+test('palindrome', () => { assert.ok(isPalindrome('aba')); });
+"""
+
+
+def test_javascript_reads_definitions_and_imports_by_convention() -> None:
+    js = JavaScriptAdapter()
+
+    assert js.defined_names(SHADOWING_JS) == {"isPalindrome", "helper"}  # not the require
+    assert js.imports_module(SHADOWING_JS, "solution")
+    assert js.imports_module("import { f } from './solution.js';\n", "solution")
+    assert not js.imports_module("const s = require('./solutions');\n", "solution")
+    text, removed = js.remove_definitions(SHADOWING_JS, {"isPalindrome"})
+    assert removed == ["isPalindrome"]
+    assert "reverse" not in text and "return true" not in text
+    assert "require('./solution')" in text and "test('palindrome'" in text
+    assert js.stub_source("function f() { return 1; }\n") is None  # documented: no stubs

@@ -117,6 +117,24 @@ def test_tdd_writes_tests_first_and_codes_against_them(tmp_path: Path) -> None:
     assert result.usage["calls"] == 4  # test writer, coder, coder (fix), reviewer
 
 
+def test_tdd_drops_written_tests_that_do_not_import_the_plans_module(tmp_path: Path) -> None:
+    own_add = (
+        "test_solution.py\n```python\ndef add(a, b):\n    return a + b\n\n\n"
+        "def test_add():\n    assert add(1, 2) == 3\n```\n"
+    )
+    reask = "do not import the code under test"
+    rules = _rules()
+    rules[0] = Rule(name="test_writer", match="You are the test writer", reply=own_add)
+    model = ScriptedChatModel(rules=[Rule(name="again", match=reask, reply=own_add), *rules])
+    spec = _local(load_workflow("tdd")[0])
+    result = run_job(scripts.TASK, workflow=spec, chat_model=model, out=tmp_path / "out")
+
+    assert sum(reask in p for p in model.prompts) == 1  # asked once more, then dropped
+    assert set(result.tests) == {"test_examples.py"}  # the task's examples import solution
+    assert result.test_report is not None
+    assert any("test_solution.py dropped" in n for n in result.test_report["notes"])
+
+
 def test_lint_example_sends_findings_back_to_the_coder(tmp_path: Path) -> None:
     model = ScriptedChatModel(rules=_rules(code=[PRINTS]))
     workflow = _scripted_copy(EXAMPLES / "lint.yaml", tmp_path, [])

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from codeagent.graphs.jobs.runner import NodeEvent, RunResult
 
-__all__ = ["Progress", "describe_update", "print_result"]
+__all__ = ["Progress", "describe_update", "format_tests", "print_result"]
 
 _STATUS_STYLE = {
     "success": "green",
@@ -21,6 +21,20 @@ _STATUS_STYLE = {
     "awaiting_approval": "cyan",
     "rejected": "red",
 }
+
+
+def format_tests(report: dict[str, Any], noun: str = "") -> str:
+    """``6/6 passed (effective 4/6: 2 vacuous)``, or ``3/4 passed`` without vacuous tests (pure).
+
+    A vacuous test passed against a stub of the code too; ``passed`` in the report is
+    the effective count and ``raw_passed`` what the test runner said. ``noun`` goes
+    before ``passed`` (``tests``).
+    """
+    passed, total = report.get("passed", 0), report.get("total", 0)
+    vacuous = int(report.get("vacuous") or 0)
+    raw = report.get("raw_passed", passed) if vacuous else passed
+    line = f"{raw}/{total} {noun} passed" if noun else f"{raw}/{total} passed"
+    return f"{line} (effective {passed}/{total}: {vacuous} vacuous)" if vacuous else line
 
 
 def describe_update(node: str, update: dict[str, Any]) -> tuple[bool, str]:
@@ -39,7 +53,7 @@ def describe_update(node: str, update: dict[str, Any]) -> tuple[bool, str]:
     elif update.get("test_report"):
         r = update["test_report"]
         cov = f", coverage {r['coverage']}%" if r.get("coverage") is not None else ""
-        text = f"{r.get('passed', 0)}/{r.get('total', 0)} tests passed{cov}"
+        text = f"{format_tests(r, 'tests')}{cov}"
     elif update.get("review"):
         review = update["review"]
         text = f"review: {review.get('verdict')}"
@@ -96,9 +110,11 @@ def print_result(console: Console, result: RunResult) -> None:
     table.add_row("attempts", str(result.attempts))
     report = result.test_report or {}
     if report:
-        table.add_row("tests", f"{report.get('passed', 0)}/{report.get('total', 0)} passed")
+        table.add_row("tests", format_tests(report))
         if report.get("coverage") is not None:
             table.add_row("coverage", f"{report['coverage']}%")
+        for note in report.get("notes") or []:
+            table.add_row("note", str(note))
     usage = result.usage
     table.add_row(
         "model",

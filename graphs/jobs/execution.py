@@ -17,7 +17,7 @@ from opentelemetry.trace import Span, SpanContext, TraceFlags
 from codeagent.graphs.builder import SandboxFactory, build_graph
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig
-from codeagent.graphs.jobs.records import JobRecord, save_record
+from codeagent.graphs.jobs.records import JobRecord, save_record, summarize_tests
 from codeagent.graphs.jobs.results import NodeEvent, RunResult
 from codeagent.graphs.routes import Transition, event_attributes
 from codeagent.graphs.workflow.spec import WorkflowSpec
@@ -168,7 +168,8 @@ def _stream(
     if status == "running":  # the graph stopped without a terminal transition
         status = "failed"
     write_tree(Path(record.out_dir), {**values.get("files", {}), **values.get("tests", {})})
-    save_record(root, record.with_status(status))
+    tests = summarize_tests(values.get("test_report"))
+    save_record(root, replace(record.with_status(status), tests=tests))
     return _result(record, values, status)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["JobRecord", "load_record", "new_thread_id", "save_record"]
+__all__ = ["JobRecord", "load_record", "new_thread_id", "save_record", "summarize_tests"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,30 @@ class JobRecord:
     trace_id: str | None = None  # the first run's trace; resumed runs link to it
     root_span_id: str | None = None
     budgets: dict[str, Any] | None = None  # raised budgets, overriding the workflow's
+    tests: dict[str, Any] | None = None  # the last test run's counts (summarize_tests)
 
     def with_status(self, status: str, error: str | None = None) -> JobRecord:
         """A copy with a new status and time."""
         return replace(self, status=status, error=error, updated_at=time.time())
+
+
+def summarize_tests(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The counts of a test report a run record keeps (pure); ``None`` without a report.
+
+    ``passed`` counts effective passes; ``raw_passed`` adds the ``vacuous`` tests, which
+    pass against a stub of the code too. ``notes`` say what was done to the tests.
+    """
+    if not report:
+        return None
+    passed = int(report.get("passed", 0))
+    return {
+        "passed": passed,
+        "raw_passed": int(report.get("raw_passed", passed)),
+        "vacuous": int(report.get("vacuous", 0)),
+        "total": int(report.get("total", 0)),
+        "ok": bool(report.get("ok")),
+        "notes": list(report.get("notes") or []),
+    }
 
 
 def new_thread_id() -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["TestReport"]
+__all__ = ["TestReport", "discount_vacuous"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,23 @@ class TestReport:
         data = asdict(self)
         data["ok"] = self.ok
         return data
+
+
+def discount_vacuous(report: Mapping[str, Any], vacuous: Sequence[str]) -> dict[str, Any]:
+    """``report`` (state form) with the ``vacuous`` tests no longer counted as passed.
+
+    A vacuous test is one that still passes when every function of the solution is
+    replaced by a stub that raises: it exercises nothing. The result keeps the raw
+    count (``raw_passed``), the number and names of the vacuous tests, makes ``passed``
+    the effective passes, and is not ``ok`` when no test passes for real.
+    """
+    raw = int(report.get("passed", 0))
+    passed = max(0, raw - len(vacuous))
+    return {
+        **report,
+        "raw_passed": raw,
+        "passed": passed,
+        "vacuous": len(vacuous),
+        "vacuous_tests": list(vacuous)[:20],
+        "ok": bool(report.get("ok")) and passed > 0,
+    }

@@ -32,7 +32,10 @@ class AgentState(TypedDict, total=False):
         tests: Test files, path -> text.
         test_report: The last test run (``codeagent.tools.contracts.report.TestReport``
             as ``to_state()`` gives it, plus ``failures``: the language adapter's one line
-            per failed test).
+            per failed test; after a stub check ``raw_passed``, ``vacuous`` and
+            ``vacuous_tests`` (``discount_vacuous``); ``notes`` from ``test_notes``).
+        test_notes: What was done to the model-written tests when they were written
+            (copies of the solution removed, files dropped for not importing it).
         review: The last review verdict.
         attempt: How many times the coder has run.
         history: Append-only: one :class:`HistoryEntry` per test run, for best-so-far
@@ -56,6 +59,7 @@ class AgentState(TypedDict, total=False):
     files: dict[str, str]
     tests: dict[str, str]
     test_report: dict[str, Any] | None
+    test_notes: list[str]
     review: dict[str, Any] | None
     attempt: int
     history: Annotated[list[HistoryEntry], operator.add]

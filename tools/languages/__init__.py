@@ -19,8 +19,10 @@ from codeagent.tools.languages.base import (
     PROBE_MARK,
     LanguageAdapter,
     ProbeProgram,
+    SourceAnalysis,
     TestReport,
     missing_members,
+    source_analysis,
 )
 from codeagent.tools.languages.javascript import JavaScriptAdapter
 from codeagent.tools.languages.python import PythonAdapter
@@ -33,9 +35,11 @@ __all__ = [
     "LanguageAdapter",
     "ProbeProgram",
     "PythonAdapter",
+    "SourceAnalysis",
     "TestReport",
     "get_adapter",
     "language_names",
+    "source_analysis",
 ]
 
 LANGUAGE_GROUP = "codeagent.languages"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from codeagent.tools.contracts.report import TestReport
 from codeagent.tools.sandbox.protocol import ExecResult
@@ -13,9 +13,11 @@ __all__ = [
     "PROBE_MARK",
     "LanguageAdapter",
     "ProbeProgram",
+    "SourceAnalysis",
     "TestReport",
     "cross_checked",
     "missing_members",
+    "source_analysis",
 ]
 
 PROBE_MARK = "@@codeagent-probe@@"
@@ -169,6 +171,40 @@ def cross_checked(report: TestReport, result: ExecResult, reported: bool) -> Tes
         return report
     note = f"\n[codeagent] the test run counts as failed: {why}"
     return replace(report, errors=max(report.errors, 1), output=(report.output + note).strip())
+
+
+@runtime_checkable
+class SourceAnalysis(Protocol):
+    """Optional part of an adapter: reading sources so that tests must test the code.
+
+    An adapter without it (a plugin written before it) keeps its model-written tests
+    as they are and finds no vacuous tests.
+    """
+
+    def defined_names(self, source: str) -> set[str]:
+        """The top-level names (functions, classes, bindings) ``source`` defines."""
+        ...
+
+    def imports_module(self, source: str, module: str) -> bool:
+        """True when ``source`` imports the solution ``module`` (``solution``, ``pkg.mod``)."""
+        ...
+
+    def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
+        """``source`` without its top-level definitions of ``names``; and the names removed."""
+        ...
+
+    def stub_source(self, source: str) -> str | None:
+        """``source`` with every function body raising; ``None``: cannot (or no function)."""
+        ...
+
+    def passing_tests(self, result: ExecResult, reports: dict[str, str]) -> set[str] | None:
+        """The ids of the tests one run shows passing; ``None`` when it names none."""
+        ...
+
+
+def source_analysis(adapter: object) -> SourceAnalysis | None:
+    """``adapter`` as a :class:`SourceAnalysis` when it implements one, else ``None``."""
+    return adapter if isinstance(adapter, SourceAnalysis) else None
 
 
 def missing_members(adapter: object) -> list[str]:

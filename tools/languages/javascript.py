@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import PurePosixPath
 
+from codeagent.tools.languages import javascript_source
 from codeagent.tools.languages.base import ProbeProgram, TestReport, cross_checked
 from codeagent.tools.languages.python import _trim
 from codeagent.tools.sandbox.protocol import ExecResult
@@ -75,6 +76,21 @@ class JavaScriptAdapter:
 
     def syntax_error(self, path: str, source: str) -> str | None:
         return None  # parsing JavaScript needs node; the test run reports it
+
+    def defined_names(self, source: str) -> set[str]:
+        return javascript_source.defined_names(source)
+
+    def imports_module(self, source: str, module: str) -> bool:
+        return javascript_source.imports_module(source, module)
+
+    def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
+        return javascript_source.remove_definitions(source, names)
+
+    def stub_source(self, source: str) -> str | None:
+        return None  # not supported: see codeagent.tools.languages.javascript_source
+
+    def passing_tests(self, result: ExecResult, reports: dict[str, str]) -> set[str] | None:
+        return None  # no stub run (stub_source), so no per-test comparison
 
     def has_tests(self, source: str) -> bool:
         return bool(_TEST_CALL.search(source))

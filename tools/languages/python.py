@@ -6,9 +6,10 @@ import ast
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 
+from codeagent.tools.languages import python_source
 from codeagent.tools.languages.base import PROBE_MARK, ProbeProgram, TestReport, cross_checked
 from codeagent.tools.sandbox.protocol import ExecResult
 
@@ -111,6 +112,22 @@ class PythonAdapter:
     ) -> ProbeProgram | None:
         script = probe_script(module, calls, per_call_s)
         return ProbeProgram({PROBE_PATH: script}, ("python3", PROBE_PATH), len(calls))
+
+    def defined_names(self, source: str) -> set[str]:
+        return python_source.defined_names(source)
+
+    def imports_module(self, source: str, module: str) -> bool:
+        return python_source.imports_module(source, module)
+
+    def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
+        return python_source.remove_definitions(source, names)
+
+    def stub_source(self, source: str) -> str | None:
+        return python_source.stub_source(source)
+
+    def passing_tests(self, result: ExecResult, reports: dict[str, str]) -> set[str] | None:
+        junit = next((text for path, text in reports.items() if path.endswith(".xml")), "")
+        return python_source.junit_passing(junit) if junit.strip() else None
 
     def syntax_error(self, path: str, source: str) -> str | None:
         if not path.endswith(self.source_suffix):

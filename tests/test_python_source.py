@@ -1,0 +1,106 @@
+"""The Python adapter reads sources: what they define and import, copies removed, stubs."""
+
+from __future__ import annotations
+
+from codeagent.tools.languages import PythonAdapter, source_analysis
+
+PY = PythonAdapter()
+
+SOLUTION = """\
+LIMIT = 10
+
+
+def is_palindrome(s):
+    return s == s[::-1]
+
+
+class Stack:
+    def push(self, x):
+        return x
+"""
+
+SHADOWING = """\
+from solution import is_palindrome
+import pytest
+
+
+@pytest.mark.parametrize("s", ["aba"])
+def is_palindrome(s):
+    return True
+
+
+def test_yes():
+    assert is_palindrome("aba")
+"""
+
+
+def test_the_python_adapter_analyses_sources() -> None:
+    assert source_analysis(PY) is PY
+
+
+def test_defined_names_are_the_top_level_functions_classes_and_assignments() -> None:
+    assert PY.defined_names(SOLUTION) == {"LIMIT", "is_palindrome", "Stack"}
+    assert PY.defined_names("def broken(:\n") == set()
+
+
+def test_imports_module_knows_every_import_form() -> None:
+    assert PY.imports_module("from solution import f\n", "solution")
+    assert PY.imports_module("import solution as s\n", "solution")
+    assert PY.imports_module("def test_f():\n    from solution import f\n", "solution")
+    assert PY.imports_module("from pkg import solution\n", "pkg.solution")
+    assert PY.imports_module("from pkg.solution import f\n", "pkg.solution")
+    assert not PY.imports_module("import solutions\n", "solution")
+    assert not PY.imports_module("def is_palindrome(s):\n    return True\n", "solution")
+
+
+def test_remove_definitions_drops_a_copy_with_its_decorators() -> None:
+    text, removed = PY.remove_definitions(SHADOWING, {"is_palindrome", "LIMIT"})
+
+    assert removed == ["is_palindrome"]
+    assert "return True" not in text and "parametrize" not in text
+    assert "from solution import is_palindrome" in text
+    assert "def test_yes():" in text
+    assert PY.remove_definitions(SHADOWING, {"other"}) == (SHADOWING, [])
+
+
+def test_stub_source_makes_every_function_raise() -> None:
+    stub = PY.stub_source(SOLUTION + "double = lambda x: 2 * x\n")
+
+    assert stub is not None
+    names: dict[str, object] = {}
+    exec(compile(stub, "solution.py", "exec"), names)
+    assert names["LIMIT"] == 10  # data stays
+    for call in (
+        lambda: names["is_palindrome"]("aba"),  # type: ignore[operator]
+        lambda: names["Stack"]().push(1),  # type: ignore[operator]
+        lambda: names["double"](2),  # type: ignore[operator]
+    ):
+        try:
+            call()
+        except NotImplementedError:
+            continue
+        raise AssertionError("the stub ran code")
+    assert PY.stub_source("X = 1\n") is None  # no function: a stub is the code itself
+    assert PY.stub_source("def broken(:\n") is None
+
+
+def test_passing_tests_come_from_the_junit_report() -> None:
+    from codeagent.tools.sandbox import ExecResult
+
+    junit = (
+        '<testsuites><testsuite tests="3">'
+        '<testcase classname="test_solution" name="test_a"/>'
+        '<testcase classname="test_solution" name="test_b"><failure message="x"/></testcase>'
+        '<testcase classname="test_solution" name="test_c"><skipped/></testcase>'
+        "</testsuite></testsuites>"
+    )
+    result = ExecResult(1, "", "", 0.0)
+    assert PY.passing_tests(result, {"report.xml": junit}) == {"test_solution::test_a"}
+    assert PY.passing_tests(result, {"report.xml": '<testsuite tests="1"/>'}) is None
+    assert PY.passing_tests(result, {}) is None
+
+
+def test_a_stub_keeps_docstrings() -> None:
+    stub = PY.stub_source('def f(x):\n    """Say x."""\n    return x\n')
+
+    assert stub is not None and '"""Say x."""' in stub and "return x" not in stub

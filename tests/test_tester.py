@@ -1,0 +1,169 @@
+"""The tester's results cannot lie: tests must import the code, and vacuous tests do not count."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from rich.console import Console
+
+from codeagent.graphs import run_job
+from codeagent.graphs.cli.render import format_tests, print_result
+from codeagent.graphs.jobs.checkpoint import state_dir
+from codeagent.graphs.jobs.records import load_record
+from codeagent.graphs.jobs.results import RunResult
+from codeagent.nodes.testfiles import screen_tests
+from codeagent.tools.languages import PythonAdapter
+from codeagent.tools.testing import Rule, ScriptedChatModel
+from tests import scripts
+
+PALINDROME_TASK = "Write is_palindrome(s) that says whether the string s reads the same backwards."
+PLAN = json.dumps({"summary": "palindrome", "files": ["solution.py"], "steps": ["compare"]})
+WRONG = "solution.py\n```python\ndef is_palindrome(s):\n    return True\n```\n"
+RIGHT = "solution.py\n```python\ndef is_palindrome(s):\n    return s == s[::-1]\n```\n"
+COPY = "def is_palindrome(s):\n    return s == s[::-1]\n\n\n"
+CHECKS = (
+    "def test_yes():\n    assert is_palindrome('aba')\n\n\n"
+    "def test_no():\n    assert not is_palindrome('ab')\n"
+)
+SHADOWING = f"test_solution.py\n```python\nfrom solution import *\n\n\n{COPY}{CHECKS}```\n"
+UNLINKED = f"test_solution.py\n```python\n{COPY}{CHECKS}```\n"
+LINKED = f"test_solution.py\n```python\nfrom solution import is_palindrome\n\n\n{CHECKS}```\n"
+REASK = "do not import the code under test"
+
+
+def _model(
+    tests: list[str], code: str = WRONG, reask: list[str] | None = None
+) -> ScriptedChatModel:
+    rules = [
+        Rule(name="plan", match="You are the planner", reply=PLAN),
+        Rule(name="reask", match=REASK, replies=reask or tests),
+        Rule(name="fix", match="Your previous version", reply=code),
+        Rule(name="code", match="You are the coder", reply=code),
+        Rule(name="test", match="You are the tester", replies=tests),
+        Rule(name="review", match="You are the reviewer", reply=scripts.APPROVE),
+    ]
+    return ScriptedChatModel(rules=rules)
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_test_file_with_its_own_copy_of_the_code_tests_the_solution(tmp_path: Path) -> None:
+    result = run_job(PALINDROME_TASK, chat_model=_model([SHADOWING]), out=tmp_path / "out")
+
+    assert result.status == "failed"  # the wrong code is found out
+    assert "return s == s[::-1]" not in result.tests["test_solution.py"]
+    assert result.test_report is not None
+    assert result.test_report["failed"] == 1
+    assert any("removed its own copy of is_palindrome" in n for n in result.test_report["notes"])
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_test_file_not_importing_the_solution_is_asked_again_then_dropped(
+    tmp_path: Path,
+) -> None:
+    model = _model([UNLINKED])
+    result = run_job(PALINDROME_TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "failed"
+    assert "test_solution.py" not in result.tests
+    assert sum(REASK in p for p in model.prompts) == 1  # asked again once, with the reason
+    assert result.test_report is not None
+    assert result.test_report["total"] == 0
+    assert any("test_solution.py dropped" in n for n in result.test_report["notes"])
+    assert load_record(state_dir(), result.thread_id).tests["notes"]  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_an_answer_asked_again_that_imports_the_solution_is_kept(tmp_path: Path) -> None:
+    model = _model([UNLINKED], code=RIGHT, reask=[LINKED])
+    result = run_job(PALINDROME_TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert "from solution import is_palindrome" in result.tests["test_solution.py"]
+    assert result.test_report is not None
+    assert (result.test_report["passed"], result.test_report["total"]) == (2, 2)
+
+
+VACUOUS = (
+    "test_solution.py\n```python\nfrom solution import add\n\n\n"
+    "def test_add():\n    assert add(1, 2) == 3\n\n\n"
+    "def test_nothing():\n    assert True\n```\n"
+)
+ONLY_VACUOUS = (
+    "test_solution.py\n```python\nimport solution\n\n\n"
+    "def test_module():\n    assert solution is not None\n```\n"
+)
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_vacuous_test_is_reported_and_not_counted(tmp_path: Path) -> None:
+    model = scripts.model()
+    model.rules[3] = Rule(name="test", match="You are the tester", reply=VACUOUS)
+    exporter = InMemorySpanExporter()
+    result = run_job(
+        scripts.TASK,
+        chat_model=model,
+        out=tmp_path / "out",
+        span_processors=[SimpleSpanProcessor(exporter)],
+    )
+
+    report = result.test_report
+    assert result.status == "success"
+    assert report is not None
+    # test_add, test_nothing and the task's example: 3 pass, one of them against a stub too
+    assert (report["raw_passed"], report["passed"], report["total"]) == (3, 2, 3)
+    assert report["vacuous"] == 1
+    assert report["vacuous_tests"] == ["test_solution::test_nothing"]
+    record = load_record(state_dir(), result.thread_id)
+    assert record.tests is not None
+    assert (record.tests["passed"], record.tests["raw_passed"], record.tests["vacuous"]) == (
+        2,
+        3,
+        1,
+    )
+    [span] = [s for s in exporter.get_finished_spans() if s.name == "invoke_agent test"]
+    assert span.attributes is not None
+    assert span.attributes["codeagent.tests.vacuous"] == 1
+    assert span.attributes["codeagent.tests.passed"] == 2
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_run_whose_tests_are_all_vacuous_is_not_ok(tmp_path: Path) -> None:
+    model = scripts.model()
+    model.rules[3] = Rule(name="test", match="You are the tester", reply=ONLY_VACUOUS)
+    task = "Write add(a, b) that returns the sum of two integers."
+    result = run_job(task, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "failed"
+    assert result.test_report is not None
+    assert result.test_report["ok"] is False
+    assert (result.test_report["passed"], result.test_report["vacuous"]) == (0, 1)
+
+
+def test_screen_tests_without_a_solution_only_requires_the_import() -> None:
+    screened = screen_tests(
+        {"test_solution.py": UNLINKED.split("```python\n")[1].rstrip("`\n")},
+        PythonAdapter(),
+        {},
+        ["solution"],
+    )
+
+    assert "def is_palindrome" in screened.tests["test_solution.py"]  # nothing to compare
+    assert screened.unlinked == ["test_solution.py"]
+    assert screened.notes == []
+
+
+def test_the_cli_summary_shows_effective_passes() -> None:
+    report = {"passed": 4, "raw_passed": 6, "vacuous": 2, "total": 6, "ok": True}
+    assert format_tests(report) == "6/6 passed (effective 4/6: 2 vacuous)"
+    assert format_tests({"passed": 3, "total": 4}) == "3/4 passed"
+
+    console = Console(record=True, width=120)
+    notes = {**report, "notes": ["test_solution.py dropped: its tests do not import solution"]}
+    print_result(console, RunResult(thread_id="t", status="success", test_report=notes))
+    text = console.export_text()
+    assert "6/6 passed (effective 4/6: 2 vacuous)" in text
+    assert "test_solution.py dropped" in text

@@ -1,0 +1,140 @@
+"""What a Python source defines and imports, and the rewrites that keep tests honest (pure).
+
+Used through :class:`~codeagent.tools.languages.python.PythonAdapter`: a test file
+that defines its own copy of the solution's functions has those copies removed, one
+that never imports the solution is found, and a stub of the solution (every function
+body ``raise NotImplementedError``) finds tests that pass without running any code.
+"""
+
+from __future__ import annotations
+
+import ast
+import xml.etree.ElementTree as ET
+from collections.abc import Collection
+
+__all__ = ["defined_names", "imports_module", "junit_passing", "remove_definitions", "stub_source"]
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_THROW = "(_ for _ in ()).throw(NotImplementedError)"
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def defined_names(source: str) -> set[str]:
+    """The top-level names ``source`` defines: functions, classes and assigned names."""
+    tree = _parse(source)
+    names: set[str] = set()
+    for node in tree.body if tree else []:
+        if isinstance(node, _DEFS):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def imports_module(source: str, module: str) -> bool:
+    """True when ``source`` imports ``module`` (``import m``, ``from m import x``, anywhere)."""
+    tree = _parse(source)
+    for node in ast.walk(tree) if tree else []:
+        if isinstance(node, ast.Import):
+            if any(_is(alias.name, module) for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if _is(node.module, module):
+                return True
+            if any(f"{node.module}.{alias.name}" == module for alias in node.names):
+                return True  # from pkg import solution
+    return False
+
+
+def _is(imported: str, module: str) -> bool:
+    return imported == module or imported.startswith(module + ".")
+
+
+def remove_definitions(source: str, names: Collection[str]) -> tuple[str, list[str]]:
+    """``source`` without its top-level functions and classes named in ``names``.
+
+    Returns:
+        The new text and the names removed (in order); the text unchanged and ``[]``
+        when nothing is removed or it does not parse.
+    """
+    tree = _parse(source)
+    if tree is None:
+        return source, []
+    drop: set[int] = set()
+    removed: list[str] = []
+    for node in tree.body:
+        if isinstance(node, _DEFS) and node.name in names:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            drop.update(range(first, (node.end_lineno or node.lineno) + 1))
+            removed.append(node.name)
+    if not removed:
+        return source, []
+    lines = source.splitlines(keepends=True)
+    kept = [line for number, line in enumerate(lines, start=1) if number not in drop]
+    return "".join(kept), removed
+
+
+class _Stubber(ast.NodeTransformer):
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.body = [*_docstring(node), _raise()]
+        return node
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AsyncFunctionDef:
+        node.body = [*_docstring(node), _raise()]
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        # An expression that raises: a generator's throw().
+        node.body = ast.parse(_THROW, mode="eval").body
+        return node
+
+
+def _docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The docstring kept (a policy may ask for one), not the code."""
+    return node.body[:1] if ast.get_docstring(node, clean=False) is not None else []
+
+
+def _raise() -> ast.stmt:
+    return ast.Raise(exc=ast.Name("NotImplementedError", ast.Load()), cause=None)
+
+
+def stub_source(source: str) -> str | None:
+    """``source`` with every function's body (methods and lambdas too) raising.
+
+    ``None`` when it does not parse or defines no function (a stub would be the code).
+    """
+    tree = _parse(source)
+    if tree is None:
+        return None
+    if not any(isinstance(node, _FUNCS) for node in ast.walk(tree)):
+        return None
+    stubbed = ast.fix_missing_locations(_Stubber().visit(tree))
+    return ast.unparse(stubbed) + "\n"
+
+
+def junit_passing(text: str) -> set[str] | None:
+    """The ids (``class::name``) of the tests a JUnit XML report shows passing.
+
+    ``None`` when the report names no test case (nothing to compare per test).
+    """
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    cases = list(root.iter("testcase"))
+    if not cases:
+        return None
+    bad = {"failure", "error", "skipped"}
+    return {
+        f"{case.get('classname', '')}::{case.get('name', '')}"
+        for case in cases
+        if not any(child.tag in bad for child in case)
+    }
