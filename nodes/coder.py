@@ -11,6 +11,7 @@ from codeagent.nodes.parsing import code_blocks, files_from_blocks, without_hook
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.testfiles import solution_files, source_path
 from codeagent.tools.errors import ModelError, SandboxError
+from codeagent.tools.languages.base import source_analysis
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.workspace import safe_relpath
 
@@ -22,6 +23,8 @@ __all__ = [
     "coder_prompt",
     "failures_text",
     "feedback_text",
+    "fresh_prompt",
+    "hotter_call",
     "rollback_note",
     "source_files",
 ]
@@ -101,38 +104,97 @@ def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
     )
 
 
+RETRY_TEMPERATURE = 0.8
+FRESH_DRAWS = 2  # fresh versions drawn at most when a repair repeats the failing code
+
+
 @node_kind(role="coder", capabilities={"calls_model", "writes_code"})
 def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Write (or rewrite) the solution files.
 
     Test files in the answer are dropped: tests are the tester's. When the answer
-    has no usable code block the model is asked once more, then the node fails.
+    has no usable code block the model is asked once more, then the node fails. A
+    repair that returns the failing code unchanged is asked afresh (:func:`fresh_prompt`),
+    hotter and with another seed (a seeded model at a low temperature repeats itself),
+    up to :data:`FRESH_DRAWS` times while the job's model-call budget allows.
     """
     default = source_path(state, ctx.language)
     prompt = coder_prompt(state, ctx)
+    failing = _failing_files(state)
     replies: list[Reply] = []
-    for _ in range(2):
-        reply = ask_text(ctx.chat, prompt)
+    no_block_asked = False
+    fresh = 0
+    call: dict[str, Any] = {}
+    while True:
+        reply = ask_text(ctx.chat, prompt, **call)
         replies.append(reply)
         files = source_files(reply.text, default, ctx, state["task"])
-        if files:
+        if files and (
+            files != failing or fresh == FRESH_DRAWS or not _can_ask(state, ctx, replies)
+        ):
             return {
                 "files": files,
                 "attempt": state.get("attempt", 0) + 1,
                 "usage": total_usage(replies),
             }
-        prompt = [
-            *prompt,
-            ("assistant", reply.text[:4000]),
-            ("user", f"I found no code block. Write {default} in a ```{ctx.language.fence} block."),
-        ]
-    raise ModelError("the coder's answers contained no code block twice")
+        if files:  # the failing code again: draw a fresh version
+            fresh += 1
+            seed_index = 100 * (state.get("attempt", 0) + 1) + fresh
+            call = hotter_call(ctx, RETRY_TEMPERATURE, seed_index)
+            prompt = fresh_prompt(state, ctx)
+            continue
+        if no_block_asked:
+            raise ModelError("the coder's answers contained no code block twice")
+        no_block_asked = True
+        ask = f"I found no code block. Write {default} in a ```{ctx.language.fence} block."
+        prompt = [*prompt, ("assistant", reply.text[:4000]), ("user", ask)]
+
+
+def fresh_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
+    """The coder's first prompt plus what the failing version got wrong, without its code.
+
+    For a repair that repeated the failing code: shown that code again, a small model
+    copies it again; asked afresh with the failed checks, it writes another version.
+    """
+    messages = coder_prompt({**state, "files": {}}, ctx)
+    failed = failures_text(state.get("test_report")).split("\nTest output:", 1)[0]
+    note = (
+        f"\nAn earlier version failed the tests: {failed}\nIt has a mistake. Write the "
+        "code anew, checking every step against the task and its examples."
+    )
+    role, text = messages[-1]
+    return [*messages[:-1], (role, text + "\n" + note)]
+
+
+def _failing_files(state: AgentState) -> dict[str, str] | None:
+    """The files the last test run failed (what a repair must change), else ``None``."""
+    report = state.get("test_report")
+    if not state.get("files") or not report or report.get("ok"):
+        return None
+    return dict(state["files"])
+
+
+def _can_ask(state: AgentState, ctx: NodeContext, replies: list[Reply]) -> bool:
+    """True when the job's model-call budget allows one more call of this node."""
+    if ctx.max_model_calls is None:
+        return True
+    spent = int((state.get("usage") or {}).get("calls", 0)) + len(replies)
+    return spent < ctx.max_model_calls
+
+
+def hotter_call(ctx: NodeContext, temperature: float, index: int) -> dict[str, Any]:
+    """Call settings for the ``index``-th extra answer: ``temperature``, and another seed
+    when the model is seeded (a fixed seed would repeat the same answer)."""
+    seed = getattr(ctx.chat, "seed", None)
+    extra = {"seed": seed + index} if isinstance(seed, int) else {}
+    return {"temperature": temperature, **extra}
 
 
 def source_files(text: str, default: str, ctx: NodeContext, task: str = "") -> dict[str, str]:
     """The solution files in a coder's answer.
 
-    Dropped: test files, unsafe paths, and start-up hooks (``conftest.py``,
+    Dropped: test files, unsafe paths, top-level self-checks (:func:`without_self_checks`),
+    and start-up hooks (``conftest.py``,
     ``sitecustomize.py``, ``*.pth``) that ``task`` does not name
     (:func:`~codeagent.nodes.parsing.without_hooks`). This is where every model
     answer becomes solution files, so the filter sits here rather than in the
@@ -147,5 +209,11 @@ def source_files(text: str, default: str, ctx: NodeContext, task: str = "") -> d
         except SandboxError:
             continue  # a path outside the workspace is never written
         if not ctx.language.is_test_file(rel):
-            safe[rel] = body
+            safe[rel] = without_self_checks(body, ctx)
     return safe
+
+
+def without_self_checks(body: str, ctx: NodeContext) -> str:
+    """``body`` less the checks the model appended at top level (they run on import)."""
+    analysis = source_analysis(ctx.language)
+    return body if analysis is None else analysis.remove_self_checks(body)[0]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from codeagent.nodes.coder import coder_prompt, source_files
+from codeagent.nodes.coder import coder_prompt, hotter_call, source_files
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
@@ -152,11 +152,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
 
 def _later_draw(ctx: NodeContext, options: SamplingOptions, index: int) -> dict[str, Any]:
     """Call settings of draw ``index``: later draws hotter, and with their own seed if seeded."""
-    if not index:
-        return {}
-    seed = getattr(ctx.chat, "seed", None)  # a fixed seed would repeat the same answer
-    extra = {"seed": seed + index} if isinstance(seed, int) else {}
-    return {"temperature": options.retry_temperature, **extra}
+    return hotter_call(ctx, options.retry_temperature, index) if index else {}
 
 
 def _syntax_errors(files: dict[str, str], ctx: NodeContext) -> list[str]:

@@ -115,6 +115,27 @@ def test_model_call_budget_stops_the_job(tmp_path: Path) -> None:
     assert result.test_report is not None and result.test_report["passed"] == 1
 
 
+def test_a_job_run_from_a_spec_object_resumes_under_the_same_graph(tmp_path: Path) -> None:
+    """The record keeps the spec's node order: the first node is the entry (sorted keys
+    once made ``code`` the entry of a resumed or listed API job)."""
+    from codeagent.configs import workflow_path
+    from codeagent.graphs import job_history, resume_job
+    from codeagent.graphs.workflow.loader import load_workflow
+
+    path = workflow_path("default")
+    assert path is not None
+    data = load_workflow(str(path))[0].model_dump(by_alias=True)
+    data["budgets"]["max_model_calls"] = 1
+    model = scripts.model()
+    first = run_job(scripts.TASK, workflow=WorkflowSpec.model_validate(data), chat_model=model)
+    assert first.status == "budget_exceeded"
+
+    again = resume_job(first.thread_id, chat_model=model, budgets={"max_model_calls": 10})
+    assert again.status == "success", again.error
+    nodes = [row.node for row in job_history(first.thread_id)]
+    assert nodes[:3] == ["(start)", "plan", "code"] and "review" in nodes
+
+
 def test_quick_workflow_has_no_planner_or_reviewer(tmp_path: Path) -> None:
     model = scripts.model()
     result = run_job(scripts.TASK, workflow="quick", chat_model=model)
@@ -135,3 +156,17 @@ def test_the_wall_time_budget_counts_time_spent_in_nodes_not_pauses() -> None:
     spent = budget_spent(budgets, AgentState(usage={"node_ms": 61_000}))
     assert spent == "wall-time budget spent (61s of 60s)"
     assert budget_spent(BudgetSpec(max_model_calls=2), AgentState(usage={"calls": 2})) is not None
+
+
+def test_a_repair_that_repeats_the_failing_code_is_asked_again(tmp_path: Path) -> None:
+    model = scripts.model(code=[scripts.BAD, scripts.GOOD], fix=[scripts.BAD])
+    result = run_job(scripts.TASK, workflow="quick", chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success", result.error
+    assert result.attempts == 2  # the re-ask is part of the repair, not another attempt
+    again = [p for p in model.prompts if "An earlier version failed the tests" in p]
+    assert len(again) == 1
+    assert "return a - b" not in again[0]  # asked afresh: the failing code is not shown
+    assert "add(2, 3) should be 5, but it returned -1" in again[0]
+    assert "a + b" in result.files["solution.py"]
+    assert result.usage["calls"] == 4  # code, tests, the repair and its re-ask

@@ -234,3 +234,5 @@ def test_javascript_reads_definitions_and_imports_by_convention() -> None:
     assert "reverse" not in text and "return true" not in text
     assert "require('./solution')" in text and "test('palindrome'" in text
     assert js.stub_source("function f() { return 1; }\n") is None  # documented: no stubs
+    checks = "function f() {\n  assert(1);\n}\nconsole.assert(f() === 1);\nassert.equal(f(), 1);\n"
+    assert js.remove_self_checks(checks) == ("function f() {\n  assert(1);\n}\n", 2)

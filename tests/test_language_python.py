@@ -52,6 +52,27 @@ def test_failure_details_say_expected_and_got() -> None:
     assert adapter.failure_details("1 passed in 0.1s") == []
 
 
+def test_failure_details_read_the_assertion_error_form() -> None:
+    """Newer pytest prefixes ``AssertionError:``; a call's own parenthesis stays in the call."""
+    output = (
+        "=================================== FAILURES ===================================\n"
+        "________________________________ test_solution _________________________________\n"
+        "test_solution.py:4: in test_solution\n"
+        '    assert is_palindrome("A man, a plan") == True\n'
+        "E   AssertionError: assert False == True\n"
+        "E    +  where False = is_palindrome('A man, a plan')\n"
+        "________________________________ test_example_1 ________________________________\n"
+        "test_examples.py:7: in test_example_1\n"
+        "    assert (pair(1, 2)) == ((1, 2))\n"
+        "E   AssertionError: assert (2, 1) == (1, 2)\n"
+        "=========================== short test summary info ============================\n"
+    )
+    assert PythonAdapter().failure_details(output) == [
+        'test_solution: is_palindrome("A man, a plan") should be True, but it returned False',
+        "test_example_1: pair(1, 2) should be (1, 2), but it returned (2, 1)",
+    ]
+
+
 def test_has_tests_finds_test_functions() -> None:
     adapter = PythonAdapter()
 
@@ -142,6 +163,23 @@ def test_a_report_that_disagrees_with_the_exit_status_is_a_failed_run() -> None:
     assert not forged.ok and "exited with status 1" in forged.output
     assert not adapter.parse_report(_result(0), {junit: RED}).ok
     assert not adapter.parse_report(_result(0, "2 passed in 0.1s"), {}).ok  # no report
+
+
+def test_the_report_output_is_the_same_for_the_same_failure() -> None:
+    """No per-run report name and no duration: the coder's prompt is reproducible."""
+    adapter = PythonAdapter()
+    junit, _ = adapter.report_paths("r9f3")
+
+    def output(seconds: str) -> str:
+        text = (
+            "F.\nE   assert 1 == 2\n"
+            f"----- generated xml file: /workspace/{junit} -----\n"
+            f"=========== 1 failed, 1 passed in {seconds}s ===========\n"
+        )
+        return adapter.parse_report(_result(1, text), {junit: RED}).output
+
+    assert output("0.12") == output("3.40")
+    assert "r9f3" not in output("0.12") and "1 failed, 1 passed" in output("0.12")
 
 
 # Code under test that tries to pass without passing: at import it rewrites every

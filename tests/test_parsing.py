@@ -194,3 +194,16 @@ def test_pth_files_are_hooks_unless_the_task_names_them() -> None:
 
     assert without_hooks(files, "Write x.") == {"solution.py": "x = 1\n"}
     assert set(without_hooks(files, "Also write evil.pth")) == {"solution.py", "evil.pth"}
+
+
+def test_self_checks_a_model_appends_to_its_solution_are_dropped() -> None:
+    """A wrong ``assert`` at the end of solution.py would stop every test at import."""
+    ctx = NodeContext("code", lambda: None, "json_schema", get_adapter("python"), FakeSandbox)
+    answer = (
+        "solution.py\n```python\ndef add(a, b):\n    assert a is not None\n    return a + b\n\n"
+        "assert add(1, 2) == 4\nassert add(0, 0) == 0\n```\n"
+    )
+
+    assert source_files(answer, "solution.py", ctx, "Write add(a, b).") == {
+        "solution.py": "def add(a, b):\n    assert a is not None\n    return a + b\n"
+    }

@@ -104,3 +104,18 @@ def test_a_stub_keeps_docstrings() -> None:
     stub = PY.stub_source('def f(x):\n    """Say x."""\n    return x\n')
 
     assert stub is not None and '"""Say x."""' in stub and "return x" not in stub
+
+
+def test_top_level_self_checks_are_removed_and_asserts_in_functions_kept() -> None:
+    source = (
+        "def f(x):\n    assert x >= 0\n    return x + 1\n\n"
+        "assert f(1) == 2\nassert (\n    f(2) == 3\n)\nprint(f(3))\n"
+    )
+    text, removed = PY.remove_self_checks(source)
+    assert removed == 2
+    assert text == "def f(x):\n    assert x >= 0\n    return x + 1\n\nprint(f(3))\n"
+    assert PY.remove_self_checks("def f():\n    return 1\n") == ("def f():\n    return 1\n", 0)
+    assert PY.remove_self_checks("assert (\n") == ("assert (\n", 0)  # does not parse: kept
+    called = "def f():\n    return 1\n\ndef test_f():\n    assert f() == 2\n\ntest_f()\n"
+    text, removed = PY.remove_self_checks(called)
+    assert removed == 1 and text == "def f():\n    return 1\n\ndef test_f():\n    assert f() == 2\n"

@@ -241,7 +241,9 @@ def _resolve_workflow(workflow: str | Path | WorkflowSpec) -> tuple[WorkflowSpec
     if isinstance(workflow, WorkflowSpec):
         import yaml
 
-        text = yaml.safe_dump(workflow.model_dump(by_alias=True, exclude_defaults=True))
+        text = yaml.safe_dump(
+            workflow.model_dump(by_alias=True, exclude_defaults=True), sort_keys=False
+        )
         return workflow, Path.cwd() / "<api>.yaml", text
     spec, path = load_workflow(workflow)
     return spec, path, path.read_text(encoding="utf-8")

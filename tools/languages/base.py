@@ -193,6 +193,10 @@ class SourceAnalysis(Protocol):
         """``source`` without its top-level definitions of ``names``; and the names removed."""
         ...
 
+    def remove_self_checks(self, source: str) -> tuple[str, int]:
+        """``source`` without the top-level checks that run on import; and how many."""
+        ...
+
     def stub_source(self, source: str) -> str | None:
         """``source`` with every function body raising; ``None``: cannot (or no function)."""
         ...

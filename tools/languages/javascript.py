@@ -86,6 +86,9 @@ class JavaScriptAdapter:
     def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
         return javascript_source.remove_definitions(source, names)
 
+    def remove_self_checks(self, source: str) -> tuple[str, int]:
+        return javascript_source.remove_self_checks(source)
+
     def stub_source(self, source: str) -> str | None:
         return None  # not supported: see codeagent.tools.languages.javascript_source
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["defined_names", "imports_module", "remove_definitions"]
+__all__ = ["defined_names", "imports_module", "remove_definitions", "remove_self_checks"]
 
 _FUNCTION = re.compile(r"^(?:export[ \t]+)?(?:async[ \t]+)?function\*?[ \t]*([A-Za-z_$][\w$]*)")
 _CLASS = re.compile(r"^(?:export[ \t]+)?class[ \t]+([A-Za-z_$][\w$]*)")
+_CHECK = re.compile(r"^(?:console\.assert|assert(?:\.[A-Za-z]+)?)\(.*\);?[ \t]*$")
 _BINDING = re.compile(r"^(?:export[ \t]+)?(?:const|let|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*=(.*)$")
 
 
@@ -61,3 +62,12 @@ def remove_definitions(source: str, names: Collection[str]) -> tuple[str, list[s
             continue
         kept.append(line)
     return "".join(kept), removed
+
+
+def remove_self_checks(source: str) -> tuple[str, int]:
+    """``source`` without its one-line top-level checks (``console.assert(...)``,
+    ``assert.equal(...)`` at column 0); and how many were removed."""
+    lines = source.splitlines(keepends=True)
+    kept = [line for line in lines if not _CHECK.match(line.rstrip("\r\n"))]
+    removed = len(lines) - len(kept)
+    return ("".join(kept).rstrip() + "\n", removed) if removed else (source, 0)

@@ -122,6 +122,9 @@ class PythonAdapter:
     def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
         return python_source.remove_definitions(source, names)
 
+    def remove_self_checks(self, source: str) -> tuple[str, int]:
+        return python_source.remove_self_checks(source)
+
     def stub_source(self, source: str) -> str | None:
         return python_source.stub_source(source)
 
@@ -142,8 +145,9 @@ class PythonAdapter:
 
 
 _SECTION = re.compile(r"^_{3,} (\S+) _{3,}$")
-_COMPARE = re.compile(r"^assert \(?(.+?)\)? == \(?(.+?)\)?$")
-_GOT = re.compile(r"^assert (.+?) == ")
+_JUNIT_LINE = re.compile(r"^-+ generated xml file: .*$\n?", re.MULTILINE)
+_DURATION = re.compile(r"(?<=[a-z]) in \d+(?:\.\d+)?s(?: \([0-9:]+\))?(?=(?: =+)?$)", re.MULTILINE)
+_GOT = re.compile(r"^(?:AssertionError: )?assert (.+?) == ")
 
 
 def failure_details(output: str, limit: int = 6) -> list[str]:
@@ -158,20 +162,37 @@ def failure_details(output: str, limit: int = 6) -> list[str]:
         errors = [b[1:].strip() for b in body if b.startswith("E ")]
         if not errors:
             continue
-        compare = _COMPARE.match(check)
-        got = _GOT.match(errors[0])
+        compare = _comparison(check)
+        got = next(filter(None, (_GOT.match(e) for e in errors)), None)
         if compare and got:
             details.append(
-                f"{name}: {compare.group(1)} should be {compare.group(2)}, "
-                f"but it returned {got.group(1)}"
+                f"{name}: {compare[0]} should be {compare[1]}, but it returned {got.group(1)}"
             )
         elif compare:
-            details.append(f"{name}: {compare.group(1)} raised {errors[-1]}")
+            details.append(f"{name}: {compare[0]} raised {errors[-1]}")
         else:
             details.append(f"{name}: {check or 'the test'} failed: {errors[-1]}")
         if len(details) == limit:
             break
     return details
+
+
+def _comparison(check: str) -> tuple[str, str] | None:
+    """``(call, expected)`` of an ``assert call == expected`` line, as written; else ``None``."""
+    try:
+        tree = ast.parse(check.strip())
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    statement = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(statement, ast.Assert) or not isinstance(statement.test, ast.Compare):
+        return None
+    test = statement.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return None
+    text = check.strip()
+    left = ast.get_source_segment(text, test.left)
+    right = ast.get_source_segment(text, test.comparators[0])
+    return (left, right) if left and right else None
 
 
 def _sections(output: str) -> list[tuple[str, list[str]]]:
@@ -228,7 +249,14 @@ def _parse_coverage(text: str) -> float | None:
 
 
 def _trim(text: str) -> str:
-    """Keep the head and the tail, where pytest puts the failures and the summary."""
+    """Keep the head and the tail, where pytest puts the failures and the summary.
+
+    The lines that differ from run to run for the same code (the per-run report's
+    name, the duration) are dropped: the output goes into the coder's prompt, and a
+    seeded model should see the same prompt for the same failure.
+    """
+    text = _JUNIT_LINE.sub("", text)
+    text = _DURATION.sub("", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     if len(text) <= _OUTPUT_LIMIT:
         return text

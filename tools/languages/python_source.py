@@ -12,7 +12,14 @@ import ast
 import xml.etree.ElementTree as ET
 from collections.abc import Collection
 
-__all__ = ["defined_names", "imports_module", "junit_passing", "remove_definitions", "stub_source"]
+__all__ = [
+    "defined_names",
+    "imports_module",
+    "junit_passing",
+    "remove_definitions",
+    "remove_self_checks",
+    "stub_source",
+]
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -80,6 +87,35 @@ def remove_definitions(source: str, names: Collection[str]) -> tuple[str, list[s
     lines = source.splitlines(keepends=True)
     kept = [line for number, line in enumerate(lines, start=1) if number not in drop]
     return "".join(kept), removed
+
+
+def remove_self_checks(source: str) -> tuple[str, int]:
+    """``source`` without its top-level checks; and how many were removed.
+
+    Small models often end a solution with their own checks (``assert f(1) == 2``,
+    or a ``test_f()`` they defined, called at top level): run on import, one wrong
+    check stops every test at collection and the repair prompt shows an import
+    error instead of the failed calls. Asserts inside functions, and the ``test_``
+    functions themselves, are kept. The text is unchanged when it does not parse.
+    """
+    tree = _parse(source)
+    if tree is None:
+        return source, 0
+    checks = [node for node in tree.body if isinstance(node, ast.Assert) or _calls_a_test(node)]
+    if not checks:
+        return source, 0
+    drop = {n for node in checks for n in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
+    lines = source.splitlines(keepends=True)
+    kept = [line for number, line in enumerate(lines, start=1) if number not in drop]
+    return "".join(kept).rstrip() + "\n", len(checks)
+
+
+def _calls_a_test(node: ast.stmt) -> bool:
+    """True for a top-level ``test_x()`` / ``check_x()`` call statement."""
+    if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
+        return False
+    func = node.value.func
+    return isinstance(func, ast.Name) and func.id.startswith(("test", "check"))
 
 
 class _Stubber(ast.NodeTransformer):
