@@ -1,0 +1,454 @@
+"""Edits a small model writes: three formats parsed strictly, applied all-or-nothing."""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+import pytest
+
+from codeagent.tools.errors import CodeAgentError
+from codeagent.tools.repo.edits import (
+    EDIT_FORMATS,
+    EditError,
+    SearchReplace,
+    SymbolEdit,
+    WholeFile,
+    apply_edits,
+    format_instructions,
+    parse_edits,
+)
+
+CART = '''\
+"""A shopping cart."""
+
+from decimal import Decimal
+
+
+class Cart:
+    """Items and their total."""
+
+    tax = Decimal("0.2")
+
+    def __init__(self, items):
+        self.items = items
+
+    @property
+    @cache
+    def total(self) -> Decimal:
+        # sum of the prices
+        return sum(i.price for i in self.items)
+
+    @total.setter
+    def total(self, value):
+        raise AttributeError("read only")
+
+    def count(self):
+        return len(self.items)
+
+
+def empty():
+    return Cart([])
+
+
+def helper():
+    return 1
+'''
+PATH = "src/shop/cart.py"
+FILES = MappingProxyType({PATH: CART, "README.md": "# shop\n"})
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def _apply(*edits: WholeFile | SymbolEdit | SearchReplace) -> str:
+    return apply_edits(FILES, list(edits))[PATH]
+
+
+# --- symbol edits ------------------------------------------------------------------
+
+
+def test_a_decorated_method_is_replaced_in_place_with_its_decorators() -> None:
+    code = (
+        "class Cart:\n    @property\n    @cache\n    def total(self) -> Decimal:\n"
+        "        return sum(i.price * (1 + self.tax) for i in self.items)\n"
+    )
+    new = _apply(SymbolEdit(PATH, code))
+    expected = CART.replace(
+        "        # sum of the prices\n        return sum(i.price for i in self.items)\n",
+        "        return sum(i.price * (1 + self.tax) for i in self.items)\n",
+    )
+    assert new == expected  # the setter of the same name, the rest: untouched
+
+
+def test_a_method_written_at_column_zero_is_indented_into_its_class() -> None:
+    code = "def count(self):\n    return sum(1 for _ in self.items)\n"
+    new = _apply(SymbolEdit(PATH, code, "Cart.count"))
+    assert "    def count(self):\n        return sum(1 for _ in self.items)\n" in new
+    assert new == CART.replace(
+        "        return len(self.items)\n", "        return sum(1 for _ in self.items)\n"
+    )
+
+
+def test_the_setter_is_matched_by_its_decorator() -> None:
+    code = "@total.setter\ndef total(self, value):\n    self._total = value\n"
+    new = _apply(SymbolEdit(PATH, code, "Cart.total"))
+    assert new == CART.replace(
+        '        raise AttributeError("read only")\n', "        self._total = value\n"
+    )
+
+
+def test_a_top_level_function_is_replaced() -> None:
+    new = _apply(SymbolEdit(PATH, "def empty():\n    return Cart(items=[])\n"))
+    assert new == CART.replace("    return Cart([])\n", "    return Cart(items=[])\n")
+
+
+def test_a_whole_class_is_replaced_when_labelled_so() -> None:
+    code = "class Cart:\n    def count(self):\n        return 0\n"
+    new = _apply(SymbolEdit(PATH, code, "Cart"))
+    assert "tax = " not in new and "def total" not in new
+    assert '"""A shopping cart."""' in new and "def empty():" in new
+    assert "class Cart:\n    def count(self):\n        return 0\n\n\ndef empty():" in new
+
+
+def test_a_new_method_is_appended_at_the_end_of_its_class() -> None:
+    code = "class Cart:\n    def clear(self):\n        self.items = []\n"
+    new = _apply(SymbolEdit(PATH, code))
+    assert new == CART.replace(
+        "        return len(self.items)\n",
+        "        return len(self.items)\n\n    def clear(self):\n        self.items = []\n",
+    )
+
+
+def test_a_new_method_goes_after_the_last_method_spliced_with_it() -> None:
+    code = (
+        "def __init__(self, items):\n    self.items = list(items)\n\n"
+        "def first(self):\n    return self.items[0]\n"
+    )
+    new = _apply(SymbolEdit(PATH, code, "Cart.__init__"))
+    assert new == CART.replace(
+        "        self.items = items\n",
+        "        self.items = list(items)\n\n    def first(self):\n        return self.items[0]\n",
+    )
+
+
+def test_several_defs_in_one_block_are_each_spliced_and_new_ones_follow_them() -> None:
+    code = (
+        "import math\nfrom decimal import Decimal\n\n"
+        "def empty():\n    return Cart(())\n\n"
+        "# the rounding rule\ndef rounded(x):\n    return math.floor(x)\n\n"
+        "def helper():\n    return 2\n"
+    )
+    new = _apply(SymbolEdit(PATH, code))
+    assert _lines(new)[:4] == [
+        '"""A shopping cart."""',
+        "",
+        "from decimal import Decimal",
+        "import math",
+    ]
+    assert new.endswith(
+        "def empty():\n    return Cart(())\n\n\ndef helper():\n    return 2\n\n\n"
+        "# the rounding rule\ndef rounded(x):\n    return math.floor(x)\n"
+    )
+
+
+def test_a_new_function_without_a_spliced_neighbour_goes_to_the_end() -> None:
+    new = _apply(SymbolEdit(PATH, "def total_of(carts):\n    return 0\n"))
+    assert new == CART + "\n\ndef total_of(carts):\n    return 0\n"
+
+
+def test_a_bare_self_method_finds_its_only_class() -> None:
+    new = _apply(SymbolEdit(PATH, "    def count(self):\n        return 42\n"))
+    assert new == CART.replace("        return len(self.items)\n", "        return 42\n")
+
+
+def test_an_unknown_label_lists_the_files_symbols() -> None:
+    with pytest.raises(EditError) as caught:
+        _apply(SymbolEdit(PATH, "def cnt(self):\n    return 0\n", "Cart.cnt2"))
+    message = caught.value.message
+    assert "Cart.cnt2" in message and PATH in message
+    assert "Cart.count" in message and "empty" in message
+    assert caught.value.hint and isinstance(caught.value, CodeAgentError)
+    with pytest.raises(EditError, match=re.escape("class Basket is not in src/shop/cart.py")):
+        _apply(SymbolEdit(PATH, "def count(self):\n    return 0\n", "Basket.count"))
+
+
+def test_a_symbol_edit_on_a_missing_or_broken_file_is_refused() -> None:
+    with pytest.raises(EditError, match=re.escape("src/shop/nope.py does not exist")):
+        apply_edits(FILES, [SymbolEdit("src/shop/nope.py", "def f():\n    pass\n")])
+    broken = {"a.py": "def f(:\n"}
+    with pytest.raises(EditError, match=re.escape("a.py does not parse")):
+        apply_edits(broken, [SymbolEdit("a.py", "def f():\n    pass\n")])
+    with pytest.raises(EditError, match="Python files only"):
+        apply_edits({"a.js": "function f() {}\n"}, [SymbolEdit("a.js", "function f() {}\n")])
+
+
+def test_code_that_does_not_parse_or_holds_statements_is_refused() -> None:
+    with pytest.raises(
+        EditError, match=r"new code for src/shop/cart.py::empty does not parse: line 1"
+    ):
+        _apply(SymbolEdit(PATH, "def empty(:\n    pass\n", "empty"))
+    with pytest.raises(EditError, match="holds a assign statement at line 1"):
+        _apply(SymbolEdit(PATH, "LIMIT = 3\ndef empty():\n    pass\n"))
+
+
+def test_a_splice_that_no_longer_compiles_is_refused_and_nothing_changes() -> None:
+    text = "import asyncio\n\n\nasync def fetch():\n    await asyncio.sleep(0)\n"
+    files = {"m.py": text, "README.md": "x\n"}
+    code = "def fetch():\n    await asyncio.sleep(1)\n"  # parses alone; not inside the file
+    edits = [WholeFile("README.md", "y\n"), SymbolEdit("m.py", code)]
+    with pytest.raises(EditError) as caught:
+        apply_edits(files, edits)
+    assert caught.value.message == (
+        "m.py would no longer parse after the edit: line 5: 'await' outside async function: "
+        "await asyncio.sleep(1); no file was changed"
+    )
+    assert files == {"m.py": text, "README.md": "x\n"}
+
+
+def test_bad_code_is_refused_before_splicing_and_nothing_changes() -> None:
+    files = {PATH: CART}
+    bad = SymbolEdit(PATH, "def empty():\n    return Cart([])\n  x = 1\n")
+    with pytest.raises(EditError, match="does not parse: line 3"):
+        apply_edits(files, [SymbolEdit(PATH, "def helper():\n    return 3\n"), bad])
+    assert files == {PATH: CART}
+
+
+def test_a_result_that_does_not_parse_names_the_line() -> None:
+    text = "def f():\n    return 1\n\n\ndef g():\n    return 1\n"
+    with pytest.raises(EditError, match=r"m.py would no longer parse after the edit: line 5"):
+        apply_edits({"m.py": text}, [SearchReplace("m.py", "def g():\n", "def g(:\n")])
+    # a file that was broken before may stay broken: the edit is not to blame
+    broken = {"m.py": "def f(:\n    pass\nX = 1\n"}
+    assert apply_edits(broken, [SearchReplace("m.py", "X = 1", "X = 2")]) == {
+        "m.py": "def f(:\n    pass\nX = 2\n"
+    }
+
+
+def test_imports_go_after_the_files_imports_and_future_ones_first() -> None:
+    code = (
+        "from __future__ import annotations\nfrom decimal import Decimal\n"
+        "from typing import (\n    Any,\n    cast,\n)\n\n"
+        "def helper() -> Any:\n    return cast(Any, 1)\n"
+    )
+    new = _apply(SymbolEdit(PATH, code))
+    assert _lines(new)[:10] == [
+        '"""A shopping cart."""',
+        "from __future__ import annotations",
+        "",
+        "from decimal import Decimal",  # already there: not repeated
+        "from typing import (",
+        "    Any,",
+        "    cast,",
+        ")",
+        "",
+        "",
+    ]
+    assert new.count("from decimal import Decimal") == 1
+
+
+def test_a_method_cannot_be_added_to_a_one_line_class() -> None:
+    one_line = re.escape("class C in m.py is written on one line")
+    with pytest.raises(EditError, match=one_line) as caught:
+        apply_edits(
+            {"m.py": "class C: pass\n"}, [SymbolEdit("m.py", "def m(self):\n    pass\n", "C.m")]
+        )
+    assert "m.py::C" in (caught.value.hint or "")
+
+
+def test_crlf_and_a_missing_final_newline_are_preserved() -> None:
+    text = "def f():\r\n    return 1\r\n\r\n\r\ndef g():\r\n    return 2"
+    new = apply_edits({"m.py": text}, [SymbolEdit("m.py", "def g():\n    return 3\n")])["m.py"]
+    assert new == "def f():\r\n    return 1\r\n\r\n\r\ndef g():\r\n    return 3"
+    added = apply_edits({"m.py": text}, [SymbolEdit("m.py", "def h():\n    pass\n")])["m.py"]
+    assert added == text + "\r\n\r\n\r\ndef h():\r\n    pass"
+    sr = apply_edits({"m.py": text}, [SearchReplace("m.py", "    return 1\n", "    return 0\n")])
+    assert sr["m.py"] == text.replace("return 1", "return 0")
+
+
+# --- search/replace ----------------------------------------------------------------
+
+
+def test_search_replace_changes_the_one_place() -> None:
+    new = _apply(SearchReplace(PATH, "    return Cart([])\n", "    return Cart(())\n"))
+    assert new == CART.replace("Cart([])", "Cart(())")
+
+
+def test_search_text_not_found_shows_the_closest_lines() -> None:
+    with pytest.raises(EditError) as caught:
+        _apply(SearchReplace(PATH, "def count(self):\n    return len(self.item)\n", "x\n"))
+    message = caught.value.message
+    assert message.startswith(f"the SEARCH text was not found in {PATH}")
+    assert "closest lines in the file are 24-25" in message
+    assert "   25 |         return len(self.items)" in message
+    assert "exactly" in (caught.value.hint or "")
+
+
+def test_search_text_found_twice_says_how_often_and_where() -> None:
+    with pytest.raises(EditError) as caught:
+        _apply(SearchReplace(PATH, "    def total(self", "    def amount(self"))
+    assert "occurs 2 times in src/shop/cart.py (starting at lines 16, 21)" in caught.value.message
+    assert "more" in (caught.value.hint or "")
+
+
+def test_whitespace_only_mismatch_matches_by_stripped_lines_and_shifts_replace() -> None:
+    search = "def count(self):\n    return len(self.items)\n"  # written at column 0
+    replace = "def count(self):\n    return len(self.items) or 0\n"
+    new = _apply(SearchReplace(PATH, "\n" + search, replace))
+    assert new == CART.replace(
+        "        return len(self.items)\n", "        return len(self.items) or 0\n"
+    )
+
+
+def test_the_loose_pass_also_refuses_an_ambiguous_match() -> None:
+    files = {"m.py": "if a:\n    x = 1\nif b:\n        x = 1\n"}
+    with pytest.raises(EditError, match=r"occurs 2 times in m.py \(starting at lines 2, 4\)"):
+        apply_edits(files, [SearchReplace("m.py", "x = 1\n", "x = 2\n")])
+
+
+def test_an_empty_search_creates_a_file_or_appends() -> None:
+    out = apply_edits(FILES, [SearchReplace("docs/new.md", "", "# new\n")])
+    assert out == {"docs/new.md": "# new\n"}
+    out = apply_edits(FILES, [SearchReplace("README.md", "", "more\n")])
+    assert out == {"README.md": "# shop\nmore\n"}
+    with pytest.raises(EditError, match=r"src/shop/kart.py does not exist.*src/shop/cart.py"):
+        apply_edits(FILES, [SearchReplace("src/shop/kart.py", "x\n", "y\n")])
+
+
+# --- paths and atomicity -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", [".git/config", "sub/.git/hooks/pre-commit", "../x.py", "/etc/passwd"]
+)
+def test_paths_outside_the_repo_or_in_git_are_refused(path: str) -> None:
+    with pytest.raises(EditError) as caught:
+        apply_edits(FILES, [WholeFile(path, "x\n")])
+    assert path in caught.value.message and caught.value.hint
+
+
+def test_nothing_is_applied_when_a_later_edit_fails() -> None:
+    files = dict(FILES)
+    edits = [
+        WholeFile("README.md", "# changed\n"),
+        SearchReplace(PATH, "no such text\n", "x\n"),
+    ]
+    with pytest.raises(EditError):
+        apply_edits(files, edits)
+    assert files == dict(FILES)
+
+
+def test_edits_compose_in_order_and_only_changed_files_come_back() -> None:
+    out = apply_edits(
+        FILES,
+        [
+            SearchReplace(PATH, "def helper():\n    return 1\n", "def helper():\n    return 2\n"),
+            SymbolEdit("./src/shop/cart.py", "def helper():\n    return 3\n"),
+            WholeFile("README.md", "# shop\n"),  # unchanged: not returned
+        ],
+    )
+    assert out == {PATH: CART.replace("    return 1\n", "    return 3\n")}
+
+
+def test_a_whole_file_takes_the_files_line_endings() -> None:
+    out = apply_edits({"a.txt": "x\r\ny\r\n"}, [WholeFile("a.txt", "x\nz\n")])
+    assert out == {"a.txt": "x\r\nz\r\n"}
+
+
+# --- parsing the model's answer ----------------------------------------------------
+
+
+def test_whole_files_are_read_in_their_three_label_forms() -> None:
+    answer = (
+        "Here are the files.\n\nsrc/a.py\n```python\nA = 1\n```\n\n"
+        "```python src/b.py\nB = 2\n```\n\n"
+        "```js\n// web/c.js\nconst c = 3;\n```\n"
+    )
+    assert parse_edits(answer, "whole") == [
+        WholeFile("src/a.py", "A = 1\n"),
+        WholeFile("src/b.py", "B = 2\n"),
+        WholeFile("web/c.js", "const c = 3;\n"),
+    ]
+
+
+def test_a_bold_or_backticked_path_line_labels_the_block() -> None:
+    answer = "**`src/a.py`**:\n```python\nA = 1\n```\nUpdated `src/b.py`:\n```\nB = 1\n```\n"
+    assert [e.path for e in parse_edits(answer, "whole")] == ["src/a.py", "src/b.py"]
+
+
+def test_symbol_blocks_keep_their_label() -> None:
+    answer = (
+        "src/shop/cart.py::Cart.count\n```python\ndef count(self):\n    return 0\n```\n"
+        "```python src/shop/cart.py\ndef empty():\n    return None\n```\n"
+    )
+    assert parse_edits(answer, "symbol") == [
+        SymbolEdit(PATH, "def count(self):\n    return 0\n", "Cart.count"),
+        SymbolEdit(PATH, "def empty():\n    return None\n", ""),
+    ]
+
+
+def test_an_unlabelled_block_is_refused_with_its_number() -> None:
+    answer = "src/a.py\n```python\nA = 1\n```\nAnd then:\n```python\nB = 2\n```\n"
+    with pytest.raises(EditError) as caught:
+        parse_edits(answer, "whole")
+    assert "code block 2 (line 6, starting 'B = 2') has no file name" in caught.value.message
+    assert "line before the opening" in (caught.value.hint or "")
+
+
+def test_an_unclosed_block_and_an_answer_without_blocks_are_refused() -> None:
+    with pytest.raises(EditError, match="opened at line 2 is never closed"):
+        parse_edits("src/a.py\n```python\nA = 1\n", "whole")
+    with pytest.raises(EditError, match="no fenced code block") as caught:
+        parse_edits("I think the code is fine.", "symbol")
+    assert "path::Name" in (caught.value.hint or "")
+
+
+def test_search_replace_blocks_for_several_files() -> None:
+    answer = (
+        "Change two files.\n\nsrc/shop/cart.py\n```python\n"
+        "<<<<<<< SEARCH\n    return 1\n=======\n    return 2\n>>>>>>> REPLACE\n"
+        "<<<<<<< SEARCH\ndef empty():\n=======\ndef empty() -> Cart:\n>>>>>>> REPLACE\n```\n\n"
+        "docs/new.md\n```\n<<<<<<< SEARCH\n=======\n# New\n>>>>>>> REPLACE\n```\n"
+    )
+    assert parse_edits(answer, "search_replace") == [
+        SearchReplace(PATH, "    return 1\n", "    return 2\n"),
+        SearchReplace(PATH, "def empty():\n", "def empty() -> Cart:\n"),
+        SearchReplace("docs/new.md", "", "# New\n"),
+    ]
+
+
+def test_malformed_search_replace_blocks_are_refused() -> None:
+    with pytest.raises(EditError, match="at line 2 has no file name"):
+        parse_edits("```\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n```", "search_replace")
+    no_end = re.escape("for a.py at line 3 has no >>>>>>> REPLACE line")
+    with pytest.raises(EditError, match=no_end):
+        parse_edits("a.py\n```\n<<<<<<< SEARCH\na\n=======\nb\n```", "search_replace")
+    with pytest.raises(EditError, match="has no ======= line"):
+        parse_edits("a.py\n<<<<<<< SEARCH\na\n>>>>>>> REPLACE\n", "search_replace")
+    with pytest.raises(EditError, match="no SEARCH/REPLACE block"):
+        parse_edits("a.py\n```python\nA = 1\n```", "search_replace")
+
+
+@pytest.mark.parametrize("fmt", EDIT_FORMATS)
+def test_each_formats_own_example_parses_and_applies(fmt: str) -> None:
+    text = format_instructions(fmt)
+    assert "```" in text and len(text) < 800
+    edits = parse_edits(text, fmt)
+    assert len(edits) == 1
+    repo = {
+        "src/greet.py": "def greet(name):\n    return name\n",
+        "src/shop/cart.py": (
+            "class Cart:\n    def total(self):\n        return sum(self.prices)\n"
+        ),
+    }
+    changed = apply_edits(repo, edits)
+    assert len(changed) == 1 and all(text != repo.get(p) for p, text in changed.items())
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(EditError, match="unknown edit format 'diff'") as caught:
+        parse_edits("x", "diff")
+    assert "search_replace" in (caught.value.hint or "")
+    with pytest.raises(EditError):
+        format_instructions("udiff")

@@ -1,0 +1,3 @@
+"""Repo mode: a user's existing repository as the workspace (pure helpers)."""
+
+__all__: list[str] = []

@@ -1,0 +1,360 @@
+"""Edits a small model gets right: three formats, a strict parser, an all-or-nothing applier.
+
+Pure: the repo is a ``Mapping`` of repo-relative path -> text; nothing is read or
+written. A model answers in one of :data:`EDIT_FORMATS` (the prompt carries
+:func:`format_instructions`); :func:`parse_edits` reads the answer into edits;
+:func:`apply_edits` computes the new text of every changed file in memory, or raises
+:class:`EditError` (whose message is meant for the model when it is asked again) with
+nothing applied.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from codeagent.tools.repo.edit_types import (
+    Edit,
+    EditError,
+    SearchReplace,
+    SymbolEdit,
+    WholeFile,
+    repo_path,
+)
+from codeagent.tools.repo.search_replace import newline_of, replace_once, with_newline
+from codeagent.tools.repo.splice import splice_symbols
+
+__all__ = [
+    "EDIT_FORMATS",
+    "Edit",
+    "EditError",
+    "SearchReplace",
+    "SymbolEdit",
+    "WholeFile",
+    "apply_edits",
+    "format_instructions",
+    "parse_edits",
+]
+
+EDIT_FORMATS = ("whole", "symbol", "search_replace")
+"""The edit formats, by name."""
+
+_INSTRUCTIONS = {
+    "whole": (
+        "To change a file, write its path alone on one line, then the complete new file "
+        "in a fenced code block. The block replaces the whole file, so leave nothing "
+        "out. A new path creates a new file.\n\n"
+        'src/greet.py\n```python\ndef greet(name):\n    return f"Hello, {name}!"\n```'
+    ),
+    "symbol": (
+        "To change a function, method or class, write `path::Name` (a method: "
+        "`path::Class.method`) alone on one line, then its complete new version in a "
+        "fenced code block. Only the definitions in the block change; the rest of the "
+        "file stays as it is. A definition the file does not have yet is added.\n\n"
+        "src/shop/cart.py::Cart.total\n```python\ndef total(self):\n"
+        "    return sum(item.price for item in self.items)\n```"
+    ),
+    "search_replace": (
+        "To change a file, write its path alone on one line, then a fenced code block "
+        "with one or more SEARCH/REPLACE blocks. SEARCH copies the current lines exactly, "
+        "indentation included, and must match one place in the file; REPLACE holds the "
+        "new lines. To create a file, leave SEARCH empty.\n\n"
+        "src/shop/cart.py\n```python\n<<<<<<< SEARCH\n    return sum(self.prices)\n"
+        "=======\n    return sum(self.prices) * (1 + self.tax)\n>>>>>>> REPLACE\n```"
+    ),
+}
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
+_LABEL = re.compile(r"[\w.\-/]+(?:::[A-Za-z_][\w.]*)?")
+_SUFFIX_WORDS = """py pyi pyx js mjs cjs jsx ts tsx vue svelte json md rst txt toml yaml yml
+    cfg ini in html htm css scss go rs java kt c h cc cpp hpp cs rb php sh bash sql xml csv
+    env lock proto swift scala lua r jl pl ex exs erl hs ml tf gradle mk properties conf ipynb"""
+_SUFFIXES = frozenset(_SUFFIX_WORDS.split())
+_BARE_NAMES = frozenset({"Makefile", "Dockerfile", "Procfile", "Gemfile", "Rakefile", "Justfile"})
+_MARKS = re.compile(r"^(?:#+|//+|--|\*+|-|>)[ \t]*")
+_KEYWORD = re.compile(r"^(?:file|path|filename)[ \t]*:[ \t]*", re.IGNORECASE)
+_SEARCH = re.compile(r"^[ \t]*<{5,9}[ \t]*SEARCH[ \t]*$")
+_DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
+_REPLACE = re.compile(r"^[ \t]*>{5,9}[ \t]*REPLACE[ \t]*$")
+
+
+def format_instructions(fmt: str) -> str:
+    """The instruction text and one tiny example for ``fmt``, to put in a prompt.
+
+    Raises:
+        EditError: ``fmt`` is not one of :data:`EDIT_FORMATS`.
+    """
+    _check_format(fmt)
+    return _INSTRUCTIONS[fmt]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in EDIT_FORMATS:
+        raise EditError(
+            f"unknown edit format {fmt!r}",
+            hint=f"choose one of {', '.join(EDIT_FORMATS)}",
+        )
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One fenced code block of a model's answer."""
+
+    number: int  # 1-based, in the answer
+    line: int  # 1-based line of the opening fence
+    info: str
+    body: list[str]
+    before: str  # the nearest non-blank line above the fence (outside other blocks)
+
+
+def parse_edits(text: str, fmt: str) -> list[Edit]:
+    """The edits a model's answer ``text`` holds, written in format ``fmt``.
+
+    ``whole``: a path line then a fenced block (also ```` ```python path ```` and a
+    first line ``# path`` / ``// path`` inside the block). ``symbol``: a fenced block
+    labelled ``path`` or ``path::Symbol`` the same ways. ``search_replace``: a path line,
+    then (usually fenced) ``<<<<<<< SEARCH`` / ``=======`` / ``>>>>>>> REPLACE`` blocks.
+
+    Raises:
+        EditError: Unknown format, no edits found, a code block that is never closed, a
+            block without a file name, a malformed SEARCH/REPLACE block.
+    """
+    _check_format(fmt)
+    if fmt == "search_replace":
+        return _parse_search_replace(text)
+    edits: list[Edit] = []
+    for block in _blocks(text):
+        label, body = _block_label(block)
+        path, _, symbol = label.partition("::")
+        code = "".join(line + "\n" for line in body)
+        edits.append(WholeFile(path, code) if fmt == "whole" else SymbolEdit(path, code, symbol))
+    if not edits:
+        raise EditError(
+            "the answer holds no fenced code block, so no file was changed",
+            hint=format_instructions(fmt),
+        )
+    return edits
+
+
+def _blocks(text: str) -> list[_Block]:
+    lines = text.splitlines()
+    blocks: list[_Block] = []
+    i, free = 0, 0  # free: first line not inside an earlier block
+    while i < len(lines):
+        opened = _FENCE.match(lines[i])
+        if not opened:
+            i += 1
+            continue
+        fence = opened.group(1)
+        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = next((j for j in range(i + 1, len(lines)) if close.match(lines[j])), None)
+        if end is None:
+            raise EditError(
+                f"the code block opened at line {i + 1} is never closed, so it may be cut "
+                "short; no file was changed",
+                hint=f"end every code block with {fence} on a line of its own",
+            )
+        above = [line for line in lines[free:i][-3:] if line.strip()]
+        blocks.append(
+            _Block(
+                len(blocks) + 1,
+                i + 1,
+                opened.group(2),
+                lines[i + 1 : end],
+                above[-1] if above else "",
+            )
+        )
+        i = free = end + 1
+    return blocks
+
+
+def _block_label(block: _Block) -> tuple[str, list[str]]:
+    """The block's ``path`` / ``path::Symbol`` and its body without a label comment."""
+    label = _info_label(block.info) or _line_label(block.before, strict=False)
+    first = _comment_label(block.body[0]) if block.body else None
+    body = block.body
+    if first and (label is None or first == label or first == label.split("::")[0]):
+        label, body = label or first, body[1:]
+    if label is None:
+        start = next((line.strip() for line in block.body if line.strip()), "")
+        raise EditError(
+            f"code block {block.number} (line {block.line}, starting {start[:60]!r}) has no "
+            "file name, so it is not clear which file it changes; no file was changed",
+            hint="write the file's path alone on the line before the opening ```",
+        )
+    return label, body
+
+
+def _is_label(text: str) -> bool:
+    if not _LABEL.fullmatch(text):
+        return False
+    path = text.split("::")[0]
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    stem, dot, suffix = name.rpartition(".")
+    has_suffix = bool(dot) and suffix.lower() in _SUFFIXES and (bool(stem) or name == ".env")
+    return has_suffix or name in _BARE_NAMES or ("/" in path.strip("/") and "." in name)
+
+
+def _info_label(info: str) -> str | None:
+    for token in info.replace("{", " ").replace("}", " ").split():
+        token = token.strip("`'\",")
+        if token.lower().startswith(("title=", "file=", "path=")):
+            token = token.split("=", 1)[1].strip("'\"")
+        if _is_label(token):
+            return token
+    return None
+
+
+def _line_label(line: str, *, strict: bool) -> str | None:
+    """A path label written alone on ``line`` (marks, quotes and a trailing colon allowed);
+    unless ``strict``, also one in backticks or as the line's last word."""
+    text = _KEYWORD.sub("", _MARKS.sub("", line.strip())).strip("*`'\" ").rstrip(":")
+    text = text.strip("*`'\" ")
+    if _is_label(text):
+        return text
+    if strict:
+        return None
+    for inner in re.findall(r"`([^`]+)`", line):
+        if _is_label(inner.strip()):
+            return inner.strip()
+    words = text.split()
+    last = words[-1].strip("*`'\":") if words else ""
+    return last if words and _is_label(last) else None
+
+
+def _comment_label(line: str) -> str | None:
+    found = re.fullmatch(r"[ \t]*(?:#|//)[ \t]*(\S+)[ \t]*", line)
+    return found.group(1) if found and _is_label(found.group(1)) else None
+
+
+def _parse_search_replace(text: str) -> list[Edit]:
+    lines = text.splitlines()
+    edits: list[Edit] = []
+    path: str | None = None
+    i = 0
+    while i < len(lines):
+        if _SEARCH.match(lines[i]):
+            if path is None:
+                raise EditError(
+                    f"the SEARCH/REPLACE block at line {i + 1} has no file name before it; "
+                    "no file was changed",
+                    hint="write the file's path alone on the line before the opening ```",
+                )
+            edit, i = _search_block(lines, i, path)
+            edits.append(edit)
+            continue
+        fenced = _FENCE.match(lines[i])
+        label = _info_label(fenced.group(2)) if fenced else _line_label(lines[i], strict=True)
+        path = label.split("::")[0] if label else path
+        i += 1
+    if not edits:
+        raise EditError(
+            "the answer holds no SEARCH/REPLACE block, so no file was changed",
+            hint=format_instructions("search_replace"),
+        )
+    return edits
+
+
+def _search_block(lines: list[str], start: int, path: str) -> tuple[SearchReplace, int]:
+    """The block whose ``<<<<<<< SEARCH`` is at ``start``, and the line after it."""
+    parts: list[list[str]] = [[], []]
+    part = 0
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if _SEARCH.match(line):
+            break
+        if part == 0 and _DIVIDER.match(line):
+            part = 1
+        elif part == 1 and _REPLACE.match(line):
+            search, replace = ("".join(x + "\n" for x in p) for p in parts)
+            return SearchReplace(path, search, replace), i + 1
+        elif _REPLACE.match(line):
+            break
+        else:
+            parts[part].append(line)
+    missing = "=======" if part == 0 else ">>>>>>> REPLACE"
+    raise EditError(
+        f"the SEARCH/REPLACE block for {path} at line {start + 1} has no {missing} line; "
+        "no file was changed",
+        path=path,
+        hint="write each block as <<<<<<< SEARCH, the old lines, =======, the new lines, "
+        ">>>>>>> REPLACE",
+    )
+
+
+def apply_edits(files: Mapping[str, str], edits: Sequence[Edit]) -> dict[str, str]:
+    """The new full text of every file ``edits`` change (only those), computed in memory.
+
+    Edits apply in order, so several may change one file. Python files must still parse
+    afterwards (unless they did not parse before). ``files`` is never modified.
+
+    Raises:
+        EditError: Any edit fails: a path outside the repo or in ``.git/``, SEARCH text
+            found nowhere or more than once, an unknown symbol, a symbol edit on a missing
+            file, Python that no longer parses. Nothing is applied.
+    """
+    current: dict[str, str] = {}
+    for edit in edits:
+        path = repo_path(edit.path)
+        old = current[path] if path in current else files.get(path)
+        current[path] = _apply_one(path, old, edit, files)
+    changed = {path: text for path, text in current.items() if files.get(path) != text}
+    for path, text in changed.items():
+        _check_parses(path, files.get(path), text)
+    return changed
+
+
+def _apply_one(path: str, old: str | None, edit: Edit, files: Mapping[str, str]) -> str:
+    if isinstance(edit, WholeFile):
+        return with_newline(edit.text, newline_of(old)) if old else edit.text
+    if isinstance(edit, SymbolEdit):
+        return splice_symbols(path, old, edit.code, edit.symbol)
+    if old is None:
+        if edit.search.strip():
+            raise EditError(
+                f"{path} does not exist, so its SEARCH text cannot be found"
+                + _similar_paths(path, files),
+                path=path,
+                hint="to create a new file, leave SEARCH empty and put its content in REPLACE",
+            )
+        return edit.replace
+    return replace_once(path, old, edit.search, edit.replace)
+
+
+def _similar_paths(path: str, files: Mapping[str, str]) -> str:
+    name = path.rsplit("/", 1)[-1]
+    alike = [f for f in sorted(files) if f.rsplit("/", 1)[-1] == name]
+    alike += [f for f in difflib.get_close_matches(path, sorted(files), n=3) if f not in alike]
+    return f"; files with similar names: {', '.join(alike[:5])}" if alike else ""
+
+
+def _check_parses(path: str, before: str | None, after: str) -> None:
+    """Refuse Python that no longer compiles (parsing alone misses a misplaced
+    ``from __future__`` import or ``await`` outside ``async def``); nothing runs."""
+    if not path.endswith((".py", ".pyi")) or _compile_error(after) is None:
+        return
+    if before is not None and _compile_error(before) is not None:
+        return  # it was broken before: not this edit's doing
+    exc = _compile_error(after)
+    lines = after.splitlines()
+    line = getattr(exc, "lineno", None)
+    shown = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
+    where = f"line {line}: " if line else ""
+    reason = getattr(exc, "msg", None) or str(exc)
+    raise EditError(
+        f"{path} would no longer parse after the edit: {where}{reason}"
+        + (f": {shown}" if shown else "")
+        + "; no file was changed",
+        path=path,
+        hint="check the indentation and the brackets of the new code",
+    )
+
+
+def _compile_error(text: str) -> Exception | None:
+    try:
+        compile(text, "<edit>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return exc
+    return None
