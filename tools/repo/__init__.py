@@ -1,7 +1,32 @@
-"""Repo mode's file handling: a snapshot of the user's repository in, a verified patch out."""
+"""Repo mode's file handling: a snapshot of the user's repository in, a verified patch out.
+
+The user's working tree is read once (:func:`take_snapshot`) and written only at the
+end, when asked (:func:`apply_changes`, :func:`commit_on_branch`); in between a job
+works on the snapshot, which a resumed job reloads from the state dir
+(:func:`load_snapshot`).
+"""
 
 from __future__ import annotations
 
-from codeagent.tools.repo.gitops import git
+from codeagent.tools.repo.listing import RepoLimits, list_repo_files
+from codeagent.tools.repo.snapshot import (
+    Snapshot,
+    decode_text,
+    file_digest,
+    load_snapshot,
+    snapshot_id,
+    store_snapshot,
+    take_snapshot,
+)
 
-__all__ = ["git"]
+__all__ = [
+    "RepoLimits",
+    "Snapshot",
+    "decode_text",
+    "file_digest",
+    "list_repo_files",
+    "load_snapshot",
+    "snapshot_id",
+    "store_snapshot",
+    "take_snapshot",
+]
