@@ -9,6 +9,7 @@ works on the snapshot, which a resumed job reloads from the state dir
 from __future__ import annotations
 
 from codeagent.tools.repo.listing import RepoLimits, list_repo_files
+from codeagent.tools.repo.patch import PatchStats, check_changes, make_patch, patch_stats
 from codeagent.tools.repo.snapshot import (
     Snapshot,
     decode_text,
@@ -18,14 +19,21 @@ from codeagent.tools.repo.snapshot import (
     store_snapshot,
     take_snapshot,
 )
+from codeagent.tools.repo.writeback import apply_changes, commit_on_branch
 
 __all__ = [
+    "PatchStats",
     "RepoLimits",
     "Snapshot",
+    "apply_changes",
+    "check_changes",
+    "commit_on_branch",
     "decode_text",
     "file_digest",
     "list_repo_files",
     "load_snapshot",
+    "make_patch",
+    "patch_stats",
     "snapshot_id",
     "store_snapshot",
     "take_snapshot",
