@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ModelError",
     "PolicyViolation",
+    "RepoError",
     "SandboxError",
     "SandboxMissing",
 ]
@@ -93,6 +94,15 @@ class SandboxMissing(SandboxError):
     """
 
     exit_code = 2
+
+
+class RepoError(CodeAgentError):
+    """The repository cannot be read, snapshotted or patched.
+
+    Raised before anything is written where a check can tell (a file changed since the
+    snapshot, a branch that exists): the message names every offending path and the
+    hint says how to go on.
+    """
 
 
 class ModelError(CodeAgentError):
