@@ -6,6 +6,8 @@ import re
 from types import MappingProxyType
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from codeagent.tools.errors import CodeAgentError
 from codeagent.tools.repo.edits import (
@@ -110,6 +112,29 @@ def test_a_whole_class_is_replaced_when_labelled_so() -> None:
     assert "tax = " not in new and "def total" not in new
     assert '"""A shopping cart."""' in new and "def empty():" in new
     assert "class Cart:\n    def count(self):\n        return 0\n\n\ndef empty():" in new
+
+
+def test_a_class_shown_with_its_docstring_and_one_method_only_changes_that_method() -> None:
+    code = (
+        'class Cart:\n    """A new docstring: ignored."""\n\n    tax = Decimal("0.2")\n\n'
+        "    def count(self):\n        return 0\n"
+    )
+    new = _apply(SymbolEdit(PATH, code))
+    assert new == CART.replace("        return len(self.items)\n", "        return 0\n")
+
+
+def test_a_class_leaving_out_methods_but_changing_attributes_is_refused() -> None:
+    code = 'class Cart:\n    tax = Decimal("0.1")\n\n    def count(self):\n        return 0\n'
+    with pytest.raises(EditError) as caught:
+        _apply(SymbolEdit(PATH, code))
+    assert "leaves out methods of the file's class (__init__, total)" in caught.value.message
+    assert "src/shop/cart.py::Cart" in caught.value.message
+
+
+def test_a_class_holding_every_method_is_the_new_class() -> None:
+    text = "class C(A):\n    x = 1\n\n    def m(self):\n        return 1\n"
+    code = "class C(B):\n    def m(self):\n        return 2\n"
+    assert apply_edits({"m.py": text}, [SymbolEdit("m.py", code)]) == {"m.py": code}
 
 
 def test_a_new_method_is_appended_at_the_end_of_its_class() -> None:
@@ -267,6 +292,40 @@ def test_crlf_and_a_missing_final_newline_are_preserved() -> None:
     assert sr["m.py"] == text.replace("return 1", "return 0")
 
 
+def test_a_tab_indented_file_gets_tabs() -> None:
+    text = "class C:\n\tdef m(self):\n\t\treturn 1\n"
+    code = "def m(self):\n    if self:\n        return 2\n"
+    new = apply_edits({"m.py": text}, [SymbolEdit("m.py", code, "C.m")])["m.py"]
+    assert new == "class C:\n\tdef m(self):\n\t\tif self:\n\t\t\treturn 2\n"
+
+
+def test_a_new_function_in_an_empty_or_docstring_only_file() -> None:
+    code = "import os\n\ndef sep():\n    return os.sep\n"
+    assert apply_edits({"m.py": ""}, [SymbolEdit("m.py", code)]) == {
+        "m.py": "import os\n\n\ndef sep():\n    return os.sep\n"
+    }
+    assert apply_edits({"m.py": '"""Doc."""\n'}, [SymbolEdit("m.py", code)]) == {
+        "m.py": '"""Doc."""\nimport os\n\n\ndef sep():\n    return os.sep\n'
+    }
+
+
+def test_a_bare_method_two_classes_define_is_refused_as_ambiguous() -> None:
+    method = "    def run(self):\n        pass\n"
+    text = f"class A:\n{method}\n\nclass B:\n{method}"
+    with pytest.raises(EditError, match="could be the method of A, B") as caught:
+        apply_edits({"m.py": text}, [SymbolEdit("m.py", "def run(self):\n    return 1\n")])
+    assert "m.py::A.run" in (caught.value.hint or "")
+
+
+def test_an_overloaded_function_has_its_implementation_replaced() -> None:
+    text = (
+        "@overload\ndef f(x: int) -> int: ...\n@overload\ndef f(x: str) -> str: ...\n"
+        "def f(x):\n    return x\n"
+    )
+    new = apply_edits({"m.py": text}, [SymbolEdit("m.py", "def f(x):\n    return x * 2\n")])
+    assert new == {"m.py": text.replace("return x\n", "return x * 2\n")}
+
+
 # --- search/replace ----------------------------------------------------------------
 
 
@@ -373,8 +432,11 @@ def test_whole_files_are_read_in_their_three_label_forms() -> None:
 
 
 def test_a_bold_or_backticked_path_line_labels_the_block() -> None:
-    answer = "**`src/a.py`**:\n```python\nA = 1\n```\nUpdated `src/b.py`:\n```\nB = 1\n```\n"
-    assert [e.path for e in parse_edits(answer, "whole")] == ["src/a.py", "src/b.py"]
+    answer = (
+        "**`src/a.py`**:\n```python\nA = 1\n```\nUpdated `src/b.py`:\n```\nB = 1\n```\n"
+        "src/c.py\nHere it is, complete:\n```python\nC = 1\n```\n"
+    )
+    assert [e.path for e in parse_edits(answer, "whole")] == ["src/a.py", "src/b.py", "src/c.py"]
 
 
 def test_symbol_blocks_keep_their_label() -> None:
@@ -452,3 +514,40 @@ def test_an_unknown_format_is_refused() -> None:
     assert "search_replace" in (caught.value.hint or "")
     with pytest.raises(EditError):
         format_instructions("udiff")
+
+
+_ANSWER_PIECES = st.sampled_from(
+    [
+        "src/shop/cart.py",
+        "src/shop/cart.py::Cart.count",
+        "../x.py",
+        ".git/config",
+        "```python",
+        "```",
+        "<<<<<<< SEARCH",
+        "=======",
+        ">>>>>>> REPLACE",
+        "def count(self):",
+        "    return 0",
+        "class Cart:",
+        "def empty(",
+        "import os",
+        "",
+        "x = 1",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_ANSWER_PIECES, max_size=14), st.sampled_from(EDIT_FORMATS))
+def test_any_answer_either_applies_or_raises_an_edit_error(pieces: list[str], fmt: str) -> None:
+    answer = "\n".join(pieces)
+    try:
+        changed = apply_edits(FILES, parse_edits(answer, fmt))
+    except EditError as exc:
+        assert exc.message
+        return
+    for path, text in changed.items():
+        assert path in FILES or not path.startswith((".git", "..", "/"))
+        if path.endswith(".py"):
+            compile(text, path, "exec")

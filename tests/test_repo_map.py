@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from codeagent.tools.repo.reading import parse_open_requests, render_opened
 from codeagent.tools.repo.repomap import (
@@ -276,7 +278,9 @@ def test_open_requests_are_read_from_json_lines_backticks_and_prose(answer: str)
 def test_open_requests_are_limited_and_drop_line_suffixes() -> None:
     answer = json.dumps({"open": ["a.py:12", "b.py", "c.py", "a.py"]})
     assert parse_open_requests(answer, 2) == ["a.py", "b.py"]
-    assert parse_open_requests("Nothing to open, the task is clear.", 3) == []
+    assert parse_open_requests("Nothing to open, the task is clear, e.g. in 3.11.", 3) == []
+    assert parse_open_requests('{"open": []}\nbut maybe src/a.py', 3) == []
+    assert parse_open_requests("Open `src/a.py`: it returns [] wrongly", 3) == ["src/a.py"]
 
 
 def test_render_opened_shows_a_file_with_its_line_span() -> None:
@@ -337,3 +341,18 @@ def test_render_opened_shares_the_budget_and_never_exceeds_it() -> None:
 def test_a_file_holding_fences_gets_a_longer_fence() -> None:
     text, _, _ = render_opened({"doc.md": "```sh\nls\n```\n"}, ["doc.md"], 500)
     assert text.splitlines()[1] == "````markdown" and text.splitlines()[-1] == "````"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300), st.integers(0, 400))
+def test_any_text_gives_a_ranking_a_bounded_map_and_bounded_reading(text: str, budget: int) -> None:
+    ranked = rank_files(REPO, text)
+    assert sorted(path for path, _ in ranked) == sorted(REPO)
+    assert len(repo_map(REPO, text, budget)) <= budget
+    requests = parse_open_requests(text, 3)
+    assert len(requests) <= 3
+    shown, opened, missing = render_opened(REPO, [*requests, "src/billing/tax.py"], budget)
+    assert len(shown) <= budget
+    assert set(opened) | set(missing) <= {*requests, "src/billing/tax.py"} | {
+        o for o in opened if "::" in o
+    }

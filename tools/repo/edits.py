@@ -23,6 +23,7 @@ from codeagent.tools.repo.edit_types import (
     WholeFile,
     repo_path,
 )
+from codeagent.tools.repo.paths import looks_like_path
 from codeagent.tools.repo.search_replace import newline_of, replace_once, with_newline
 from codeagent.tools.repo.splice import splice_symbols
 
@@ -68,11 +69,6 @@ _INSTRUCTIONS = {
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
 _LABEL = re.compile(r"[\w.\-/]+(?:::[A-Za-z_][\w.]*)?")
-_SUFFIX_WORDS = """py pyi pyx js mjs cjs jsx ts tsx vue svelte json md rst txt toml yaml yml
-    cfg ini in html htm css scss go rs java kt c h cc cpp hpp cs rb php sh bash sql xml csv
-    env lock proto swift scala lua r jl pl ex exs erl hs ml tf gradle mk properties conf ipynb"""
-_SUFFIXES = frozenset(_SUFFIX_WORDS.split())
-_BARE_NAMES = frozenset({"Makefile", "Dockerfile", "Procfile", "Gemfile", "Rakefile", "Justfile"})
 _MARKS = re.compile(r"^(?:#+|//+|--|\*+|-|>)[ \t]*")
 _KEYWORD = re.compile(r"^(?:file|path|filename)[ \t]*:[ \t]*", re.IGNORECASE)
 _SEARCH = re.compile(r"^[ \t]*<{5,9}[ \t]*SEARCH[ \t]*$")
@@ -106,7 +102,7 @@ class _Block:
     line: int  # 1-based line of the opening fence
     info: str
     body: list[str]
-    before: str  # the nearest non-blank line above the fence (outside other blocks)
+    before: list[str]  # the non-blank lines just above the fence, nearest first (<= 3)
 
 
 def parse_edits(text: str, fmt: str) -> list[Edit]:
@@ -156,23 +152,18 @@ def _blocks(text: str) -> list[_Block]:
                 "short; no file was changed",
                 hint=f"end every code block with {fence} on a line of its own",
             )
-        above = [line for line in lines[free:i][-3:] if line.strip()]
-        blocks.append(
-            _Block(
-                len(blocks) + 1,
-                i + 1,
-                opened.group(2),
-                lines[i + 1 : end],
-                above[-1] if above else "",
-            )
-        )
+        above = [line for line in lines[free:i] if line.strip()][-3:][::-1]
+        blocks.append(_Block(len(blocks) + 1, i + 1, opened.group(2), lines[i + 1 : end], above))
         i = free = end + 1
     return blocks
 
 
 def _block_label(block: _Block) -> tuple[str, list[str]]:
     """The block's ``path`` / ``path::Symbol`` and its body without a label comment."""
-    label = _info_label(block.info) or _line_label(block.before, strict=False)
+    label = _info_label(block.info)
+    for n, line in enumerate(block.before):
+        # the line right above may be prose naming the file; farther up, a path line only
+        label = label or _line_label(line, strict=n > 0)
     first = _comment_label(block.body[0]) if block.body else None
     body = block.body
     if first and (label is None or first == label or first == label.split("::")[0]):
@@ -188,13 +179,7 @@ def _block_label(block: _Block) -> tuple[str, list[str]]:
 
 
 def _is_label(text: str) -> bool:
-    if not _LABEL.fullmatch(text):
-        return False
-    path = text.split("::")[0]
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    stem, dot, suffix = name.rpartition(".")
-    has_suffix = bool(dot) and suffix.lower() in _SUFFIXES and (bool(stem) or name == ".env")
-    return has_suffix or name in _BARE_NAMES or ("/" in path.strip("/") and "." in name)
+    return _LABEL.fullmatch(text) is not None and looks_like_path(text)
 
 
 def _info_label(info: str) -> str | None:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 
-from codeagent.tools.repo.repomap import resolve_path
+from codeagent.tools.repo.paths import looks_like_path, resolve_path
 from codeagent.tools.repo.symbols import Symbol, file_symbols
 
 __all__ = ["parse_open_requests", "render_opened"]
@@ -75,19 +75,22 @@ def _json_requests(text: str) -> list[str] | None:
         except ValueError:
             continue
         items = _json_items(data)
-        if items:
+        if items is not None:
             return items
     return None
 
 
-def _json_items(data: object) -> list[str]:
+def _json_items(data: object) -> list[str] | None:
+    """The strings of ``{"open": [...]}`` (or the one list a dict holds) or of a list."""
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         value = data.get("open", lists[0] if len(lists) == 1 else None)
-        return _json_items(value) if isinstance(value, list) else []
-    if isinstance(data, list):
-        return [item for item in data if isinstance(item, str)]
-    return []
+        if value == [] and "open" in data:
+            return []  # asked to open nothing
+        return _json_items(value) if isinstance(value, list) else None
+    if isinstance(data, list) and data and all(isinstance(item, str) for item in data):
+        return list(data)
+    return None
 
 
 def _line_requests(text: str) -> list[str]:
@@ -103,7 +106,7 @@ def _line_requests(text: str) -> list[str]:
         if _clean(bare):
             found.append(bare)
         else:
-            found.extend(m.group() for m in _IN_PROSE.finditer(line))
+            found.extend(m.group() for m in _IN_PROSE.finditer(line) if looks_like_path(m.group()))
     return found
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from codeagent.tools.repo.paths import resolve_path
 from codeagent.tools.repo.symbols import Symbol, file_symbols
 
 __all__ = [
@@ -144,20 +145,6 @@ def _resolve_token(token: str, files: Mapping[str, str]) -> str | None:
     if _MODULE.fullmatch(token):
         return _resolve_module(token, files)
     return None
-
-
-def resolve_path(token: str, files: Mapping[str, str]) -> str | None:
-    """The repo file ``token`` names: itself, the file an absolute path ends with (the
-    longest such), or the only file ending with ``/token``; else None."""
-    if token in files:
-        return token
-    if "." not in token and "/" not in token:
-        return None
-    longer = [f for f in files if token.endswith("/" + f)]  # an absolute path in the sandbox
-    if longer:
-        return max(longer, key=lambda f: (len(f), f))
-    shorter = [f for f in files if f.endswith("/" + token.lstrip("/"))]
-    return shorter[0] if len(shorter) == 1 else None
 
 
 def _resolve_module(token: str, files: Mapping[str, str]) -> str | None:
@@ -295,7 +282,8 @@ def repo_map(files: Mapping[str, str], query: str, budget_chars: int = 6000) -> 
     Best files first; methods indented under their class. Symbols take at most three
     quarters of ``budget_chars``; after that, files are listed by path alone while room
     remains, and a last line ``... and N more files`` counts the rest. The text never
-    exceeds ``budget_chars`` and has no trailing newline.
+    exceeds ``budget_chars`` (``""`` when not even that last line fits) and has no
+    trailing newline.
     """
     ranked = [path for path, _ in rank_files(files, query)]
     symbols = _all_symbols(files)
@@ -319,7 +307,8 @@ def repo_map(files: Mapping[str, str], query: str, budget_chars: int = 6000) -> 
             with_symbols = len(fitting) == len(block)
     if shown < len(ranked):
         lines.append(f"... and {len(ranked) - shown} more files")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return text if len(text) <= budget_chars else ""  # a budget too small for one line
 
 
 def _symbol_line(symbol: Symbol) -> str:

@@ -8,9 +8,11 @@ endings, blank lines, comments between symbols, the presence of a trailing newli
 Which symbol a block of code means:
 
 * a top-level ``def f`` or ``class C`` replaces the file's top-level ``f`` / ``C``;
-* ``class C:`` holding only methods, when the file's ``C`` has members the code lacks,
-  is a wrapper: each method is spliced into ``C`` (the rest of ``C`` is kept); a label
-  ``path::C`` always means the whole class, ``path::C.m`` always a wrapper;
+* ``class C:`` that leaves out a method of the file's ``C`` is a wrapper: each of its
+  methods is spliced into ``C`` and the rest of ``C`` is kept (its docstring and
+  statements the file's ``C`` already has are ignored; any other statement is an error);
+  ``class C:`` holding all of ``C``'s methods, or labelled ``path::C``, replaces the
+  whole class; labelled ``path::C.m``, it is always a wrapper;
 * a bare ``def m`` under the label ``path::C.m``, or a bare ``def m(self, ...)`` when
   exactly one class of the file has a method ``m``, is that method, re-indented;
 * a symbol the file does not have yet is added after the last symbol spliced at its
@@ -122,7 +124,8 @@ def _units(
         elif isinstance(node, ast.ClassDef):
             units.extend(_class_units(path, node, classes, label))
         elif isinstance(node, _FUNCS):
-            units.append(_Unit(node, _function_owner(node, classes, top, cls_label, member_label)))
+            owner = _function_owner(path, node, classes, top, (cls_label, member_label))
+            units.append(_Unit(node, owner))
         else:
             raise EditError(
                 f"the new code for {path} holds a {type(node).__name__.lower()} statement at "
@@ -130,47 +133,45 @@ def _units(
                 path=path,
                 hint="use a SEARCH/REPLACE block for module-level statements",
             )
-    _check_label(path, text, units, classes, top, label)
+    _check_label(path, text, units, classes, label)
     return units, imports
 
 
 def _class_units(
     path: str, node: ast.ClassDef, classes: dict[str, ast.ClassDef], label: str
 ) -> list[_Unit]:
+    """The whole class, or (a wrapper) its methods to splice into the file's class."""
     existing = classes.get(node.name)
     if existing is None or label == node.name:
         return [_Unit(node, "")]
-    only_methods = all(isinstance(m, _FUNCS) for m in node.body)
-    wrapper = label.startswith(node.name + ".")
-    if not wrapper and only_methods:
-        have = {_member_name(m) for m in node.body}
-        wrapper = any(_member_name(m) not in have for m in existing.body)
-    if not wrapper:
-        return [_Unit(node, "")]
-    if not only_methods:
-        bad = next(m for m in node.body if not isinstance(m, _FUNCS))
+    methods = {m.name for m in node.body if isinstance(m, _FUNCS)}
+    missing = {m.name for m in existing.body if isinstance(m, _FUNCS)} - methods
+    if not (missing or label.startswith(node.name + ".")):
+        return [_Unit(node, "")]  # every method is there: the new version of the class
+    kept = {ast.dump(m) for m in existing.body}
+    for n, member in enumerate(node.body):
+        docstring = n == 0 and isinstance(member, ast.Expr)
+        if isinstance(member, _FUNCS) or docstring or ast.dump(member) in kept:
+            continue
         raise EditError(
-            f"class {node.name} in the new code for {path} holds more than methods "
-            f"(line {bad.lineno}); either send only the methods to change, or the whole "
-            f"class labelled {path}::{node.name}",
+            f"class {node.name} in the new code for {path} leaves out methods of the file's "
+            f"class ({', '.join(sorted(missing)) or 'none'}) but changes more than methods "
+            f"(line {member.lineno}); send only the methods to change, or the whole class "
+            f"labelled {path}::{node.name}",
             path=path,
         )
     return [_Unit(m, node.name) for m in node.body if isinstance(m, _FUNCS)]
 
 
-def _member_name(node: ast.stmt) -> str:
-    if isinstance(node, _DEFS):
-        return node.name
-    return ast.dump(node)
-
-
 def _function_owner(
+    path: str,
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     classes: dict[str, ast.ClassDef],
     top: set[str],
-    cls_label: str,
-    member_label: str,
+    label: tuple[str, str],
 ) -> str:
+    """The class a bare ``def`` belongs in (``""``: the module); see the module doc."""
+    cls_label, member_label = label
     takes_self = bool(node.args.args) and node.args.args[0].arg in ("self", "cls")
     if cls_label and cls_label in classes:
         methods = {m.name for m in classes[cls_label].body if isinstance(m, _FUNCS)}
@@ -179,7 +180,15 @@ def _function_owner(
     if node.name in top or not takes_self:
         return ""
     owners = [c.name for c in classes.values() if any(_is_def(m, node.name) for m in c.body)]
-    return owners[0] if len(owners) == 1 else ""
+    if len(owners) > 1:
+        raise EditError(
+            f"def {node.name}(self) in the new code for {path} could be the method of "
+            f"{', '.join(owners)}",
+            path=path,
+            hint=f"label the block {path}::{owners[0]}.{node.name} (with the right class), "
+            f"or write it inside its class",
+        )
+    return owners[0] if owners else ""
 
 
 def _is_def(node: ast.stmt, name: str) -> bool:
@@ -191,7 +200,6 @@ def _check_label(
     text: str,
     units: list[_Unit],
     classes: dict[str, ast.ClassDef],
-    top: set[str],
     label: str,
 ) -> None:
     if not units:
@@ -238,6 +246,8 @@ class _Splicer:
         self.used: set[int] = set()
 
     def apply(self, units: list[_Unit], imports: list[ast.stmt]) -> str:
+        # imports first: at a position shared with an added symbol, they come before it
+        added_imports = self._imports(imports)
         spliced_end: dict[str, int] = {}  # owner ("" = module) -> last line spliced there
         new: list[_Unit] = []
         for unit in units:
@@ -249,8 +259,7 @@ class _Splicer:
             self._add(start, end, self._code(unit.node, _indent(self.lines[start])))
             spliced_end[unit.owner] = max(spliced_end.get(unit.owner, 0), end)
         for unit in new:
-            self._append(unit, spliced_end.get(unit.owner))
-        self._imports(imports)
+            self._append(unit, spliced_end.get(unit.owner), added_imports)
         return self._result()
 
     def _existing(self, unit: _Unit) -> _Def | None:
@@ -269,7 +278,7 @@ class _Splicer:
     def _class(self, name: str) -> ast.ClassDef:
         return next(n for n in self.tree.body if isinstance(n, ast.ClassDef) and n.name == name)
 
-    def _append(self, unit: _Unit, after: int | None) -> None:
+    def _append(self, unit: _Unit, after: int | None, after_imports: bool) -> None:
         if unit.owner:
             cls = self._class(unit.owner)
             if cls.body[0].lineno == cls.lineno:
@@ -284,7 +293,8 @@ class _Splicer:
             self._add(at, at, ("", *self._code(unit.node, indent, comments=True)))
             return
         at = after if after is not None else self._module_end()
-        self._add(at, at, ("", "", *self._code(unit.node, "", comments=True)))
+        gap = ("", "") if at or after_imports else ()
+        self._add(at, at, (*gap, *self._code(unit.node, "", comments=True)))
 
     def _module_end(self) -> int:
         end = len(self.lines)
@@ -292,7 +302,7 @@ class _Splicer:
             end -= 1
         return end
 
-    def _imports(self, imports: list[ast.stmt]) -> None:
+    def _imports(self, imports: list[ast.stmt]) -> bool:
         """Add the import lines the file lacks: ``__future__`` ones first in the file (after
         its docstring), the others after its last top-level import."""
         body = self.tree.body
@@ -317,6 +327,7 @@ class _Splicer:
             self._add(top, top, tuple(future))
         if other:
             self._add(after_imports, after_imports, tuple(other))
+        return bool(future or other)
 
     def _code(self, node: _Def, indent: str, *, comments: bool = False) -> tuple[str, ...]:
         first = _first_line(node) - 1
@@ -325,15 +336,25 @@ class _Splicer:
                 first -= 1
         lines = self.code_lines[first : node.end_lineno]
         own = _indent(self.code_lines[_first_line(node) - 1])
+        unit = _space_unit(lines, own) if "\t" in indent or self._tabbed() else 0
         out = []
         for line in lines:
             if not line.strip():
                 out.append("")
             elif line.startswith(own):
-                out.append(indent + line[len(own) :])
+                rest = line[len(own) :]
+                if unit:  # the file indents with tabs, the code with spaces
+                    lead = len(rest) - len(rest.lstrip(" "))
+                    rest = "\t" * (lead // unit) + " " * (lead % unit) + rest[lead:]
+                out.append(indent + rest)
             else:
                 out.append(line)
         return tuple(out)
+
+    def _tabbed(self) -> bool:
+        """True when the file's indented lines start with tabs."""
+        indented = [line for line in self.lines if line[:1] in (" ", "\t") and line.strip()]
+        return bool(indented) and sum(line[0] == "\t" for line in indented) * 2 > len(indented)
 
     def _add(self, start: int, end: int, lines: tuple[str, ...]) -> None:
         for op in self.ops:
@@ -362,6 +383,17 @@ class _Splicer:
 def _first_line(node: ast.stmt) -> int:
     decorators = getattr(node, "decorator_list", [])
     return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def _space_unit(lines: list[str], own: str) -> int:
+    """The smallest step by which ``lines`` indent with spaces past ``own`` (0: none)."""
+    steps = {
+        len(line) - len(own) - len(line[len(own) :].lstrip(" "))
+        for line in lines
+        if line.strip() and line.startswith(own)
+    }
+    steps.discard(0)
+    return min(steps, default=0)
 
 
 def _indent(line: str) -> str:
