@@ -44,6 +44,8 @@ def approval_request(kind: str, state: AgentState) -> dict[str, Any]:
         request["files"] = sorted(state.get("files") or {})
         request["tests"] = f"{report.get('passed', 0)}/{report.get('total', 0)} passed"
         request["review"] = state.get("review")
+        if state.get("repo"):  # a repo job: the person approves the diff itself
+            request["patch"] = state.get("patch") or ""
     return request
 
 

@@ -28,6 +28,7 @@ from codeagent.tools.contracts.state import AgentState, best_attempt, reduce_upd
 from codeagent.tools.languages import get_adapter
 from codeagent.tools.models.llm import build_chat_model
 from codeagent.tools.observability.tracing import active_tracer
+from codeagent.tools.repo.snapshot import Snapshot
 from codeagent.tools.sandbox import Sandbox, SandboxLimits, open_sandbox
 from codeagent.tools.sandbox.traced import TracedSandbox
 
@@ -43,6 +44,7 @@ def build_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     chat_model: BaseChatModel | None = None,
     sandbox_factory: SandboxFactory | None = None,
+    load_snapshot: Callable[[str], Snapshot] | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the workflow into a LangGraph graph.
 
@@ -52,6 +54,7 @@ def build_graph(
         checkpointer: Where every step is saved (None: no persistence).
         chat_model: Use this model for every node instead of the spec's models (tests, API).
         sandbox_factory: Use this instead of the spec's sandbox backend.
+        load_snapshot: How repo nodes load the job's repository snapshot by id.
     """
     language = get_adapter(spec.sandbox.language)
     policy = policy_of(spec.guardrails)
@@ -70,6 +73,7 @@ def build_graph(
             options=node.options,
             max_model_calls=spec.budgets.max_model_calls,
             policy=policy,
+            load_snapshot=load_snapshot,
         )
         graph.add_node(node_id, _step(spec, node_id, describe_node(node.kind), ctx))
     gates = [APPROVAL_NODES[kind] for kind in spec.approvals]

@@ -6,13 +6,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 
 from codeagent.tools.guardrails import Policy, check_code
 from codeagent.tools.languages import LanguageAdapter
 from codeagent.tools.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from codeagent.tools.repo.snapshot import Snapshot
 
 __all__ = ["NodeContext"]
 
@@ -36,6 +39,8 @@ class NodeContext:
         max_model_calls: The job's model-call budget (None: none). A node that makes
             several calls stops drawing before the job's calls reach it.
         policy: The workflow's guardrails (empty: nothing forbidden).
+        load_snapshot: Loads a repository snapshot by id from the job's state dir
+            (repo jobs; None where the graph was built without one).
     """
 
     node_id: str
@@ -48,6 +53,7 @@ class NodeContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     max_model_calls: int | None = None
     policy: Policy = field(default_factory=Policy)
+    load_snapshot: Callable[[str], Snapshot] | None = None
 
     def check_code(self, files: Mapping[str, str]) -> list[str]:
         """What in ``files`` (solution sources, not tests) breaks the policy; empty: nothing.

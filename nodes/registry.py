@@ -3,7 +3,8 @@
 A workflow names a node kind in one of three ways:
 
 - a built-in name: ``planner``, ``coder``, ``tester``, ``reviewer``, ``test_writer``,
-  ``sampling_coder``, ``example_tester``;
+  ``sampling_coder``, ``example_tester``; for repo jobs ``repo_baseline``,
+  ``repo_context``, ``repo_coder``, ``repo_tester``;
 - an import path ``package.module:function`` (the module must be importable);
 - the name of a plugin registered under the entry-point group ``codeagent.nodes``::
 
@@ -49,6 +50,9 @@ NODE_GROUP = "codeagent.nodes"
 def _builtin() -> dict[str, NodeFn]:
     from codeagent.nodes.coder import coder
     from codeagent.nodes.planner import planner
+    from codeagent.nodes.repo_coder import repo_coder
+    from codeagent.nodes.repo_context import repo_context
+    from codeagent.nodes.repo_tester import repo_baseline, repo_tester
     from codeagent.nodes.reviewer import reviewer
     from codeagent.nodes.sampling import sampling_coder
     from codeagent.nodes.test_writer import test_writer
@@ -62,6 +66,10 @@ def _builtin() -> dict[str, NodeFn]:
         "test_writer": test_writer,
         "sampling_coder": sampling_coder,
         "example_tester": example_tester,
+        "repo_baseline": repo_baseline,
+        "repo_context": repo_context,
+        "repo_coder": repo_coder,
+        "repo_tester": repo_tester,
     }
 
 

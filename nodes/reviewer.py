@@ -55,6 +55,9 @@ def reviewer_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]
         f"{path}\n```{fence}\n{text.rstrip()}\n```"
         for path, text in (state.get("files") or {}).items()
     )
+    if state.get("repo"):  # a repo job: review the change, not whole files
+        diff = state.get("patch") or ""
+        code = f"The change, as a diff against the repository:\n```diff\n{diff}\n```"
     report = state.get("test_report") or {}
     summary = f"{report.get('passed', 0)} of {report.get('total', 0)} tests passed"
     if report.get("coverage") is not None:

@@ -174,10 +174,22 @@ def test_built_in_kinds_declare_their_role_and_capabilities() -> None:
         "example_tester": "tester",
         "test_writer": "tester",
         "reviewer": "reviewer",
+        "repo_baseline": "other",
+        "repo_context": "other",
+        "repo_coder": "coder",
+        "repo_tester": "tester",
     }
-    assert all(d.declared and d.can("calls_model") for d in declared.values())
-    assert {k for k, d in declared.items() if d.runs_job_code} == {"tester", "example_tester"}
-    assert {k for k, d in declared.items() if d.can("writes_code")} == {"coder", "sampling_coder"}
+    assert all(d.declared for d in declared.values())
+    no_model = {k for k, d in declared.items() if not d.can("calls_model")}
+    assert no_model == {"repo_baseline", "repo_tester"}  # they only run the repo's tests
+    assert {k for k, d in declared.items() if d.runs_job_code} == {
+        "tester",
+        "example_tester",
+        "repo_baseline",
+        "repo_tester",
+    }
+    writes = {k for k, d in declared.items() if d.can("writes_code")}
+    assert writes == {"coder", "sampling_coder", "repo_coder"}
     assert declared["sampling_coder"].can("runs_code")
     assert declared["sampling_coder"].options_model is SamplingOptions
 

@@ -202,6 +202,9 @@ def test_an_unknown_label_lists_the_files_symbols() -> None:
 def test_a_symbol_edit_on_a_missing_or_broken_file_is_refused() -> None:
     with pytest.raises(EditError, match=re.escape("src/shop/nope.py does not exist")):
         apply_edits(FILES, [SymbolEdit("src/shop/nope.py", "def f():\n    pass\n")])
+    # a new test file is the one file a symbol edit may create: the block is the file
+    new = "from shop.cart import Cart\n\n\ndef test_new():\n    assert Cart\n"
+    assert apply_edits(FILES, [SymbolEdit("tests/test_new.py", new)]) == {"tests/test_new.py": new}
     broken = {"a.py": "def f(:\n"}
     with pytest.raises(EditError, match=re.escape("a.py does not parse")):
         apply_edits(broken, [SymbolEdit("a.py", "def f():\n    pass\n")])

@@ -83,8 +83,10 @@ def _scripted_copy(source: Path, directory: Path, rules: list[Rule]) -> Path:
 
 
 def _all_workflows() -> list[Path]:
+    """The workflows that take a task alone (repo workflows: tests/test_repo_jobs.py)."""
     shipped = [workflow_path(name) for name in shipped_workflows()]
-    return [p for p in shipped if p is not None] + sorted(EXAMPLES.glob("*.yaml"))
+    found = [p for p in shipped if p is not None and not p.stem.startswith("repo-")]
+    return found + sorted(EXAMPLES.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", _all_workflows(), ids=lambda p: p.stem)

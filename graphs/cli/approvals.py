@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.syntax import Syntax
 
 from codeagent.graphs.cli.config import Home, cli_run_config
 from codeagent.graphs.cli.render import Progress
@@ -85,8 +86,10 @@ def approve_inline(
     while result.status == "awaiting_approval" and not as_json and sys.stdin.isatty():
         request = result.approval or {}
         console.print(f"[bold]approval needed: {request.get('kind')}[/bold]")
-        shown = {k: v for k, v in request.items() if k not in ("kind", "task")}
+        shown = {k: v for k, v in request.items() if k not in ("kind", "task", "patch")}
         console.print_json(json.dumps(shown))
+        if request.get("patch"):  # a repo job: the diff to approve
+            console.print(Syntax(str(request["patch"]), "diff", word_wrap=True))
         if typer.confirm("approve?", default=True):
             decision: dict[str, object] = {"action": "approve"}
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from dataclasses import asdict
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +26,8 @@ from codeagent.graphs.cli import workflows as cli_workflows
 from codeagent.graphs.cli.approvals import approve_inline
 from codeagent.graphs.cli.config import CheckpointUrl, Home, cli_run_config, remember_checkpoint_url
 from codeagent.graphs.cli.models import app as models_app
-from codeagent.graphs.cli.render import Progress, print_result
+from codeagent.graphs.cli.render import Progress, print_delivery, print_result
+from codeagent.graphs.jobs.delivery import Delivery, deliver
 from codeagent.graphs.jobs.records import list_records
 from codeagent.graphs.jobs.runner import RunResult, job_history, resume_job, run_job
 from codeagent.graphs.workflow.checks import check_workflow
@@ -82,12 +84,41 @@ def run(
         Path | None, typer.Option("--task-file", "-f", help="Read the task from a file.")
     ] = None,
     workflow: Annotated[
-        str, typer.Option("--workflow", "-w", help="Workflow YAML file or shipped name.")
-    ] = "default",
+        str | None,
+        typer.Option(
+            "--workflow",
+            "-w",
+            help="Workflow YAML file or shipped name [default: default, repo-fix with --repo].",
+        ),
+    ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the resulting files here.")
     ] = None,
     thread_id: Annotated[str | None, typer.Option("--thread-id", help="Use this job id.")] = None,
+    repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--repo",
+            help="Work on this repository (its files are copied; it is not written while the"
+            " job runs). The result is a patch (OUT/changes.patch).",
+        ),
+    ] = None,
+    test_cmd: Annotated[
+        str | None,
+        typer.Option("--test-cmd", help="The repository's test command (default: detected)."),
+    ] = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply", help="With --repo: apply the patch to the repository after success."
+        ),
+    ] = False,
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch", help="With --repo: commit the patch on this new git branch after success."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
     home: Home = None,
     trace: TraceFlag = False,
@@ -95,8 +126,11 @@ def run(
     capture_content: CaptureContent = False,
     jaeger_ui: JaegerUi = None,
 ) -> None:
-    """Run a coding task through a workflow and write the resulting files."""
+    """Run a coding task through a workflow and write the resulting files (or a patch)."""
     text = _task_text(task, task_file)
+    if (apply or branch) and repo is None:
+        raise ConfigError("--apply and --branch need --repo", hint="add --repo PATH")
+    workflow = workflow or ("repo-fix" if repo is not None else "default")
     config = cli_run_config(ctx, home)
     tracing = _tracing(workflow, trace, trace_endpoint, capture_content, jaeger_ui)
     progress = Progress(console, enabled=not as_json)
@@ -109,9 +143,38 @@ def run(
             config=config,
             on_event=progress.on_event,
             tracing=tracing,
+            repo=repo,
+            test_cmd=test_cmd,
         )
     result = approve_inline(result, as_json, config, tracing)
-    _finish(result, as_json)
+    delivery = None
+    if result.ok and (apply or branch):
+        delivery = deliver(result.thread_id, apply=apply, branch=branch, config=config)
+    _finish(result, as_json, delivery)
+
+
+@app.command("apply")
+def apply_command(
+    ctx: typer.Context,
+    thread_id: Annotated[str, typer.Argument(help="A finished repo job.")],
+    branch: Annotated[
+        str | None,
+        typer.Option("--branch", help="Commit the patch on this new branch instead of applying."),
+    ] = None,
+    as_json: JsonFlag = False,
+    home: Home = None,
+) -> None:
+    """Apply a successful repo job's patch to its repository, or commit it on a new branch.
+
+    Refuses (and writes nothing) when a file the patch touches changed since the job started.
+    """
+    delivery = deliver(
+        thread_id, apply=branch is None, branch=branch, config=cli_run_config(ctx, home)
+    )
+    if as_json:
+        out.print_json(json.dumps(asdict(delivery)))
+    else:
+        print_delivery(console, delivery)
 
 
 @app.command()
@@ -244,11 +307,16 @@ def _task_text(task: str | None, task_file: Path | None) -> str:
     return task
 
 
-def _finish(result: RunResult, as_json: bool) -> None:
+def _finish(result: RunResult, as_json: bool, delivery: Delivery | None = None) -> None:
     if as_json:
-        out.print_json(json.dumps(result.to_json()))
+        data = result.to_json()
+        if delivery is not None:
+            data["delivery"] = asdict(delivery)
+        out.print_json(json.dumps(data))
     else:
         print_result(console, result)
+        if delivery is not None:
+            print_delivery(console, delivery)
     if result.status == "awaiting_approval":
         raise typer.Exit(EXIT_AWAITING)
     raise typer.Exit(0 if result.ok else 1)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.status import Status
 from rich.table import Table
 
+from codeagent.graphs.jobs.delivery import Delivery
 from codeagent.graphs.jobs.runner import NodeEvent, RunResult
 
 __all__ = ["Progress", "describe_update", "format_tests", "print_result"]
@@ -102,6 +103,18 @@ class Progress:
         self.console.print(f"{mark} [bold]{event.node:<8}[/bold] {text}", highlight=False)
 
 
+def print_delivery(console: Console, delivery: Delivery) -> None:
+    """What was done with a repo job's patch."""
+    if delivery.applied:
+        console.print(f"applied to the repository: {', '.join(delivery.applied)}", highlight=False)
+    if delivery.branch:
+        console.print(
+            f"committed on the new branch {delivery.branch} ({(delivery.commit or '')[:12]});"
+            " the current branch and the working tree are unchanged",
+            highlight=False,
+        )
+
+
 def print_result(console: Console, result: RunResult) -> None:
     """The end-of-job summary table."""
     table = Table(show_header=False, box=None)
@@ -115,6 +128,17 @@ def print_result(console: Console, result: RunResult) -> None:
             table.add_row("coverage", f"{report['coverage']}%")
         for note in report.get("notes") or []:
             table.add_row("note", str(note))
+        if report.get("regressions"):
+            table.add_row("regressions", ", ".join(report["regressions"][:5]))
+        if "verified" in report and report.get("ok") is not None:
+            table.add_row("checked", "yes" if report["verified"] else "no test checks the change")
+    if result.patch is not None:
+        patch = report.get("patch") or {}
+        files = ", ".join(patch.get("files") or []) or "(no change)"
+        table.add_row(
+            "patch",
+            f"{files} (+{patch.get('added', 0)} -{patch.get('removed', 0)} lines)",
+        )
     usage = result.usage
     table.add_row(
         "model",
@@ -124,9 +148,16 @@ def print_result(console: Console, result: RunResult) -> None:
     table.add_row("thread", result.thread_id)
     if result.trace_id:
         table.add_row("trace", result.trace_url or result.trace_id)
-    if result.out_dir:
+    if result.out_dir and result.patch is not None:
+        table.add_row("patch file", f"{result.out_dir}/changes.patch")
+    elif result.out_dir:
         table.add_row("files", f"{result.out_dir} ({', '.join([*result.files, *result.tests])})")
     console.print(table)
+    if result.patch and result.ok:
+        console.print(
+            f"apply it: codeagent apply {result.thread_id}  (or --branch NAME for a new branch)",
+            highlight=False,
+        )
     if result.status == "awaiting_approval":
         kind = (result.approval or {}).get("kind", "")
         console.print(

@@ -13,17 +13,20 @@ from langgraph.types import Command
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Span, SpanContext, TraceFlags
+from opentelemetry.util.types import AttributeValue
 
 from codeagent.graphs.builder import SandboxFactory, build_graph
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.records import JobRecord, save_record, summarize_tests
+from codeagent.graphs.jobs.repo import job_patch, snapshot_loader
 from codeagent.graphs.jobs.results import NodeEvent, RunResult
 from codeagent.graphs.routes import Transition, event_attributes
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.observability.audit import AuditProcessor
 from codeagent.tools.observability.tracing import JobTracer, TracingConfig
+from codeagent.tools.repo.patch import patch_stats
 from codeagent.tools.workspace import write_tree
 
 __all__ = [
@@ -92,6 +95,7 @@ def open_graph(
             checkpointer=saver,
             chat_model=options.chat_model,
             sandbox_factory=options.sandbox_factory,
+            load_snapshot=snapshot_loader(config.home) if record.repo else None,
         )
 
 
@@ -168,9 +172,31 @@ def _stream(
     if status == "running":  # the graph stopped without a terminal transition
         status = "failed"
     write_tree(Path(record.out_dir), {**values.get("files", {}), **values.get("tests", {})})
+    patch = job_patch(values, root)
+    if patch is not None:
+        _record_patch(Path(record.out_dir), patch)
     tests = summarize_tests(values.get("test_report"))
     save_record(root, replace(record.with_status(status), tests=tests))
-    return _result(record, values, status)
+    return replace(_result(record, values, status), patch=patch)
+
+
+def _record_patch(out_dir: Path, patch: str) -> None:
+    """Write ``changes.patch`` and put the patch's files and size on the job's span.
+
+    The span event reaches the trace and the audit log.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "changes.patch").write_text(patch, encoding="utf-8")
+    stats = patch_stats(patch)
+    attributes: dict[str, AttributeValue] = {
+        "codeagent.patch.files": list(stats.files),
+        "codeagent.patch.added": stats.added,
+        "codeagent.patch.removed": stats.removed,
+        "codeagent.patch.bytes": stats.bytes,
+    }
+    span = otel_trace.get_current_span()
+    span.set_attributes(attributes)
+    span.add_event("codeagent.patch", attributes)
 
 
 def _checkpointed(tracer: JobTracer, chunk: Any) -> None:

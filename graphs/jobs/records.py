@@ -37,6 +37,7 @@ class JobRecord:
     root_span_id: str | None = None
     budgets: dict[str, Any] | None = None  # raised budgets, overriding the workflow's
     tests: dict[str, Any] | None = None  # the last test run's counts (summarize_tests)
+    repo: dict[str, Any] | None = None  # a repo job: root, snapshot id, base commit
 
     def with_status(self, status: str, error: str | None = None) -> JobRecord:
         """A copy with a new status and time."""

@@ -37,6 +37,9 @@ class RunResult:
         trace_id: The OpenTelemetry trace of this run (hex).
         trace_url: A link to the trace in Jaeger, when a Jaeger UI is configured.
         approval: What the job waits for a person to approve (status ``awaiting_approval``).
+        patch: A repo job's changes as a unified diff against the repository as it was
+            when the job started (``None`` for other jobs); ``files`` are then only
+            the changed files.
     """
 
     thread_id: str
@@ -53,6 +56,7 @@ class RunResult:
     trace_id: str | None = None
     trace_url: str | None = None
     approval: dict[str, Any] | None = None
+    patch: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,7 @@ from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.execution import Reopen, RunOptions, drive, open_graph, thread_config
 from codeagent.graphs.jobs.records import JobRecord, load_record, new_thread_id, save_record
+from codeagent.graphs.jobs.repo import repo_start
 from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
 from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
@@ -40,6 +41,7 @@ __all__ = [
     "NodeEvent",
     "RunResult",
     "job_history",
+    "job_values",
     "preflight",
     "resume_job",
     "run_job",
@@ -59,6 +61,8 @@ def run_job(
     tracing: TracingConfig | None = None,
     span_processors: Sequence[SpanProcessor] = (),
     config: RunConfig | None = None,
+    repo: str | Path | None = None,
+    test_cmd: str | Sequence[str] | None = None,
 ) -> RunResult:
     """Run a coding task through a workflow until it succeeds or a bound or budget is hit.
 
@@ -77,9 +81,15 @@ def run_job(
         span_processors: Extra OpenTelemetry span processors (e.g. an in-memory exporter).
         config: Where jobs keep their state (default: from ``home`` and the
             ``CODEAGENT_HOME`` / ``CODEAGENT_CHECKPOINT_URL`` variables).
+        repo: Work on this repository (a repo job): its files are snapshotted into the
+            state dir and the job's sandboxes; the folder itself is never written. The
+            result's ``patch`` holds the changes (see ``codeagent.graphs.repo_jobs`` to
+            apply them or commit them on a branch).
+        test_cmd: The repository's test command (default: AGENTS.md, else detected).
 
     Raises:
         ConfigError: For a bad workflow or task (nothing is run).
+        RepoError: When the repository cannot be read or is over the size caps.
         SandboxMissing: When the workflow's sandbox backend cannot run here (checked
             before any model call; no job record or checkpoint is made).
     """
@@ -89,6 +99,17 @@ def run_job(
     _check_before_running(spec, wf_file.parent, chat_model, sandbox_factory)
     cfg = run_config(config, home)
     tid = thread_id or new_thread_id()
+    start: dict[str, Any] = dict(initial_state(task, spec.sandbox.language, time.time()))
+    repo_record = None
+    if repo is not None:
+        repo_state = repo_start(Path(repo), cfg.home, test_cmd)
+        start["repo"] = repo_state
+        repo_record = {k: repo_state[k] for k in ("root", "snapshot", "base_commit")}
+    elif _uses_repo_nodes(spec):
+        raise ConfigError(
+            f"the workflow {spec.name!r} works on a repository",
+            hint='give one: codeagent run "TASK" --repo PATH',
+        )
     record = JobRecord(
         thread_id=tid,
         task=task,
@@ -96,9 +117,9 @@ def run_job(
         workflow_text=wf_text,
         out_dir=str(Path(out or Path("out") / tid).resolve()),
         created_at=time.time(),
+        repo=repo_record,
     )
     save_record(cfg.home, record)
-    start = dict(initial_state(task, spec.sandbox.language, time.time()))
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
     return drive(spec, record, cfg, start, options)
 
@@ -204,6 +225,17 @@ def job_history(
     return rows
 
 
+def job_values(
+    thread_id: str, *, home: str | Path | None = None, config: RunConfig | None = None
+) -> tuple[JobRecord, dict[str, Any]]:
+    """A job's record and its latest checkpointed state."""
+    cfg = run_config(config, home)
+    record = load_record(cfg.home, thread_id)
+    with open_graph(_record_spec(record), record, cfg, RunOptions()) as graph:
+        values = dict(graph.get_state(thread_config(thread_id)).values or {})
+    return record, values
+
+
 def _check_before_running(
     spec: WorkflowSpec,
     base_dir: Path,
@@ -235,6 +267,10 @@ def preflight(spec: WorkflowSpec, base_dir: Path) -> None:
                 f"no model endpoint is configured and {exc.message}",
                 hint=f"{exc.hint}, or export OPENAI_API_KEY / OPENAI_BASE_URL for an endpoint",
             ) from None
+
+
+def _uses_repo_nodes(spec: WorkflowSpec) -> bool:
+    return any(node.kind.startswith("repo_") for node in spec.nodes.values())
 
 
 def _resolve_workflow(workflow: str | Path | WorkflowSpec) -> tuple[WorkflowSpec, Path, str]:

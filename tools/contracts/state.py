@@ -50,6 +50,14 @@ class AgentState(TypedDict, total=False):
         error: The last node failure message, if any.
         resume_to: Where the job goes once a pending approval is given.
         rollback: The last undo by the rollback gate (graphs/rollback.py), if any.
+        repo: A repo job's repository: ``snapshot`` (its id in the state dir), ``root``
+            (the user's path, never written during the job), ``base_commit``,
+            ``test_cmd``, ``targets`` (tests the task names). In a repo job ``files``
+            holds only the changed files (path -> new text).
+        baseline: A repo job's test run before any edit: ``outcomes`` (test id ->
+            outcome), ``passed``, ``failing``, ``output``.
+        context: A repo job's read step: the files and symbols the coder is shown.
+        patch: A repo job's changes as a unified diff against the snapshot.
     """
 
     task: str
@@ -73,6 +81,10 @@ class AgentState(TypedDict, total=False):
     error: str | None
     resume_to: str
     rollback: dict[str, Any] | None
+    repo: dict[str, Any] | None
+    baseline: dict[str, Any] | None
+    context: dict[str, Any] | None
+    patch: str
 
 
 _REDUCERS = {

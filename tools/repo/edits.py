@@ -24,6 +24,7 @@ from codeagent.tools.repo.edit_types import (
     repo_path,
 )
 from codeagent.tools.repo.paths import looks_like_path
+from codeagent.tools.repo.repomap import is_test_file
 from codeagent.tools.repo.search_replace import newline_of, replace_once, with_newline
 from codeagent.tools.repo.splice import splice_symbols
 
@@ -53,7 +54,8 @@ _INSTRUCTIONS = {
         "To change a function, method or class, write `path::Name` (a method: "
         "`path::Class.method`) alone on one line, then its complete new version in a "
         "fenced code block. Only the definitions in the block change; the rest of the "
-        "file stays as it is. A definition the file does not have yet is added.\n\n"
+        "file stays as it is. A definition the file does not have yet is added. A new "
+        "test file is written as `path` alone on one line, then the whole file.\n\n"
         "src/shop/cart.py::Cart.total\n```python\ndef total(self):\n"
         "    return sum(item.price for item in self.items)\n```"
     ),
@@ -295,6 +297,8 @@ def _apply_one(path: str, old: str | None, edit: Edit, files: Mapping[str, str])
     if isinstance(edit, WholeFile):
         return with_newline(edit.text, newline_of(old)) if old else edit.text
     if isinstance(edit, SymbolEdit):
+        if old is None and is_test_file(path):  # a new test file: the block is the file
+            return edit.code
         return splice_symbols(path, old, edit.code, edit.symbol)
     if old is None:
         if edit.search.strip():

@@ -1,0 +1,139 @@
+"""The coder of a repo job: edits to the repository, applied whole or not at all.
+
+The model writes edits in the node's ``edit_format`` (``symbol``: the new version of
+whole functions/classes, spliced in at their place; ``whole``: whole files;
+``search_replace``: SEARCH/REPLACE blocks). They apply to the repository as the job
+sees it (snapshot + the changes so far) in memory; an edit that cannot apply is asked
+for again with the precise reason, and nothing of it is kept. The node's ``files``
+are all the job's changes against the snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
+from codeagent.nodes.prompts import load_template, render
+from codeagent.nodes.repo_context import task_query
+from codeagent.nodes.repo_run import changed_files, repo_texts, snapshot_of
+from codeagent.tools.errors import ModelError
+from codeagent.tools.models.llm import Reply, ask_text, total_usage
+from codeagent.tools.repo.edits import EditError, apply_edits, format_instructions, parse_edits
+from codeagent.tools.repo.reading import render_opened
+from codeagent.tools.repo.repomap import rank_files, repo_map
+from codeagent.tools.repo.testcmd import agents_instructions
+
+if TYPE_CHECKING:
+    from codeagent.tools.contracts.state import AgentState
+
+__all__ = ["RepoCoderOptions", "repo_coder", "repo_coder_prompt", "repo_feedback"]
+
+
+class RepoCoderOptions(BaseModel):
+    """The ``options`` of a ``repo_coder`` node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    edit_format: Literal["symbol", "whole", "search_replace"] = Field(
+        default="symbol",
+        description=(
+            "How the model writes edits: symbol (new versions of whole functions/classes,"
+            " best for small models), whole (whole files), search_replace (SEARCH/REPLACE"
+            " blocks, for strong models)."
+        ),
+    )
+    reasks: int = Field(default=2, ge=0, le=5, description="Re-asks for edits that cannot apply.")
+    open_chars: int = Field(default=9000, ge=500, description="Size of the opened code shown.")
+    map_chars: int = Field(default=1500, ge=200, description="Size of the repo map shown.")
+
+
+def repo_feedback(state: AgentState) -> str:
+    """The retry section: the diff so far, what the tests say, the reviewer's comments."""
+    report = state.get("test_report")
+    review = state.get("review")
+    if report is None and review is None:
+        return ""
+    failures = "\n".join(f"- {f}" for f in (report or {}).get("failures") or []) or (
+        "The tests passed." if (report or {}).get("ok") else "The tests failed."
+    )
+    review_text = ""
+    if review and review.get("verdict") != "approve" and review.get("comments"):
+        comments = "\n".join(f"- {c}" for c in review["comments"])
+        review_text = f"\nThe reviewer requested changes:\n{comments}\n"
+    return render(
+        load_template("repo_coder_feedback"),
+        changes=str(state.get("patch") or "(none yet)")[-4000:],
+        failures=failures,
+        output=str((report or {}).get("output") or "")[-3000:],
+        review=review_text,
+    )[0][1]
+
+
+def repo_coder_prompt(
+    state: AgentState, ctx: NodeContext, texts: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The repo coder's messages (pure given ``texts``, the repository as it is now)."""
+    options = RepoCoderOptions.model_validate(dict(ctx.options))
+    query = task_query(state)
+    opened = list((state.get("context") or {}).get("open") or [])
+    if not opened:  # no read step (or it found nothing): the best-ranked files
+        opened = [path for path, _ in rank_files(texts, query)[:2]]
+    shown, _, missing = render_opened(texts, opened, options.open_chars)
+    if missing:
+        shown += "\n(not found: " + ", ".join(missing) + ")"
+    instructions = agents_instructions(texts)
+    return render(
+        load_template("repo_coder", ctx.prompt_file),
+        task=state["task"],
+        instructions=f"\nThe repository's instructions:\n{instructions}\n" if instructions else "",
+        context=shown,
+        repo_map=repo_map(texts, query, budget_chars=options.map_chars),
+        format=format_instructions(options.edit_format),
+        feedback=repo_feedback(state),
+    )
+
+
+@node_kind(role="coder", capabilities={"calls_model", "writes_code"}, options=RepoCoderOptions)
+def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Edit the repository; re-ask (with the reason) for edits that cannot apply.
+
+    Raises:
+        ModelError: When no answer's edits applied after ``reasks`` re-asks.
+    """
+    options = RepoCoderOptions.model_validate(dict(ctx.options))
+    base = snapshot_of(state, ctx).texts()
+    texts = repo_texts(state, ctx)
+    prompt = repo_coder_prompt(state, ctx, texts)
+    replies: list[Reply] = []
+    reason = ""
+    for _ in range(options.reasks + 1):
+        reply = ask_text(ctx.chat, prompt)
+        replies.append(reply)
+        try:
+            edited = apply_edits(texts, parse_edits(reply.text, options.edit_format))
+        except EditError as exc:
+            reason = exc.message
+            prompt = [
+                *prompt,
+                ("assistant", reply.text[:6000]),
+                (
+                    "user",
+                    f"Your edits could not be applied, so none was: {reason}\nWrite them again.",
+                ),
+            ]
+            continue
+        if not edited:
+            reason = "the edits change nothing: the code already reads like that"
+            ask = f"{reason}. Write edits that change what the task and the tests need."
+            prompt = [*prompt, ("assistant", reply.text[:6000]), ("user", ask)]
+            continue
+        files = changed_files(base, {**(state.get("files") or {}), **edited})
+        return {
+            "files": files,
+            "attempt": state.get("attempt", 0) + 1,
+            "usage": total_usage(replies),
+        }
+    raise ModelError(f"the coder's edits could not be applied {len(replies)} times; last: {reason}")

@@ -1,0 +1,182 @@
+"""Repo nodes that run the repository's own tests: the baseline, and the judge of each change.
+
+The baseline runs the tests once, before any edit. After each change the tester runs
+the tests the task names (and the tests the agent wrote) first, then the whole
+suite, and judges the run against the baseline
+(:func:`~codeagent.tools.repo.outcomes.judge`): it passes only when the named and
+new tests pass and nothing that passed before fails. A change that no test checks
+(the task names no test and the agent wrote none) does not pass unless the node's
+``require_check`` option is off: a green suite only shows that nothing broke.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from codeagent.nodes.context import NodeContext
+from codeagent.nodes.kinds import node_kind
+from codeagent.nodes.repo_run import (
+    RepoRun,
+    is_test_path,
+    repo_info,
+    run_repo_tests,
+    snapshot_of,
+)
+from codeagent.tools.contracts.history import history_entry
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.repo.outcomes import PASSED, Verdict, judge
+from codeagent.tools.repo.patch import make_patch, patch_stats
+from codeagent.tools.repo.testcmd import (
+    detect_test_command,
+    instructed_test_command,
+    pytest_node_ids,
+)
+
+if TYPE_CHECKING:
+    from codeagent.tools.contracts.state import AgentState
+
+__all__ = ["RepoTesterOptions", "repo_baseline", "repo_report", "repo_tester"]
+
+
+class RepoTesterOptions(BaseModel):
+    """The ``options`` of a ``repo_tester`` node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    require_check: bool = Field(
+        default=True,
+        description=(
+            "Pass only when some test checks the change: a test the task names or a test"
+            " the agent wrote. Off: a change that breaks nothing passes."
+        ),
+    )
+
+
+class RepoBaselineOptions(BaseModel):
+    """The ``options`` of a ``repo_baseline`` node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    test_cmd: list[str] | None = Field(
+        default=None,
+        description="The repository's test command (default: --test-cmd, AGENTS.md, detected).",
+    )
+
+
+@node_kind(role="other", capabilities={"runs_code"}, options=RepoBaselineOptions)
+def repo_baseline(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Run the repository's tests before any edit; find the test command and the targets."""
+    info = repo_info(state)
+    snapshot = snapshot_of(state, ctx)
+    texts = snapshot.texts()
+    options = RepoBaselineOptions.model_validate(dict(ctx.options))
+    command = (
+        info.get("test_cmd")
+        or options.test_cmd
+        or instructed_test_command(texts)
+        or detect_test_command(texts)
+    )
+    if not command:
+        raise ConfigError(
+            "no test command found for this repository",
+            hint="pass --test-cmd 'python3 -m pytest' (or add pytest configuration, or a"
+            " package.json scripts.test, or say it in AGENTS.md)",
+        )
+    targets = [t for t in pytest_node_ids(state["task"]) if t.split("::", 1)[0] in snapshot.files]
+    run = run_repo_tests(ctx, snapshot, {}, command)
+    baseline = {
+        "outcomes": run.outcomes,
+        "passed": sum(1 for o in run.outcomes.values() if o == PASSED),
+        "failing": run.failing(),
+        "readable": run.readable,
+        "output": run.output()[-3000:],
+    }
+    return {"repo": {**info, "test_cmd": list(command), "targets": targets}, "baseline": baseline}
+
+
+@node_kind(role="tester", capabilities={"runs_code"}, options=RepoTesterOptions)
+def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
+    """Run the named and new tests, then the whole suite, and judge against the baseline."""
+    started = time.monotonic()
+    info = repo_info(state)
+    options = RepoTesterOptions.model_validate(dict(ctx.options))
+    snapshot = snapshot_of(state, ctx)
+    changes = dict(state.get("files") or {})
+    command = list(info.get("test_cmd") or [])
+    baseline = dict((state.get("baseline") or {}).get("outcomes") or {})
+    targets = list(info.get("targets") or [])
+    new_tests = sorted(p for p in changes if is_test_path(p))
+    focus = [*targets, *(p for p in new_tests if p not in targets)]
+    run: RepoRun | None = None
+    if focus:  # fast feedback first: the tests that check the change
+        run = run_repo_tests(ctx, snapshot, changes, command, focus)
+        verdict = judge(
+            baseline, run.outcomes, targets=targets, new_test_files=new_tests, full_run=False
+        )
+        if verdict.targets_failing or verdict.new_failing:
+            return _record(
+                state, run, verdict, options, started, snapshot.files, changes, full=False
+            )
+    run = run_repo_tests(ctx, snapshot, changes, command)
+    verdict = judge(baseline, run.outcomes, targets=targets, new_test_files=new_tests)
+    return _record(state, run, verdict, options, started, snapshot.files, changes, full=True)
+
+
+def _record(
+    state: AgentState,
+    run: RepoRun,
+    verdict: Verdict,
+    options: RepoTesterOptions,
+    started: float,
+    base: Any,
+    changes: dict[str, str],
+    *,
+    full: bool,
+) -> dict[str, Any]:
+    report = repo_report(run, verdict, require_check=options.require_check, full=full)
+    patch = make_patch(base, changes)
+    stats = patch_stats(patch)
+    report["patch"] = {"files": list(stats.files), "added": stats.added, "removed": stats.removed}
+    entry = history_entry(state, {}, report, time.monotonic() - started)
+    return {"test_report": report, "history": [entry], "patch": patch}
+
+
+def repo_report(
+    run: RepoRun, verdict: Verdict, *, require_check: bool, full: bool
+) -> dict[str, Any]:
+    """The test report as stored in state (pure): counts, verdict, and what the coder must fix."""
+    failures: list[str] = []
+    failures += [
+        f"{t} passed before this change and fails now (a regression)" for t in verdict.regressions
+    ]
+    failures += [f"{t} (named by the task) does not pass" for t in verdict.targets_failing]
+    failures += [f"{t} (a test you wrote) does not pass" for t in verdict.new_failing]
+    unchecked = verdict.ok and not verdict.verified
+    if unchecked and require_check:
+        failures.append(
+            "no test checks this change: the task names no test and you wrote none. Add a"
+            " test (in a test file) that fails without the change and passes with it."
+        )
+    total = sum(1 for o in run.outcomes.values() if o != "skipped")
+    ok = verdict.ok and (verdict.verified or not require_check)
+    return {
+        "passed": verdict.passed,
+        "failed": verdict.failed,
+        "errors": 0,
+        "total": total,
+        "coverage": None,
+        "output": run.output(),
+        "exit_code": run.result.exit_code,
+        "timed_out": run.result.timed_out,
+        "ok": ok,
+        "failures": failures[:12],
+        "regressions": verdict.regressions,
+        "targets_failing": verdict.targets_failing,
+        "new_failing": verdict.new_failing,
+        "verified": verdict.verified,
+        "full_run": full,
+        "command": run.command,
+    }

@@ -1,0 +1,314 @@
+"""Repo jobs end to end with a scripted model and the real local sandbox.
+
+A small git repository with a bug and its own pytest suite; the job snapshots it,
+runs the baseline, edits, judges against the baseline and hands back a patch. The
+user's tree is checked untouched after every job.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeagent.graphs import resume_job, run_job
+from codeagent.graphs.jobs.delivery import deliver
+from codeagent.tools.errors import ConfigError, RepoError, SandboxError
+from codeagent.tools.sandbox import LocalSandbox, Sandbox
+from codeagent.tools.testing import Rule, ScriptedChatModel
+
+pytestmark = pytest.mark.usefixtures("bwrap")
+
+CALC = '''"""A calculator."""
+
+
+def add(a, b):
+    """The sum of a and b."""
+    return a - b
+
+
+def sub(a, b):
+    return a - b
+'''
+TESTS = """from calc import add, sub
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_sub():
+    assert sub(5, 3) == 2
+"""
+PYPROJECT = (
+    '[project]\nname = "calc"\nversion = "0"\n\n[tool.pytest.ini_options]\npythonpath = ["."]\n'
+)
+TASK = "tests/test_calc.py::test_add fails; fix it."
+FIX = 'calc.py\n```python\ndef add(a, b):\n    """The sum of a and b."""\n    return a + b\n```\n'
+BREAKS_SUB = (
+    "calc.py\n```python\ndef sub(a, b):\n    return a + b\n\n\n"
+    "def add(a, b):\n    return a + b\n```\n"
+)
+RESTORE_SUB = "calc.py\n```python\ndef sub(a, b):\n    return a - b\n```\n"
+APPROVE = '{"verdict": "approve", "comments": []}'
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "calc"
+    (root / "tests").mkdir(parents=True)
+    (root / "calc.py").write_text(CALC)
+    (root / "tests" / "test_calc.py").write_text(TESTS)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / ".gitignore").write_text("build/\n")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "start")
+    return root
+
+
+def _model(*code: str, fix: tuple[str, ...] = ()) -> ScriptedChatModel:
+    return ScriptedChatModel(
+        rules=[
+            Rule(name="context", match="You are the navigator", reply='{"open": ["calc.py"]}'),
+            Rule(
+                name="fix",
+                match="Your changes so far|could not be applied",
+                replies=list(fix or code),
+            ),
+            Rule(name="code", match="You are the coder", replies=list(code)),
+            Rule(name="review", match="You are the reviewer", reply=APPROVE),
+        ]
+    )
+
+
+def _untouched(repo: Path) -> None:
+    assert (repo / "calc.py").read_text() == CALC
+    assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path: Path) -> None:
+    model = _model(FIX)
+    result = run_job(
+        TASK,
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=model,
+        sandbox_factory=LocalSandbox,
+        out=tmp_path / "out",
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    assert result.files == {"calc.py": CALC.replace("a - b\n\n\ndef sub", "a + b\n\n\ndef sub")}
+    assert result.patch is not None and "-    return a - b" in result.patch
+    assert "+    return a + b" in result.patch
+    report = result.test_report or {}
+    assert report["verified"] and report["regressions"] == [] and report["passed"] == 2
+    assert (tmp_path / "out" / "changes.patch").read_text() == result.patch
+    _untouched(repo)
+    # the patch is a real one: git applies it to the repository as it was
+    check = subprocess.run(
+        ["git", "-C", str(repo), "apply", "--check", str(tmp_path / "out" / "changes.patch")],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+    # the coder saw the opened file, and the read step saw the failing test
+    coder_prompt = next(p for p in model.prompts if "You are the coder" in p)
+    assert "def add(a, b):" in coder_prompt
+    navigator = next(p for p in model.prompts if "You are the navigator" in p)
+    assert "tests/test_calc.py::test_add" in navigator
+
+
+def test_a_regression_is_caught_and_named_to_the_coder(repo: Path) -> None:
+    model = _model(BREAKS_SUB, fix=(RESTORE_SUB,))
+    result = run_job(
+        TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=LocalSandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    retry = next(p for p in model.prompts if "Your changes so far" in p)
+    assert "tests/test_calc.py::test_sub passed before this change and fails now" in retry
+    assert "def sub(a, b):\n    return a - b" in result.files["calc.py"]  # sub restored
+    _untouched(repo)
+
+
+def test_an_edit_that_cannot_apply_is_asked_again_with_the_reason(repo: Path) -> None:
+    model = _model("calc.py::nothing\n```python\ndef nothing_here(:\n```\n", fix=(FIX,))
+    result = run_job(
+        TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=LocalSandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    again = [p for p in model.prompts if "could not be applied" in p]
+    assert len(again) == 1
+    assert "calc.py" in again[0]
+
+
+def test_apply_refuses_a_file_changed_since_the_job_started(repo: Path) -> None:
+    result = run_job(
+        TASK, workflow="repo-fix", repo=repo, chat_model=_model(FIX), sandbox_factory=LocalSandbox
+    )
+    assert result.ok
+    mine = CALC + "\n# my own edit\n"
+    (repo / "calc.py").write_text(mine)
+
+    with pytest.raises(RepoError, match=r"calc\.py"):
+        deliver(result.thread_id, apply=True)
+    assert (repo / "calc.py").read_text() == mine  # nothing half-applied
+
+    (repo / "calc.py").write_text(CALC)
+    done = deliver(result.thread_id, apply=True)
+    assert done.applied == ["calc.py"]
+    assert "return a + b" in (repo / "calc.py").read_text()
+
+
+def test_branch_commits_the_patch_without_touching_the_checkout(repo: Path) -> None:
+    result = run_job(
+        TASK, workflow="repo-fix", repo=repo, chat_model=_model(FIX), sandbox_factory=LocalSandbox
+    )
+    head = _git(repo, "rev-parse", "HEAD")
+
+    done = deliver(result.thread_id, branch="codeagent/fix-add")
+
+    assert done.commit and done.branch == "codeagent/fix-add"
+    assert _git(repo, "rev-parse", "HEAD") == head
+    assert _git(repo, "branch", "--show-current").strip() == "main"
+    _untouched(repo)
+    shown = _git(repo, "show", "codeagent/fix-add:calc.py")
+    assert "return a + b" in shown
+    with pytest.raises(RepoError):
+        deliver(result.thread_id, branch="codeagent/fix-add")  # exists now
+
+
+def test_a_change_no_test_checks_is_sent_back_for_a_test(repo: Path) -> None:
+    """A bug report names no test: the fix alone is not checked, so the coder is asked
+    for a test; with one that passes (and nothing broken) the job succeeds."""
+    regression = (
+        "tests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
+        "def test_add_sums():\n    assert add(1, 1) == 2\n```\n"
+    )
+    model = _model(FIX, fix=(regression,))
+    result = run_job(
+        "add() returns the difference instead of the sum; fix it.",
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=model,
+        sandbox_factory=LocalSandbox,
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    retry = next(p for p in model.prompts if "Your changes so far" in p)
+    assert "no test checks this change" in retry
+    assert set(result.files) == {"calc.py", "tests/test_add_regression.py"}
+    report = result.test_report or {}
+    assert report["verified"] and report["regressions"] == []
+
+
+def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
+    """repo-feature: the new function is added next to the others, with a new test file."""
+    feature = (
+        "calc.py::mul\n```python\ndef mul(a, b):\n    return a * b\n```\n\n"
+        "tests/test_mul.py\n```python\nfrom calc import mul\n\n\n"
+        "def test_mul():\n    assert mul(3, 4) == 12\n```\n"
+    )
+    result = run_job(
+        "Add mul(a, b) to calc.py: it returns the product of a and b.",
+        workflow="repo-feature",
+        repo=repo,
+        chat_model=_model(feature),
+        sandbox_factory=LocalSandbox,
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    assert "def mul(a, b):" in result.files["calc.py"]
+    assert "def sub(a, b):" in result.files["calc.py"]  # the rest of the file is kept
+    assert (result.test_report or {})["verified"]
+    assert result.patch and "+++ b/tests/test_mul.py" in result.patch
+    _untouched(repo)
+
+
+def test_a_repo_workflow_needs_a_repo_and_a_missing_folder_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match="--repo"):
+        run_job(TASK, workflow="repo-fix", chat_model=_model(FIX), sandbox_factory=LocalSandbox)
+    with pytest.raises(RepoError):
+        run_job(TASK, workflow="repo-fix", repo=tmp_path / "nope", chat_model=_model(FIX))
+
+
+class _DiesOnce:
+    """A sandbox factory whose 3rd sandbox fails to start (the engine went away)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def __call__(self) -> Sandbox:
+        self.opened += 1
+        if self.opened == 3:
+            raise SandboxError("the sandbox engine went away", hint="start it again")
+        return LocalSandbox()
+
+
+def test_a_repo_job_resumes_from_its_snapshot_not_from_the_tree(repo: Path) -> None:
+    model = _model(BREAKS_SUB, fix=(RESTORE_SUB,))
+    sandbox = _DiesOnce()
+    first = run_job(TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=sandbox)
+    assert first.status == "error" and "went away" in (first.error or "")
+    # the user edits their tree meanwhile: the job goes on from what it started with
+    (repo / "tests" / "test_calc.py").write_text("def test_broken():\n    assert False\n")
+
+    again = resume_job(first.thread_id, chat_model=model, sandbox_factory=sandbox)
+
+    assert again.status == "success", (again.error, again.test_report)
+    assert (again.test_report or {})["passed"] == 2
+    assert sum("You are the navigator" in p for p in model.prompts) == 1  # not redone
+
+
+def test_the_cli_runs_a_repo_job_and_applies_it(repo: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from codeagent.configs import workflow_path
+
+    path = workflow_path("repo-fix")
+    assert path is not None
+    data = yaml.safe_load(path.read_text())
+    data["models"] = {"default": {"provider": "scripted", "script": "rules.yaml"}}
+    data["sandbox"]["backend"] = "local"
+    rules = [r.model_dump(exclude_defaults=True) for r in _model(FIX).rules]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
+    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codeagent.graphs.cli",
+            "run",
+            TASK,
+            "--repo",
+            str(repo),
+            "--workflow",
+            str(tmp_path / "wf.yaml"),
+            "--apply",
+            "--json",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    data = json.loads(ran.stdout)
+    assert data["status"] == "success" and data["delivery"]["applied"] == ["calc.py"]
+    assert "return a + b" in (repo / "calc.py").read_text()

@@ -1,0 +1,208 @@
+"""Per-test outcomes of a repository's own test run, and the verdict against its baseline (pure).
+
+A repo job is judged by the repository's tests, run before any edit (the baseline)
+and after: it succeeds only when the tests the task names (and the tests the agent
+wrote) pass and nothing that passed before fails. For pytest the outcomes come from
+a JUnit report written under a per-run name (code under test cannot forge it ahead)
+in the ``xunit1`` family, whose ``file`` attribute gives pytest node ids back; for
+``node --test`` from its TAP output. Any other command is one check: its exit status.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+__all__ = [
+    "Verdict",
+    "judge",
+    "junit_outcomes",
+    "junit_path",
+    "runner_of",
+    "tap_outcomes",
+    "test_run_command",
+    "whole_run_id",
+]
+
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+_BAD = (FAILED, ERROR)
+_TAP = re.compile(r"^(\s*)(not ok|ok) \d+ - (.+?)(?:\s+#\s*(SKIP|TODO)\b.*)?$", re.IGNORECASE)
+
+
+def junit_path(run_id: str) -> str:
+    """The workspace-relative JUnit report of run ``run_id``."""
+    return f".codeagent-repo-junit-{run_id}.xml"
+
+
+def runner_of(command: Sequence[str]) -> str:
+    """``pytest``, ``node`` (``node --test`` / ``npm test`` on a node package) or ``other``."""
+    words = [PurePosixPath(w).name for w in command]
+    if "pytest" in words or "py.test" in words:
+        return "pytest"
+    if ("node" in words and "--test" in command) or words[:2] == ["npm", "test"]:
+        return "node"
+    return "other"
+
+
+def whole_run_id(command: Sequence[str]) -> str:
+    """The one check a run of an ``other`` command is."""
+    return f"$ {shlex.join(command)}"
+
+
+def test_run_command(command: Sequence[str], run_id: str, targets: Sequence[str] = ()) -> list[str]:
+    """``command`` with what lets the outcomes be read, and ``targets`` (pytest node ids).
+
+    For pytest: a per-run JUnit report with file names (``xunit1``), no cache
+    written into the repo, and the targets (none: the whole suite). Other runners
+    get no targets (they run everything).
+    """
+    if runner_of(command) != "pytest":
+        return list(command)
+    return [
+        *command,
+        f"--junitxml={junit_path(run_id)}",
+        "-o",
+        "junit_family=xunit1",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rfE",
+        *targets,
+    ]
+
+
+def junit_outcomes(text: str) -> dict[str, str] | None:
+    """pytest node id -> outcome, from an ``xunit1`` JUnit report; ``None``: unreadable."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    outcomes: dict[str, str] = {}
+    for case in root.iter("testcase"):
+        outcomes[_node_id(case)] = _outcome(case)
+    return outcomes
+
+
+def _node_id(case: ET.Element) -> str:
+    name = case.get("name", "")
+    classname = case.get("classname", "")
+    file = case.get("file")
+    if not file:  # a collection error: pytest names the module in ``name``
+        return name if "/" in name or not name else name.replace(".", "/") + ".py"
+    module = file.removesuffix(".py").replace("/", ".")
+    inner = classname[len(module) + 1 :] if classname.startswith(module + ".") else ""
+    parts = [file, *[p for p in inner.split(".") if p], name]
+    return "::".join(parts)
+
+
+def _outcome(case: ET.Element) -> str:
+    tags = {child.tag for child in case}
+    if "failure" in tags:
+        return FAILED
+    if "error" in tags:
+        return ERROR
+    if "skipped" in tags:
+        return SKIPPED
+    return PASSED
+
+
+def tap_outcomes(output: str) -> dict[str, str]:
+    """Test name -> outcome from TAP output (``node --test``); subtests named ``parent > child``."""
+    outcomes: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    lines = output.splitlines()
+    for line in lines:
+        found = _TAP.match(line)
+        if not found:
+            continue
+        indent, status, name, directive = (
+            len(found.group(1)),
+            found.group(2),
+            found.group(3),
+            found.group(4),
+        )
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        full = " > ".join([*(n for _, n in stack), name.strip()])
+        outcomes[full] = SKIPPED if directive else (PASSED if status.lower() == "ok" else FAILED)
+        stack.append((indent, name.strip()))
+    # a parent line comes after its subtests in TAP: keep only leaves
+    leaves = {
+        k: v for k, v in outcomes.items() if not any(o.startswith(k + " > ") for o in outcomes)
+    }
+    return leaves
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a test run says about the change, compared with the baseline.
+
+    Attributes:
+        ok: The targets and the new tests pass and nothing that passed before fails.
+        regressions: Tests that passed in the baseline and fail now (or no longer run).
+        targets_failing: Targets (named by the task) that do not pass now, or match no test.
+        new_failing: Tests in files the agent wrote or changed that do not pass.
+        verified: Some test checks the change (a target or a new test passed); a run
+            with neither only shows that nothing broke.
+        passed: Tests passing now.
+        failed: Tests failing or erroring now.
+    """
+
+    ok: bool
+    regressions: list[str] = field(default_factory=list)
+    targets_failing: list[str] = field(default_factory=list)
+    new_failing: list[str] = field(default_factory=list)
+    verified: bool = False
+    passed: int = 0
+    failed: int = 0
+
+
+def _matches(test_id: str, target: str) -> bool:
+    return (
+        test_id == target or test_id.startswith(target + "::") or test_id.startswith(target + "[")
+    )
+
+
+def judge(
+    baseline: Mapping[str, str],
+    now: Mapping[str, str],
+    *,
+    targets: Sequence[str] = (),
+    new_test_files: Sequence[str] = (),
+    full_run: bool = True,
+) -> Verdict:
+    """The verdict on ``now`` (id -> outcome) against ``baseline``.
+
+    ``targets`` are test ids or files the task names: every test they match must pass,
+    and each must match at least one. ``new_test_files`` are test files the agent
+    wrote or changed: their tests must pass. With ``full_run`` a test of the baseline
+    that no longer runs is a regression too (a deleted or broken test file).
+    """
+    regressions = sorted(
+        t
+        for t, before in baseline.items()
+        if before == PASSED and (now.get(t) in _BAD or (full_run and t not in now))
+    )
+    targets_failing = []
+    for target in targets:
+        hits = [o for t, o in now.items() if _matches(t, target)]
+        if not hits or any(o != PASSED for o in hits):
+            targets_failing.append(target)
+    new = [t for t in now if any(t == f or t.startswith(f + "::") for f in new_test_files)]
+    new_failing = sorted(t for t in new if now[t] != PASSED)
+    target_passed = bool(targets) and not targets_failing
+    new_passed = any(now[t] == PASSED for t in new)
+    ok = not regressions and not targets_failing and not new_failing
+    return Verdict(
+        ok=ok,
+        regressions=regressions,
+        targets_failing=targets_failing,
+        new_failing=new_failing,
+        verified=ok and (target_passed or new_passed),
+        passed=sum(1 for o in now.values() if o == PASSED),
+        failed=sum(1 for o in now.values() if o in _BAD),
+    )
