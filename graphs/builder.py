@@ -220,6 +220,7 @@ def spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
         cpus=spec.sandbox.cpus,
         pids=spec.sandbox.pids,
         cpu_time_s=max(1, int(spec.sandbox.timeout_s)),
+        workspace_mb=spec.sandbox.workspace_mb,
     )
     return lambda: open_sandbox(spec.sandbox.backend, limits, spec.sandbox.image)
 

@@ -203,3 +203,41 @@ def test_missing_bwrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
         LocalSandbox().start()
     assert info.value.hint and "apt-get install bubblewrap" in info.value.hint
     assert os.environ["PATH"] == "/nonexistent"
+
+
+def test_a_sandbox_starts_from_a_seed_workspace(tmp_path) -> None:
+    from codeagent.tools.sandbox.local_copy import pack
+
+    (tmp_path / "ws" / "pkg").mkdir(parents=True)
+    (tmp_path / "ws" / "pkg" / "data.bin").write_bytes(b"\x00\xff")
+    pack(tmp_path / "ws", tmp_path / "seed.tar")
+
+    with LocalSandbox(seed=tmp_path / "seed.tar") as box:
+        result = box.run(["od", "-An", "-tx1", "pkg/data.bin"], timeout_s=20)
+    assert result.stdout.split() == ["00", "ff"]
+
+
+def test_a_seed_bigger_than_the_workspace_is_a_clear_error(tmp_path) -> None:
+    from codeagent.tools.sandbox.local import bwrap_sizes_tmpfs
+    from codeagent.tools.sandbox.local_copy import pack
+
+    if not bwrap_sizes_tmpfs():
+        pytest.skip("this bwrap has no --size: the workspace has no quota")
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "big.bin").write_bytes(b"\0" * 2_000_000)
+    pack(tmp_path / "ws", tmp_path / "seed.tar")
+
+    with LocalSandbox(SandboxLimits(workspace_mb=1), seed=tmp_path / "seed.tar") as box:
+        with pytest.raises(
+            SandboxError, match=r"does not fit in sandbox.workspace_mb \(1 MB\)"
+        ) as info:
+            box.run(["true"], timeout_s=20)
+        assert info.value.hint is not None and "workspace_mb" in info.value.hint
+        assert (box.workspace_dir / "big.bin").stat().st_size == 2_000_000  # nothing lost
+
+
+def test_an_unreadable_seed_is_a_clear_error(tmp_path) -> None:
+    (tmp_path / "seed.tar").write_bytes(b"not a tar")
+    with pytest.raises(SandboxError, match="cannot unpack the set-up workspace") as info:
+        LocalSandbox(seed=tmp_path / "seed.tar").start()
+    assert info.value.hint is not None and "setup step again" in info.value.hint

@@ -49,7 +49,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext
+from codeagent.tools.sandbox.protocol import ExecResult, FileData, SandboxContext
 
 __all__ = ["FakeRun", "FakeSandbox", "Rule", "ScriptedChatModel"]
 
@@ -208,8 +208,9 @@ class FakeSandbox(SandboxContext):
     Each command gives the next of ``runs`` (the last one repeats; by default one
     passing test). Reading a report file whose name ends in ``.xml`` gives the last
     run's JUnit report, so the Python adapter sees the scripted test counts. Files
-    written are kept in :attr:`files` and read back; commands are kept in
-    :attr:`commands`. It isolates nothing, as nothing runs.
+    written are kept in :attr:`files` as text and read back; files written as bytes are
+    kept as they are in :attr:`binary` too (decoded with replacement in ``files``).
+    Commands are kept in :attr:`commands`. It isolates nothing, as nothing runs.
 
     The class itself is a sandbox factory, a fresh all-green sandbox per test run::
 
@@ -230,6 +231,7 @@ class FakeSandbox(SandboxContext):
     def __init__(self, *runs: FakeRun) -> None:
         self.runs = list(runs) or [FakeRun()]
         self.files: dict[str, str] = {}
+        self.binary: dict[str, bytes] = {}
         self.commands: list[list[str]] = []
         self._last: FakeRun | None = None
         self._lock = threading.Lock()
@@ -240,10 +242,16 @@ class FakeSandbox(SandboxContext):
     def close(self) -> None:
         """Nothing to close (the files stay readable, for assertions)."""
 
-    def write_files(self, files: Mapping[str, str]) -> None:
-        """Keep the files in :attr:`files`."""
+    def write_files(self, files: Mapping[str, FileData]) -> None:
+        """Keep the files in :attr:`files` (and bytes as they are in :attr:`binary`)."""
         with self._lock:
-            self.files.update(files)
+            for path, data in files.items():
+                if isinstance(data, bytes):
+                    self.binary[path] = data
+                    self.files[path] = data.decode("utf-8", errors="replace")
+                else:
+                    self.binary.pop(path, None)
+                    self.files[path] = data
 
     def run(self, cmd: Sequence[str], timeout_s: float = 60.0) -> ExecResult:
         """Record ``cmd`` and give the next scripted run's result at once."""

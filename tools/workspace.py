@@ -46,8 +46,10 @@ def safe_relpath(path: str) -> str:
     return "/".join(parts)
 
 
-def write_tree(root: Path, files: Mapping[str, str]) -> list[Path]:
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write ``files`` under ``root`` (created if needed) and return the paths written.
+
+    ``bytes`` are written as they are, ``str`` as UTF-8.
 
     Raises:
         SandboxError: For a name :func:`safe_relpath` refuses, or a file that cannot be
@@ -58,7 +60,10 @@ def write_tree(root: Path, files: Mapping[str, str]) -> list[Path]:
         target = root / safe_relpath(rel)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):
+                target.write_bytes(text)
+            else:
+                target.write_text(text, encoding="utf-8")
         except (OSError, ValueError) as exc:  # ValueError: text with lone surrogates
             raise SandboxError(
                 f"cannot write {rel[:80]!r}: {getattr(exc, 'strerror', None) or exc}",

@@ -116,6 +116,35 @@ class SandboxSpec(_Strict):
     memory_mb: int = Field(default=1024, gt=0)
     cpus: float = Field(default=1.0, gt=0)
     pids: int = Field(default=128, gt=0)
+    workspace_mb: int = Field(
+        default=64,
+        gt=0,
+        description=(
+            "Size of the writable workspace in MB (and of /tmp). Raise it for a repository:"
+            " its files, and what setup installs, must fit."
+        ),
+    )
+    setup: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Shell commands (sh -c) run once per job in the workspace, in order, after the"
+            " repository's files are written and before any model-written code runs; later"
+            " sandboxes start from their result (cached per image, commands and files)."
+            " They run as the sandbox user: install into the workspace, e.g."
+            " 'pip install --target .deps .' (/workspace/.deps is on PYTHONPATH)."
+        ),
+        examples=[["pip install --no-index --find-links wheels --target .deps mypkg"]],
+    )
+    setup_network: bool = Field(
+        default=False,
+        description=(
+            "Give the setup commands a network (docker: the default bridge; local: the"
+            " host's). The model-written code never has one."
+        ),
+    )
+    setup_timeout_s: float = Field(
+        default=600, gt=0, description="Wall-clock limit of all the setup commands together."
+    )
 
 
 class BudgetSpec(_Strict):

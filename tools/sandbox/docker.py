@@ -7,7 +7,8 @@ workspace is a size-capped tmpfs *volume* managed by the engine, never a host
 directory: files go in with ``put_archive`` and come out with ``get_archive``.
 Containers and volumes carry the ``codeagent.sandbox`` label; they are removed on
 :meth:`DockerSandbox.close`, and ones left by crashed processes are removed at
-start.
+start. A sandbox made from a set-up image (:mod:`codeagent.tools.sandbox.docker_setup`)
+copies the image's set-up workspace (``seed``) into its own at start.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextlib
 import io
 import tarfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -25,10 +26,12 @@ from codeagent.tools.sandbox.docker_exec import exec_capped
 from codeagent.tools.sandbox.engine import (
     ENGINE_HINT,
     ENV,
+    RUN_WRAPPER,
     USER,
     WORKDIR,
     clean_stale,
     container_options,
+    copy_seed,
     docker_client,
     ensure_image,
     first_line,
@@ -37,16 +40,17 @@ from codeagent.tools.sandbox.engine import (
 from codeagent.tools.sandbox.image import default_image
 from codeagent.tools.sandbox.protocol import (
     SANDBOX_UID,
+    WORKSPACE_HINT,
     ExecResult,
+    FileData,
     SandboxContext,
     SandboxLimits,
+    encode_file,
 )
 from codeagent.tools.workspace import safe_relpath
 
-__all__ = ["DockerSandbox", "docker_client"]
+__all__ = ["DockerSandbox", "docker_client", "tar_files"]
 
-# Runs the command, then kills everything it left behind (daemons, spinning children).
-_WRAP = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "codeagent"]
 _stale_lock = threading.Lock()
 _stale_done = False
 
@@ -58,19 +62,27 @@ class DockerSandbox(SandboxContext):
         limits: Resource limits for every command.
         image: Image reference (default: ``codeagent-sandbox:<version>``).
         client: A ``docker.DockerClient`` to share; one is made on :meth:`start` otherwise.
+        seed: A directory in the image whose contents are copied into the workspace when
+            the container starts: the set-up workspace of a setup image.
     """
 
     backend = "docker"
 
     def __init__(
-        self, limits: SandboxLimits | None = None, image: str | None = None, *, client: Any = None
+        self,
+        limits: SandboxLimits | None = None,
+        image: str | None = None,
+        *,
+        client: Any = None,
+        seed: str | None = None,
     ) -> None:
         self.limits = limits or SandboxLimits()
         self.image = image or default_image()
+        self.seed = seed
         self._client = client
         self._container: Any = None
         self._volume: Any = None
-        self._files: dict[str, str] = {}  # replayed if the container has to be replaced
+        self._files: dict[str, FileData] = {}  # replayed if the container has to be replaced
 
     @property
     def container_id(self) -> str | None:
@@ -90,9 +102,24 @@ class DockerSandbox(SandboxContext):
                 _stale_done = True
         self._create()
 
-    def write_files(self, files: Mapping[str, str]) -> None:
-        clean = {safe_relpath(rel): text for rel, text in files.items()}
-        self._api_call(lambda: self._put(clean))
+    @property
+    def client(self) -> Any:
+        """The ``docker.DockerClient`` in use (``None`` before :meth:`start` unless given)."""
+        return self._client
+
+    def write_files(self, files: Mapping[str, FileData]) -> None:
+        clean = {safe_relpath(rel): data for rel, data in files.items()}
+        archive = tar_files(clean)
+        try:
+            self._api_call(lambda: self._put(archive))
+        except SandboxError as exc:
+            if "no space left" in exc.message.lower():
+                raise SandboxError(
+                    f"the files do not fit in the workspace: sandbox.workspace_mb is "
+                    f"{self.limits.workspace_mb} ({len(archive) / 2**20:.1f} MB to write)",
+                    hint=WORKSPACE_HINT,
+                ) from exc
+            raise
         self._files.update(clean)
 
     def read_files(self, paths: Sequence[str]) -> dict[str, str]:
@@ -118,7 +145,7 @@ class DockerSandbox(SandboxContext):
             lambda: exec_capped(
                 self._client.api,
                 self._cid(),
-                [*_WRAP, *cmd],
+                [*RUN_WRAPPER, *cmd],
                 user=USER,
                 environment=ENV,
                 workdir=WORKDIR,
@@ -180,6 +207,12 @@ class DockerSandbox(SandboxContext):
             raise SandboxError(
                 f"cannot start a sandbox container: {first_line(exc)}", hint=ENGINE_HINT
             ) from exc
+        if self.seed is not None:
+            try:
+                copy_seed(self._client.api, self._cid(), self.seed, self.limits.workspace_mb)
+            except SandboxError:
+                self.close()
+                raise
 
     def _api_call(self, call: Any) -> Any:
         """Run ``call``; if the container died (OOM of init, kill), replace it once and retry."""
@@ -196,12 +229,12 @@ class DockerSandbox(SandboxContext):
         self.close()
         self._create()
         if files:
-            self._put(files)
+            self._put(tar_files(files))
             self._files = files
         return call()
 
-    def _put(self, files: Mapping[str, str]) -> None:
-        self._client.api.put_archive(self._cid(), WORKDIR, _tar(files))
+    def _put(self, archive: bytes) -> None:
+        self._client.api.put_archive(self._cid(), WORKDIR, archive)
 
     def _cid(self) -> str:
         if self._container is None:
@@ -209,26 +242,35 @@ class DockerSandbox(SandboxContext):
         return str(self._container.id)
 
 
-def _tar(files: Mapping[str, str]) -> bytes:
-    """A tar of ``files`` (and their parent directories) owned by the sandbox user."""
+def tar_files(files: Mapping[str, FileData], dirs: Iterable[str] = ()) -> bytes:
+    """A tar of ``files`` (and their parent directories) owned by the sandbox user.
+
+    Args:
+        files: Contents by relative path (``bytes`` as they are, ``str`` as UTF-8).
+        dirs: More directories to include (created even when no file is in them).
+
+    Raises:
+        SandboxError: For text that cannot be encoded (lone surrogates), naming the file.
+    """
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        dirs = sorted(
-            {str(p) for rel in files for p in PurePosixPath(rel).parents if str(p) != "."}
-        )
-        for name in dirs:
+        parents = {str(p) for rel in files for p in PurePosixPath(rel).parents if str(p) != "."}
+        for name in sorted(parents | set(dirs)):
             info = tarfile.TarInfo(name)
-            info.type, info.mode, info.uid, info.gid = (
-                tarfile.DIRTYPE,
-                0o755,
-                SANDBOX_UID,
-                SANDBOX_UID,
-            )
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            info.uid = info.gid = SANDBOX_UID
             tar.addfile(info)
-        for rel, text in files.items():
-            data = text.encode("utf-8")
+        for rel, content in files.items():
+            try:
+                data = encode_file(content)
+            except UnicodeEncodeError as exc:
+                raise SandboxError(
+                    f"cannot write {rel[:80]!r}: {exc.reason}",
+                    hint="write text as valid Unicode, or pass the file as bytes",
+                ) from exc
             info = tarfile.TarInfo(rel)
-            info.size, info.mode, info.uid, info.gid = len(data), 0o644, SANDBOX_UID, SANDBOX_UID
+            info.size, info.mode = len(data), 0o644
+            info.uid = info.gid = SANDBOX_UID
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 

@@ -15,20 +15,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from codeagent.tools.errors import SandboxError
-from codeagent.tools.sandbox.protocol import SANDBOX_UID, SandboxLimits
+from codeagent.tools.sandbox.protocol import DEPS_DIR, SANDBOX_UID, WORKSPACE_HINT, SandboxLimits
 
 __all__ = [
     "ENGINE_HINT",
     "ENV",
     "LABEL",
+    "RUN_WRAPPER",
     "USER",
     "WORKDIR",
     "clean_stale",
     "container_options",
+    "copy_seed",
     "docker_client",
     "ensure_image",
     "first_line",
     "labels",
+    "setup_container_options",
     "volume_options",
 ]
 
@@ -42,7 +45,10 @@ ENV = {
     "TMPDIR": "/tmp",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
+    "PYTHONPATH": f"{WORKDIR}/{DEPS_DIR}",
 }
+# Runs the command, then kills everything it left behind (daemons, spinning children).
+RUN_WRAPPER = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "codeagent"]
 # PID 1: reaps orphans and, being init, survives the ``kill -9 -1`` that ends each command.
 _REAPER = (
     "import os,signal\ns={signal.SIGCHLD}\nsignal.pthread_sigmask(signal.SIG_BLOCK,s)\n"
@@ -171,6 +177,55 @@ def container_options(limits: SandboxLimits, image: str, volume: str) -> dict[st
         "hostname": "sandbox",
         "detach": True,
     }
+
+
+def setup_container_options(limits: SandboxLimits, image: str, network: bool) -> dict[str, Any]:
+    """Keyword arguments for ``client.containers.create`` of a *setup* container.
+
+    The same locks as :func:`container_options` but two: the root filesystem is
+    writable and holds the workspace (``docker commit`` keeps the container's own
+    layer, never a volume), and the network is the engine's default bridge when the
+    workflow allows it (``sandbox.setup_network``). The file-size limit is the
+    workspace size, for installers that write large files.
+    """
+    from docker.types import Ulimit
+
+    options = container_options(limits, image, volume="")
+    del options["volumes"], options["detach"]
+    fsize = max(limits.file_size_mb, limits.workspace_mb) * 1024 * 1024
+    options.update(
+        read_only=False,
+        network_mode="bridge" if network else "none",
+        ulimits=[Ulimit(name="fsize", soft=fsize, hard=fsize), Ulimit(name="core", soft=0, hard=0)],
+    )
+    return options
+
+
+def copy_seed(api: Any, container_id: str, seed: str, workspace_mb: int) -> None:
+    """Copy a setup image's set-up workspace (dir ``seed``) into the empty workspace volume.
+
+    Raises:
+        SandboxError: When it does not fit (naming ``sandbox.workspace_mb``) or cannot be copied.
+    """
+    try:
+        exec_id = api.exec_create(
+            container_id, ["cp", "-a", f"{seed}/.", f"{WORKDIR}/"], user=USER
+        )["Id"]
+        output = api.exec_start(exec_id).decode("utf-8", errors="replace").strip()
+        code = api.exec_inspect(exec_id).get("ExitCode")
+    except Exception as exc:
+        raise SandboxError(
+            f"cannot copy the set-up workspace in: {first_line(exc)}", hint=ENGINE_HINT
+        ) from exc
+    if code == 0:
+        return
+    if "no space left" in output.lower():
+        raise SandboxError(
+            f"the set-up workspace does not fit in sandbox.workspace_mb ({workspace_mb} MB): "
+            + output[-300:],
+            hint=WORKSPACE_HINT,
+        )
+    raise SandboxError(f"cannot copy the set-up workspace in (exit {code}): {output[-300:]}")
 
 
 def first_line(exc: BaseException) -> str:

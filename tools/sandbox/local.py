@@ -10,6 +10,9 @@ directory, an unprivileged uid, rlimits on CPU time, memory, processes and file
 size, a wall-clock timeout that kills the whole process tree, and (bubblewrap
 0.7+) a size-capped workspace and ``/tmp``: tmpfs mounts the workspace is copied
 into and back out of per command (:mod:`codeagent.tools.sandbox.local_copy`).
+A sandbox can start from a set-up workspace (``seed``: a tar the setup step left,
+see :mod:`codeagent.tools.sandbox.prepare`), and only a setup sandbox may keep the
+host's network (``share_net``); every other one has none.
 What it lacks: a process cap (``RLIMIT_NPROC`` counts per host uid and does not
 bind root; a pids cgroup needs systemd or a delegated cgroup v2 subtree).
 """
@@ -24,6 +27,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -31,8 +35,22 @@ from pathlib import Path
 from typing import BinaryIO
 
 from codeagent.tools.errors import SandboxError
-from codeagent.tools.sandbox.local_copy import INBOX, WRAPPER, unpack
-from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
+from codeagent.tools.sandbox.local_copy import (
+    INBOX,
+    WRAPPER,
+    check_room,
+    copy_error,
+    copy_failure,
+    extract,
+    unpack,
+)
+from codeagent.tools.sandbox.protocol import (
+    DEPS_DIR,
+    ExecResult,
+    FileData,
+    SandboxContext,
+    SandboxLimits,
+)
 from codeagent.tools.workspace import safe_relpath, write_tree
 
 __all__ = ["LocalSandbox", "bwrap_available", "bwrap_disables_userns"]
@@ -47,6 +65,8 @@ _ETC_FILES = (
     "/etc/localtime",
     "/etc/ssl",
 )
+# Name resolution, for a setup step that has the network.
+_NET_ETC_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf")
 _BWRAP_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or use backend: docker"
 )
@@ -87,12 +107,25 @@ class LocalSandbox(SandboxContext):
 
     Args:
         limits: Resource limits for every command.
+        seed: A tar of a workspace (:func:`~codeagent.tools.sandbox.local_copy.pack`) the
+            sandbox starts from: a set-up workspace.
+        share_net: Keep the host's network (``bwrap --share-net``). Only for a setup
+            step the workflow allows the network (``sandbox.setup_network``); never
+            for a sandbox that runs model-written code.
     """
 
     backend = "local"
 
-    def __init__(self, limits: SandboxLimits | None = None) -> None:
+    def __init__(
+        self,
+        limits: SandboxLimits | None = None,
+        *,
+        seed: Path | None = None,
+        share_net: bool = False,
+    ) -> None:
         self.limits = limits or SandboxLimits()
+        self.seed = seed
+        self.share_net = share_net
         self._dir: Path | None = None
 
     def start(self) -> None:
@@ -101,9 +134,25 @@ class LocalSandbox(SandboxContext):
         if not bwrap_available():
             raise SandboxError("the local sandbox needs bubblewrap (bwrap)", hint=_BWRAP_HINT)
         self._dir = Path(tempfile.mkdtemp(prefix="codeagent-ws-"))
+        if self.seed is not None:
+            try:
+                extract(self.seed, self._dir)
+            except (OSError, tarfile.TarError) as exc:
+                self.close()
+                raise SandboxError(
+                    f"cannot unpack the set-up workspace {self.seed}: {exc}",
+                    hint="delete that file to run the setup step again",
+                ) from exc
 
-    def write_files(self, files: Mapping[str, str]) -> None:
+    def write_files(self, files: Mapping[str, FileData]) -> None:
+        if bwrap_sizes_tmpfs():  # else there is no quota to overflow
+            check_room(files, self.limits.workspace_mb, self._workspace())
         write_tree(self._workspace(), files)
+
+    @property
+    def workspace_dir(self) -> Path:
+        """The host directory that holds the workspace between commands (after start)."""
+        return self._workspace()
 
     def read_files(self, paths: Sequence[str]) -> dict[str, str]:
         root = self._workspace().resolve()
@@ -145,6 +194,9 @@ class LocalSandbox(SandboxContext):
             duration = time.monotonic() - started
             stdout, cut_out = _read_capped(out, self.limits.output_bytes)
             stderr, cut_err = _read_capped(err, self.limits.output_bytes)
+            failed = copy_failure(back) if capped else None
+            if failed is not None:
+                raise copy_error(failed, self.limits.workspace_mb)
             if capped and not timed_out:
                 unpack(back, self._workspace())
         if proc.returncode == 1 and stderr.startswith("bwrap: "):  # bwrap's own set-up failed
@@ -170,13 +222,15 @@ class LocalSandbox(SandboxContext):
 
     def _bwrap_argv(self, capped: bool) -> list[str]:
         argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+        if self.share_net:
+            argv.append("--share-net")
         if bwrap_disables_userns():
             argv += ["--unshare-user", "--disable-userns"]  # the flag needs --unshare-user
         argv += ["--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
         for path in [p for p in _SYSTEM_DIRS if os.path.lexists(p)]:
             kind = "--symlink" if os.path.islink(path) else "--ro-bind"
             argv += [kind, os.readlink(path), path] if kind == "--symlink" else [kind, path, path]
-        for path in _ETC_FILES:
+        for path in _ETC_FILES + (_NET_ETC_FILES if self.share_net else ()):
             if os.path.exists(path):
                 argv += ["--ro-bind", path, path]
         size = ["--size", str(self.limits.workspace_mb * 1024 * 1024)] if capped else []
@@ -196,6 +250,7 @@ class LocalSandbox(SandboxContext):
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONHASHSEED": "0",
+            "PYTHONPATH": f"{WORKDIR}/{DEPS_DIR}",
         }
         for key, value in env.items():
             argv += ["--setenv", key, value]

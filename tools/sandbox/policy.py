@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from codeagent.tools.errors import PolicyViolation
 from codeagent.tools.guardrails import Policy, check_code
-from codeagent.tools.sandbox.protocol import ExecResult, Sandbox, SandboxContext
+from codeagent.tools.sandbox.protocol import ExecResult, FileData, Sandbox, SandboxContext
 
 __all__ = ["PolicySandbox"]
 
@@ -44,8 +44,15 @@ class PolicySandbox(SandboxContext):
     def start(self) -> None:
         self.inner.start()
 
-    def write_files(self, files: Mapping[str, str]) -> None:
-        self._sources.update({p: t for p, t in files.items() if self._is_source(p)})
+    def write_files(self, files: Mapping[str, FileData]) -> None:
+        # Binary sources are checked as the text they decode to (sizes, imports in .py).
+        self._sources.update(
+            {
+                p: t if isinstance(t, str) else t.decode("utf-8", errors="replace")
+                for p, t in files.items()
+                if self._is_source(p)
+            }
+        )
         self.inner.write_files(files)
 
     def read_files(self, paths: Sequence[str]) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
-from codeagent.tools.sandbox.protocol import ExecResult, SandboxContext, SandboxLimits
+from codeagent.tools.sandbox.protocol import ExecResult, FileData, SandboxContext, SandboxLimits
 
 __all__ = ["PooledSandbox", "SandboxPool"]
 
@@ -125,7 +125,7 @@ class PooledSandbox(SandboxContext):
         if self._lease is None:
             self._lease = self._pool.acquire()
 
-    def write_files(self, files: Mapping[str, str]) -> None:
+    def write_files(self, files: Mapping[str, FileData]) -> None:
         self._sandbox().write_files(files)
 
     def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:

@@ -1,9 +1,10 @@
 """The sandbox seam: what every backend (docker, local) provides.
 
 A sandbox is a throw-away workspace where generated code and tests run. Files go
-in with :meth:`Sandbox.write_files` and come out with :meth:`Sandbox.read_files`;
-commands run with :meth:`Sandbox.run` under a wall-clock timeout. No host
-directory is shared with the code that runs inside.
+in with :meth:`Sandbox.write_files` (text or bytes, so a repository's binary files
+travel too) and come out, as text, with :meth:`Sandbox.read_files`; commands run
+with :meth:`Sandbox.run` under a wall-clock timeout. No host directory is shared
+with the code that runs inside.
 """
 
 from __future__ import annotations
@@ -13,11 +14,42 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-__all__ = ["SANDBOX_UID", "ExecResult", "Sandbox", "SandboxContext", "SandboxLimits"]
+__all__ = [
+    "DEPS_DIR",
+    "SANDBOX_UID",
+    "WORKSPACE_HINT",
+    "ExecResult",
+    "FileData",
+    "Sandbox",
+    "SandboxContext",
+    "SandboxLimits",
+    "encode_file",
+]
 
 # The unprivileged user every backend runs code as (the image creates it; files it
 # receives are owned by it).
 SANDBOX_UID = 10001
+
+DEPS_DIR = ".deps"
+"""Workspace directory on every sandbox's ``PYTHONPATH`` (``/workspace/.deps``), so a
+setup step can install a repository's dependencies with ``pip install --target .deps``
+and its tests import them, on every backend."""
+
+WORKSPACE_HINT = "raise sandbox.workspace_mb in the workflow (the workspace size in MB)"
+"""The hint of every "the workspace is full" error: it names the setting."""
+
+FileData = str | bytes
+"""What :meth:`Sandbox.write_files` takes per file: text (written as UTF-8) or bytes."""
+
+
+def encode_file(data: FileData) -> bytes:
+    """The bytes a file holds: ``bytes`` as they are, ``str`` as UTF-8.
+
+    Raises:
+        UnicodeEncodeError: For text with lone surrogates (callers turn it into a
+            ``SandboxError`` naming the file).
+    """
+    return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -102,8 +134,12 @@ class Sandbox(Protocol):
         """Prepare the workspace (container, namespace dir). Idempotent."""
         ...
 
-    def write_files(self, files: Mapping[str, str]) -> None:
-        """Write text files at workspace-relative paths (parents created)."""
+    def write_files(self, files: Mapping[str, FileData]) -> None:
+        """Write files at workspace-relative paths (parents created).
+
+        ``bytes`` are written as they are, ``str`` as UTF-8. A file that does not fit in
+        the workspace (``SandboxLimits.workspace_mb``) is a ``SandboxError`` saying so.
+        """
         ...
 
     def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:
@@ -111,7 +147,11 @@ class Sandbox(Protocol):
         ...
 
     def read_files(self, paths: Sequence[str]) -> dict[str, str]:
-        """Read workspace-relative text files; missing ones are left out."""
+        """Read workspace-relative files as text; missing ones are left out.
+
+        Files are decoded as UTF-8 with replacement: binary files are not read back
+        faithfully (nothing in a job needs them back).
+        """
         ...
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from codeagent.tools.observability.tracing import sandbox_span
-from codeagent.tools.sandbox.protocol import ExecResult, Sandbox, SandboxContext
+from codeagent.tools.sandbox.protocol import ExecResult, FileData, Sandbox, SandboxContext
 
 __all__ = ["TracedSandbox"]
 
@@ -20,7 +20,7 @@ class TracedSandbox(SandboxContext):
     def start(self) -> None:
         self.inner.start()
 
-    def write_files(self, files: Mapping[str, str]) -> None:
+    def write_files(self, files: Mapping[str, FileData]) -> None:
         self.inner.write_files(files)
 
     def read_files(self, paths: Sequence[str]) -> dict[str, str]:
