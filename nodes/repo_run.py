@@ -28,6 +28,7 @@ from codeagent.tools.repo.outcomes import (
     whole_run_id,
 )
 from codeagent.tools.sandbox import ExecResult
+from codeagent.tools.sandbox.protocol import FileData
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
@@ -150,6 +151,6 @@ def run_repo_tests(
     return RepoRun(outcomes, result, argv)
 
 
-def _workspace_files(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot's files as the sandbox takes them."""
-    return snapshot.texts()
+def _workspace_files(snapshot: Snapshot) -> dict[str, FileData]:
+    """The snapshot's files, binary ones included."""
+    return dict(snapshot.files)

@@ -312,3 +312,38 @@ def test_the_cli_runs_a_repo_job_and_applies_it(repo: Path, tmp_path: Path) -> N
     data = json.loads(ran.stdout)
     assert data["status"] == "success" and data["delivery"]["applied"] == ["calc.py"]
     assert "return a + b" in (repo / "calc.py").read_text()
+
+
+def test_a_dependency_installed_by_the_setup_step_is_there_for_every_test_run(
+    repo: Path, tmp_path: Path
+) -> None:
+    """sandbox.setup installs from a wheel inside the repository (binary, offline), once."""
+    import yaml
+
+    from codeagent.configs import workflow_path
+    from tests.setup_support import WHEEL, tiny_wheel
+
+    (repo / "wheels").mkdir()
+    (repo / "wheels" / WHEEL).write_bytes(tiny_wheel(7))
+    (repo / "calc.py").write_text(
+        CALC.replace('"""A calculator."""', '"""A calculator."""\nimport mypkg')
+    )
+    (repo / "tests" / "test_dep.py").write_text(
+        "import mypkg\n\n\ndef test_dep():\n    assert mypkg.VALUE == 7\n"
+    )
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "a dependency")
+    path = workflow_path("repo-fix")
+    assert path is not None
+    data = yaml.safe_load(path.read_text())
+    data["sandbox"]["backend"] = "local"
+    data["sandbox"]["setup"] = [
+        "python3 -m pip install -q --no-index --find-links wheels --target .deps mypkg"
+    ]
+    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+    result = run_job(TASK, workflow=tmp_path / "wf.yaml", repo=repo, chat_model=_model(FIX))
+
+    assert result.status == "success", (result.error, result.test_report)
+    assert (result.test_report or {})["passed"] == 3  # test_dep too: the setup's install
+    assert result.patch and "wheels" not in result.patch

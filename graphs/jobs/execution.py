@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Span, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
-from codeagent.graphs.builder import SandboxFactory, build_graph
+from codeagent.graphs.builder import SandboxFactory, build_graph, spec_sandbox
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.records import JobRecord, save_record, summarize_tests
@@ -27,6 +27,7 @@ from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.observability.audit import AuditProcessor
 from codeagent.tools.observability.tracing import JobTracer, TracingConfig
 from codeagent.tools.repo.patch import patch_stats
+from codeagent.tools.sandbox import SetupStep, prepare_workspace
 from codeagent.tools.workspace import write_tree
 
 __all__ = [
@@ -140,6 +141,10 @@ def _stream(
     root = config.home
     thread = thread_config(record.thread_id)
     save_record(root, record.with_status("running"))
+    try:
+        options = _with_setup(spec, record, config, options)
+    except CodeAgentError as exc:  # the setup step failed: nothing of the agent ran
+        return _failed(root, record, {}, str(exc))
     modes = ["tasks", "updates", "checkpoints"]
     with open_graph(spec, record, config, options) as graph:
         if isinstance(start, Reopen):
@@ -197,6 +202,29 @@ def _record_patch(out_dir: Path, patch: str) -> None:
     span = otel_trace.get_current_span()
     span.set_attributes(attributes)
     span.add_event("codeagent.patch", attributes)
+
+
+def _with_setup(
+    spec: WorkflowSpec, record: JobRecord, config: RunConfig, options: RunOptions
+) -> RunOptions:
+    """A repo job with ``sandbox.setup``: run it once (cached) before any node runs.
+
+    Every sandbox of the job then starts from the set-up workspace (the repository's
+    files plus what setup made); network, when the workflow allows it for setup, is
+    gone before the agent's code runs.
+    """
+    if not record.repo or not spec.sandbox.setup:
+        return options
+    box = spec.sandbox
+    snapshot = snapshot_loader(config.home)(str(record.repo["snapshot"]))
+    step = SetupStep(tuple(box.setup), box.setup_network, box.setup_timeout_s)
+    factory = options.sandbox_factory or spec_sandbox(spec)
+    prepared = prepare_workspace(factory, snapshot.files, step, cache_dir=config.home / "setup")
+    otel_trace.get_current_span().add_event(
+        "codeagent.setup",
+        {"codeagent.setup.key": prepared.key, "codeagent.setup.reused": prepared.reused},
+    )
+    return replace(options, sandbox_factory=prepared.open)
 
 
 def _checkpointed(tracer: JobTracer, chunk: Any) -> None:
