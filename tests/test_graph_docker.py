@@ -122,3 +122,33 @@ def test_candidates_are_told_apart_by_probe_runs_on_docker(tmp_path: Path) -> No
     ]
     assert [s.attributes["process.exit_code"] for s in probes] == [0, 0, 0]
     assert leftover_containers(client) == []
+
+
+def test_a_repo_job_runs_on_docker(tmp_path: Path) -> None:
+    """issue 14's 'done when': a failing test named, fixed in the Docker sandbox, a patch."""
+    from tests.test_repo_jobs import FIX, TASK, _model, _untouched, make_calc_repo
+
+    client, _ = require_docker()
+    repo = make_calc_repo(tmp_path)
+    path = workflow_path("repo-fix")
+    assert path is not None
+    data = load_workflow(str(path))[0].model_dump(by_alias=True)
+    data["sandbox"]["backend"] = "docker"
+    exporter = InMemorySpanExporter()
+
+    result = run_job(
+        TASK,
+        workflow=WorkflowSpec.model_validate(data),
+        repo=repo,
+        chat_model=_model(FIX),
+        span_processors=[SimpleSpanProcessor(exporter)],
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    assert result.patch and "+    return a + b" in result.patch
+    runs = [s for s in exporter.get_finished_spans() if s.name == "execute_tool sandbox.run"]
+    assert runs and {s.attributes["codeagent.sandbox.backend"] for s in runs} == {"docker"}
+    root = next(s for s in exporter.get_finished_spans() if s.name.startswith("invoke_workflow"))
+    assert root.attributes["codeagent.patch.files"] == ("calc.py",)
+    _untouched(repo)
+    assert leftover_containers(client) == []

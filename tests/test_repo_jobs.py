@@ -61,9 +61,9 @@ def _git(repo: Path, *args: str) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "calc"
+def make_calc_repo(parent: Path) -> Path:
+    """A git repository with a bug in ``add`` and a failing ``test_add``."""
+    root = parent / "calc"
     (root / "tests").mkdir(parents=True)
     (root / "calc.py").write_text(CALC)
     (root / "tests" / "test_calc.py").write_text(TESTS)
@@ -73,6 +73,11 @@ def repo(tmp_path: Path) -> Path:
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "start")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_calc_repo(tmp_path)
 
 
 def _model(*code: str, fix: tuple[str, ...] = ()) -> ScriptedChatModel:

@@ -101,8 +101,10 @@ class RepoError(CodeAgentError):
 
     Raised before anything is written where a check can tell (a file changed since the
     snapshot, a branch that exists): the message names every offending path and the
-    hint says how to go on.
+    hint says how to go on. The command line exits 2, as for a bad argument.
     """
+
+    exit_code = 2
 
 
 class ModelError(CodeAgentError):

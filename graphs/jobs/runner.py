@@ -96,20 +96,20 @@ def run_job(
     if not task or not task.strip():
         raise ConfigError("the task is empty", hint='give the task text, e.g. codeagent run "..."')
     spec, wf_file, wf_text = _resolve_workflow(workflow)
-    _check_before_running(spec, wf_file.parent, chat_model, sandbox_factory)
-    cfg = run_config(config, home)
-    tid = thread_id or new_thread_id()
-    start: dict[str, Any] = dict(initial_state(task, spec.sandbox.language, time.time()))
-    repo_record = None
-    if repo is not None:
-        repo_state = repo_start(Path(repo), cfg.home, test_cmd)
-        start["repo"] = repo_state
-        repo_record = {k: repo_state[k] for k in ("root", "snapshot", "base_commit")}
-    elif _uses_repo_nodes(spec):
+    if repo is None and _uses_repo_nodes(spec):
         raise ConfigError(
             f"the workflow {spec.name!r} works on a repository",
             hint='give one: codeagent run "TASK" --repo PATH',
         )
+    cfg = run_config(config, home)
+    start: dict[str, Any] = dict(initial_state(task, spec.sandbox.language, time.time()))
+    repo_record = None
+    if repo is not None:  # the repository first: a bad path is the first thing to hear
+        repo_state = repo_start(Path(repo), cfg.home, test_cmd)
+        start["repo"] = repo_state
+        repo_record = {k: repo_state[k] for k in ("root", "snapshot", "base_commit")}
+    _check_before_running(spec, wf_file.parent, chat_model, sandbox_factory)
+    tid = thread_id or new_thread_id()
     record = JobRecord(
         thread_id=tid,
         task=task,
