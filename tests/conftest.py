@@ -35,3 +35,17 @@ def bwrap() -> None:
                 "bubblewrap is not installed (CI must install it: apt-get install bubblewrap)"
             )
         pytest.skip("bubblewrap is not installed")
+
+
+@pytest.fixture
+def git_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The machine's git configuration and identity (global excludes, user, email,
+    ``GIT_AUTHOR_*`` variables) play no part."""
+    config = tmp_path_factory.mktemp("git") / "config"
+    config.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("AUTHOR", "COMMITTER"):
+        for part in ("NAME", "EMAIL"):
+            monkeypatch.delenv(f"GIT_{name}_{part}", raising=False)
+    monkeypatch.delenv("EMAIL", raising=False)

@@ -62,6 +62,15 @@ def _model() -> Iterator[None]:
     stop_all()  # free the model's memory for the tests after these
 
 
+def _holds(files: dict[str, str], check: str) -> None:
+    """``check`` (asserts on inputs the task never showed) passes against ``files``, in a
+    sandbox: generated code never runs here."""
+    with LocalSandbox() as sandbox:
+        sandbox.write_files({**files, "check.py": check})
+        ran = sandbox.run(["python3", "check.py"], timeout_s=60)
+    assert ran.ok, ran.stderr
+
+
 def _spec(name: str = "default") -> WorkflowSpec:
     path = workflow_path(name)
     assert path is not None
@@ -115,10 +124,7 @@ def test_a_simple_task_succeeds_end_to_end(tmp_path: Path) -> None:
     assert "test_examples.py" in result.tests
     check = "from solution import fizzbuzz as f\n"
     check += "assert (f(15), f(9), f(25), f(1)) == ('FizzBuzz', 'Fizz', 'Buzz', '1')\n"
-    with LocalSandbox() as sandbox:
-        sandbox.write_files({**result.files, "check.py": check})
-        ran = sandbox.run(["python3", "check.py"], timeout_s=60)
-    assert ran.ok, ran.stderr
+    _holds(result.files, check)
 
 
 def test_the_small_model_workflow_draws_until_candidates_agree(tmp_path: Path) -> None:
@@ -132,10 +138,7 @@ def test_the_small_model_workflow_draws_until_candidates_agree(tmp_path: Path) -
     # inputs the task never showed, checked in a sandbox (generated code never runs here)
     check = "from solution import is_palindrome as f\n"
     check += "assert f(\"No 'x' in Nixon\")\nassert not f('ab')\n"
-    with LocalSandbox() as sandbox:
-        sandbox.write_files({**result.files, "check.py": check})
-        ran = sandbox.run(["python3", "check.py"], timeout_s=60)
-    assert ran.ok, ran.stderr
+    _holds(result.files, check)
 
 
 def test_the_file_the_task_names_is_the_file_written(tmp_path: Path) -> None:

@@ -23,20 +23,7 @@ from codeagent.tools.repo import (
     take_snapshot,
 )
 
-
-@pytest.fixture(autouse=True)
-def _git_isolated(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """The machine's git configuration (identity, global excludes) plays no part."""
-    config = tmp_path_factory.mktemp("git") / "config"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("AUTHOR", "COMMITTER"):
-        for part in ("NAME", "EMAIL"):
-            monkeypatch.delenv(f"GIT_{name}_{part}", raising=False)
-    monkeypatch.delenv("EMAIL", raising=False)
+pytestmark = pytest.mark.usefixtures("git_isolated")
 
 
 def git(repo: Path, *args: str) -> str:
