@@ -1,14 +1,18 @@
 """``codeagent eval``: run a benchmark through the agent or the single-shot baseline.
 
-Errors print a message and a hint and exit with status 2, never a traceback.
-Call :func:`register` with the main Typer app to add the command.
+A dataset of repository tasks (SWE-bench's shape: ``instance_id``,
+``problem_statement``, ...) goes to the repository harness
+(:mod:`codeagent.evals.repo`), with ``--split`` and the modes ``gold`` and ``empty``
+as well; any other dataset to the HumanEval-style one. Errors print a message and a
+hint and exit with status 2, never a traceback. Call :func:`register` with the main
+Typer app to add the command.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -23,11 +27,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from codeagent.evals.datasets import dataset_shape
 from codeagent.evals.harness import EvalOptions, run_eval
+from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
+from codeagent.evals.repo.report import write_repo_report
 from codeagent.evals.report import write_report
-from codeagent.evals.results import ProblemResult
 from codeagent.graphs.cli.config import cli_run_config
-from codeagent.tools.errors import CodeAgentError
+from codeagent.tools.errors import CodeAgentError, ConfigError
 
 __all__ = ["register"]
 
@@ -43,8 +49,15 @@ def register(app: typer.Typer) -> None:
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[
-        str, typer.Option("--dataset", "-d", help="'humaneval' or a JSONL file path.")
+        str,
+        typer.Option(
+            "--dataset", "-d", help="'humaneval', or a JSONL file of problems or repository tasks."
+        ),
     ] = "humaneval",
+    split: Annotated[
+        str | None,
+        typer.Option("--split", help="Repository tasks: pilot (default), heldout or all."),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", min=1, help="Only the first N problems.")
     ] = None,
@@ -59,7 +72,13 @@ def eval_command(
         str, typer.Option("--workflow", "-w", help="Workflow YAML file or shipped name.")
     ] = "default",
     mode: Annotated[
-        str, typer.Option("--mode", "-m", help="agent (the workflow) or single-shot (one call).")
+        str,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="agent (the workflow) or single-shot (one call); for repository tasks "
+            "also gold (the reference fixes) and empty (no change).",
+        ),
     ] = "agent",
     workers: Annotated[
         int, typer.Option("--workers", "-k", min=1, max=64, help="Problems run at once.")
@@ -70,27 +89,83 @@ def eval_command(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Eval folder.")] = Path("eval-out"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Evaluate on a benchmark: pass@1 on hidden tests, own tests, time, tokens; write a report."""
+    """Evaluate on a benchmark: pass@1 (or resolved %) on hidden tests, time, tokens; report."""
     try:
-        options = _options(dataset, limit, subset, workflow, mode, workers, resume, out_dir)
-        with _Bar(enabled=not as_json) as bar:
-            run = run_eval(
-                options,
-                on_start=bar.start,
-                on_result=bar.advance,
-                config=cli_run_config(ctx, None),
-            )
-        files = write_report(out_dir, _meta(options))
+        if dataset_shape(dataset) == "repo":
+            repo = _repo_options(dataset, split, limit, subset, workflow, mode, workers, resume)
+            summary, files = _run_repo(ctx, repo.model_copy(update={"out": out_dir}), as_json)
+        else:
+            if split is not None:
+                raise ConfigError("--split is for repository tasks", hint="leave it out")
+            options = _options(dataset, limit, subset, workflow, mode, workers, resume, out_dir)
+            with _Bar(enabled=not as_json) as bar:
+                run = run_eval(
+                    options,
+                    on_start=bar.start,
+                    on_result=bar.advance,
+                    config=cli_run_config(ctx, None),
+                )
+            summary, files = run.summary, write_report(out_dir, _meta(options))
     except CodeAgentError as exc:
         _fail(exc)
     except KeyboardInterrupt:
         _err.print("interrupted: finished problems are saved; rerun with --resume to go on")
         raise typer.Exit(130) from None
     if as_json:
-        payload = {"summary": run.summary, "files": {k: str(v) for k, v in files.items()}}
+        payload = {"summary": summary, "files": {k: str(v) for k, v in files.items()}}
         _out.print_json(json.dumps(payload))
         return
-    _print_summary(mode, run.summary, files)
+    _print_summary(mode, summary, files)
+
+
+def _run_repo(
+    ctx: typer.Context, options: RepoEvalOptions, as_json: bool
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    with _Bar(enabled=not as_json) as bar:
+        run = run_repo_eval(
+            options, on_start=bar.start, on_result=bar.advance, config=cli_run_config(ctx, None)
+        )
+    meta = {
+        "dataset": str(options.dataset),
+        "split": options.split,
+        "mode": options.mode,
+        "workflow": options.workflow,
+        "subset": str(options.subset) if options.subset else None,
+        "limit": options.limit,
+    }
+    return run.summary, write_repo_report(options.out, meta)
+
+
+def _repo_options(
+    dataset: str,
+    split: str | None,
+    limit: int | None,
+    subset: Path | None,
+    workflow: str,
+    mode: str,
+    workers: int,
+    resume: bool,
+) -> RepoEvalOptions:
+    mode = "single-shot" if mode == "single_shot" else mode
+    if mode not in ("agent", "single-shot", "gold", "empty"):
+        raise ConfigError(
+            f"unknown mode {mode!r} for repository tasks",
+            hint="use --mode agent, single-shot, gold or empty",
+        )
+    if split not in (None, "pilot", "heldout", "all"):
+        raise ConfigError(f"unknown split {split!r}", hint="use --split pilot, heldout or all")
+    if limit is not None and subset is not None:
+        raise ConfigError("--limit and --subset exclude each other", hint="give one of them")
+    return RepoEvalOptions(
+        dataset=Path(dataset),
+        mode=mode,  # type: ignore[arg-type]
+        split=split or "pilot",  # type: ignore[arg-type]
+        workflow=workflow,
+        limit=limit,
+        subset=subset,
+        workers=workers,
+        resume=resume,
+    )
 
 
 def _options(
@@ -103,8 +178,6 @@ def _options(
     resume: bool,
     out_dir: Path,
 ) -> EvalOptions:
-    from codeagent.tools.errors import ConfigError
-
     if mode not in ("agent", "single-shot"):
         raise ConfigError(f"unknown mode {mode!r}", hint="use --mode agent or --mode single-shot")
     if limit is not None and subset is not None:
@@ -128,6 +201,13 @@ def _meta(options: EvalOptions) -> dict[str, Any]:
         "subset": str(options.subset) if options.subset else None,
         "limit": options.limit,
     }
+
+
+class _Finished(Protocol):
+    """A finished problem or task, as the progress bar counts it."""
+
+    @property
+    def passed(self) -> bool: ...
 
 
 class _Bar:
@@ -161,8 +241,8 @@ class _Bar:
         if done:
             self._progress.console.print(f"resuming: {done} problems already done")
 
-    def advance(self, result: ProblemResult) -> None:
-        """One problem finished."""
+    def advance(self, result: _Finished) -> None:
+        """One problem (or task) finished."""
         self._passed += int(result.passed)
         if self._task is not None:
             self._progress.update(self._task, advance=1, passed=self._passed)

@@ -2,7 +2,9 @@
 
 A problem has a ``task_id``, a ``prompt`` (signature + docstring: all the agent
 sees), a hidden ``test`` (defining ``check(candidate)``) and the ``entry_point``
-function name. Any JSONL file with these fields works, gzipped or not::
+function name. Any JSONL file with these fields works, gzipped or not. A JSONL of
+repository tasks (SWE-bench's shape, :mod:`codeagent.evals.repo`) is told apart by
+:func:`dataset_shape`::
 
     problems = load_dataset("humaneval")
     chosen = select(problems, subset=Path("evals/subsets/humaneval-every8.txt"))
@@ -14,12 +16,13 @@ import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["SUBSETS", "Problem", "load_dataset", "read_subset", "select"]
+__all__ = ["SUBSETS", "Problem", "dataset_shape", "load_dataset", "read_subset", "select"]
 
 SUBSETS = Path(__file__).resolve().parent / "subsets"
 
@@ -68,6 +71,29 @@ def load_dataset(name: str | Path) -> list[Problem]:
             "entry_point",
         )
     return _read_jsonl(path)
+
+
+def dataset_shape(name: str | Path) -> Literal["problems", "repo"]:
+    """``repo`` for a JSONL of repository tasks (its first row has ``instance_id`` and
+    ``problem_statement``, as SWE-bench's rows do), else ``problems``.
+
+    A file that cannot be read counts as ``problems``: :func:`load_dataset` says why.
+    """
+    path = Path(name)
+    if str(name).lower() == "humaneval" or not path.is_file():
+        return "problems"
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            first = next((line for line in handle if line.strip()), "")
+        row = json.loads(first) if first else None
+    except (OSError, ValueError):
+        return "problems"
+    return "repo" if _is_repo_row(row) else "problems"
+
+
+def _is_repo_row(row: Any) -> bool:
+    return isinstance(row, dict) and "instance_id" in row and "problem_statement" in row
 
 
 def read_subset(path: Path) -> list[str]:
@@ -140,7 +166,16 @@ def _read_jsonl(path: Path) -> list[Problem]:
 
 def _problem(line: str, path: Path, number: int) -> Problem:
     try:
-        row = _Row.model_validate(json.loads(line))
+        data = json.loads(line)
+        if _is_repo_row(data):
+            raise ConfigError(
+                "this is a file of repository tasks (SWE-bench's shape), not of problems",
+                file=str(path),
+                line=number,
+                hint="codeagent eval --dataset routes it to the repository harness; from "
+                "Python use codeagent.evals.repo.load_tasks",
+            )
+        row = _Row.model_validate(data)
     except (ValueError, ValidationError) as exc:
         raise ConfigError(
             f"line {number} is not a valid problem: {str(exc).splitlines()[0][:200]}",

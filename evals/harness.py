@@ -41,7 +41,7 @@ from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text, build_chat_model
 from codeagent.tools.workspace import write_tree
 
-__all__ = ["EvalOptions", "EvalRun", "run_eval"]
+__all__ = ["EvalOptions", "EvalRun", "coder_model", "run_eval"]
 
 
 class EvalOptions(BaseModel):
@@ -196,7 +196,7 @@ def _agent_solver(env: _Env) -> Solver:
 
 
 def _single_shot_solver(env: _Env) -> Solver:
-    model = env.chat_model or _coder_model(env.spec, env.workflow.parent)
+    model = env.chat_model or coder_model(env.spec, env.workflow.parent)
 
     def solve(problem: Problem) -> tuple[dict[str, str], dict[str, Any]]:
         reply = ask_text(model, single_shot_prompt(problem))
@@ -213,7 +213,7 @@ def _key(problem: Problem) -> str:
     return re.sub(r"[^\w.-]+", "_", problem.task_id)
 
 
-def _coder_model(spec: WorkflowSpec, base_dir: Path) -> BaseChatModel:
+def coder_model(spec: WorkflowSpec, base_dir: Path) -> BaseChatModel:
     """The chat model (and temperature) of the workflow's first node of role ``coder``."""
     node = next((n for n in spec.nodes.values() if describe_node(n.kind).role == "coder"), None)
     name = node.model if node else "default"
