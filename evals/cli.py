@@ -69,8 +69,14 @@ def eval_command(
         ),
     ] = None,
     workflow: Annotated[
-        str, typer.Option("--workflow", "-w", help="Workflow YAML file or shipped name.")
-    ] = "default",
+        str | None,
+        typer.Option(
+            "--workflow",
+            "-w",
+            help="Workflow YAML file or shipped name [default: default, repo-fix for "
+            "repository tasks].",
+        ),
+    ] = None,
     mode: Annotated[
         str,
         typer.Option(
@@ -92,12 +98,14 @@ def eval_command(
     """Evaluate on a benchmark: pass@1 (or resolved %) on hidden tests, time, tokens; report."""
     try:
         if dataset_shape(dataset) == "repo":
-            repo = _repo_options(dataset, split, limit, subset, workflow, mode, workers, resume)
+            wf = workflow or "repo-fix"
+            repo = _repo_options(dataset, split, limit, subset, wf, mode, workers, resume)
             summary, files = _run_repo(ctx, repo.model_copy(update={"out": out_dir}), as_json)
         else:
             if split is not None:
                 raise ConfigError("--split is for repository tasks", hint="leave it out")
-            options = _options(dataset, limit, subset, workflow, mode, workers, resume, out_dir)
+            wf = workflow or "default"
+            options = _options(dataset, limit, subset, wf, mode, workers, resume, out_dir)
             with _Bar(enabled=not as_json) as bar:
                 run = run_eval(
                     options,

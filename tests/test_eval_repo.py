@@ -602,10 +602,37 @@ def test_the_agent_mode_runs_a_repo_job_per_task_and_scores_its_patch(
     assert [r.resolved for r in run.results] == [True, True]
     assert [s["head"] for s in seen] == [s["task"].base_commit for s in seen]
     assert seen[0]["home"] == tmp_path / "e" / "state" / "billing-allocate-remainder"
+    assert seen[0]["test_cmd"] == "python -m pytest"
+    assert Path(seen[0]["workflow"]).name == "repo-fix.yaml"
     assert run.summary["calls_mean"] == 3 and run.summary["tokens_total"] == 240
     assert run.summary["resolved_pct"] == 100.0 and run.summary["attempts_mean"] == 2
     saved = tmp_path / "e/work/agent/billing-allocate-remainder/patch.diff"
     assert saved.read_text() == ALL["billing-allocate-remainder"].gold_patch
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("bwrap")
+def test_the_agent_mode_with_the_real_repo_job_and_a_scripted_model(tmp_path: Path) -> None:
+    """End to end through run_job(repo=...) and the repo-fix workflow: the scripted
+    navigator opens money.py, the coder sends one symbol edit, the reviewer approves."""
+    source = (PILOT / "repos/billing/src/billing/money.py").read_text()
+    method = source[source.index("    def allocate(") : source.index("    def to_decimal(")]
+    edit = f"src/billing/money.py\n```python\nclass Money:\n{method.rstrip()}\n```\n"
+    model = ScriptedChatModel(
+        rules=[
+            Rule(match="You are the navigator", reply='["src/billing/money.py"]'),
+            Rule(match="You are the coder", reply=edit),
+            Rule(match="reviewer", reply='{"verdict": "approve", "comments": []}'),
+        ]
+    )
+    subset = tmp_path / "ids.txt"
+    subset.write_text("billing-allocate-remainder\n")
+    options = RepoEvalOptions(dataset=TASKS, mode="agent", subset=subset, out=tmp_path / "e")
+
+    (result,) = run_repo_eval(options, chat_model=model, sandbox_factory=_sandbox).results
+
+    assert result.resolved and result.status == "success", result.detail
+    assert result.calls == 3 and result.patch_files == 1 and result.patch_added == 2
 
 
 @pytest.mark.usefixtures("bwrap")

@@ -60,7 +60,7 @@ class RepoEvalOptions(BaseModel):
     dataset: Path
     mode: RepoMode = "agent"
     split: Literal["pilot", "heldout", "all"] = "pilot"
-    workflow: str = "default"
+    workflow: str = "repo-fix"
     limit: int | None = Field(default=None, gt=0)
     subset: Path | None = None
     workers: int = Field(default=1, ge=1, le=64)

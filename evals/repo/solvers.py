@@ -8,7 +8,8 @@ repository at ``base_commit``, without the hidden tests), and returns a
 - ``empty``: no change (validation: it must resolve none);
 - ``single-shot``: one model call that sees the problem statement and the full text
   of the files the gold patch touches, and rewrites them whole;
-- ``agent``: ``run_job(problem_statement, repo=base, ...)`` and its ``RunResult.patch``.
+- ``agent``: ``run_job(problem_statement, repo=base, test_cmd=..., ...)`` and its
+  ``RunResult.patch``.
 
 Only the problem statement reaches the agent and the baseline; the hidden tests,
 the id lists, the gold patch's content and the mutant never do (the baseline is
@@ -20,16 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
 from codeagent.evals.repo.gitops import diff_worktree
 from codeagent.evals.repo.patches import parse_patch
 from codeagent.evals.repo.task import RepoTask
+from codeagent.graphs.jobs.config import RunConfig
 from codeagent.nodes.parsing import code_blocks
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text
+from codeagent.tools.sandbox import Sandbox
 from codeagent.tools.workspace import safe_relpath, write_tree
 
 __all__ = [
@@ -155,25 +157,24 @@ def agent_solver(
     *,
     out: Path,
     chat_model: BaseChatModel | None = None,
-    sandbox_factory: Callable[[], Any] | None = None,
-    config: Any = None,
+    sandbox_factory: Callable[[], Sandbox] | None = None,
+    config: RunConfig | None = None,
 ) -> Solver:
     """The agent: a repo job on the task's base, through ``workflow``.
 
-    Each task's job writes its files under ``out/work/agent/ID/job`` and keeps its
-    state under ``out/state/ID``.
+    The job gets the problem statement, the base and the task's ``test_cmd`` (the
+    repository's own test command, not the hidden tests). Each task's job writes its
+    files under ``out/work/agent/ID/job`` and keeps its state under ``out/state/ID``.
     """
 
     def solve(task: RepoTask, base: Path) -> Solution:
-        # The repo job kind is new: call run_job loosely typed until its signature
-        # (repo=..., RunResult.patch) is part of the typed API everywhere.
         from codeagent.graphs import run_job
 
-        run: Callable[..., Any] = run_job
         key = task.key
-        result = run(
+        result = run_job(
             task_text(task),
             repo=base,
+            test_cmd=task.test_cmd,
             workflow=workflow,
             out=out / "work" / "agent" / key / "job",
             chat_model=chat_model,
@@ -181,12 +182,11 @@ def agent_solver(
             home=out / "state" / key,
             config=config,
         )
-        patch = getattr(result, "patch", None)
-        usage = dict(getattr(result, "usage", None) or {})
-        detail = str(getattr(result, "error", None) or "")[:300]
-        if patch is None:
+        detail = (result.error or "")[:300]
+        if result.patch is None:
             detail = detail or "the job returned no patch"
-        return Solution(patch or "", str(result.status), usage, int(result.attempts), detail)
+        usage = dict(result.usage or {})
+        return Solution(result.patch or "", result.status, usage, result.attempts, detail)
 
     return solve
 
