@@ -19,6 +19,7 @@ from codeagent.graphs.jobs.delivery import deliver
 from codeagent.tools.errors import ConfigError, RepoError, SandboxError
 from codeagent.tools.sandbox import LocalSandbox, Sandbox
 from codeagent.tools.testing import Rule, ScriptedChatModel
+from tests.git_support import git
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -56,11 +57,6 @@ RESTORE_SUB = "calc.py\n```python\ndef sub(a, b):\n    return a - b\n```\n"
 APPROVE = '{"verdict": "approve", "comments": []}'
 
 
-def _git(repo: Path, *args: str) -> str:
-    command = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
 def make_calc_repo(parent: Path) -> Path:
     """A git repository with a bug in ``add`` and a failing ``test_add``."""
     root = parent / "calc"
@@ -69,9 +65,9 @@ def make_calc_repo(parent: Path) -> Path:
     (root / "tests" / "test_calc.py").write_text(TESTS)
     (root / "pyproject.toml").write_text(PYPROJECT)
     (root / ".gitignore").write_text("build/\n")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "start")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "start")
     return root
 
 
@@ -97,7 +93,7 @@ def _model(*code: str, fix: tuple[str, ...] = ()) -> ScriptedChatModel:
 
 def _untouched(repo: Path) -> None:
     assert (repo / "calc.py").read_text() == CALC
-    assert _git(repo, "status", "--porcelain") == ""
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path: Path) -> None:
@@ -180,15 +176,15 @@ def test_branch_commits_the_patch_without_touching_the_checkout(repo: Path) -> N
     result = run_job(
         TASK, workflow="repo-fix", repo=repo, chat_model=_model(FIX), sandbox_factory=LocalSandbox
     )
-    head = _git(repo, "rev-parse", "HEAD")
+    head = git(repo, "rev-parse", "HEAD")
 
     done = deliver(result.thread_id, branch="codeagent/fix-add")
 
     assert done.commit and done.branch == "codeagent/fix-add"
-    assert _git(repo, "rev-parse", "HEAD") == head
-    assert _git(repo, "branch", "--show-current").strip() == "main"
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "branch", "--show-current").strip() == "main"
     _untouched(repo)
-    shown = _git(repo, "show", "codeagent/fix-add:calc.py")
+    shown = git(repo, "show", "codeagent/fix-add:calc.py")
     assert "return a + b" in shown
     with pytest.raises(RepoError):
         deliver(result.thread_id, branch="codeagent/fix-add")  # exists now
@@ -336,8 +332,8 @@ def test_a_dependency_installed_by_the_setup_step_is_there_for_every_test_run(
     (repo / "tests" / "test_dep.py").write_text(
         "import mypkg\n\n\ndef test_dep():\n    assert mypkg.VALUE == 7\n"
     )
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "a dependency")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a dependency")
     path = workflow_path("repo-fix")
     assert path is not None
     data = yaml.safe_load(path.read_text())

@@ -25,16 +25,9 @@ from codeagent.tools.repo import (
     store_snapshot,
     take_snapshot,
 )
+from tests.git_support import git
 
 pytestmark = pytest.mark.usefixtures("git_isolated")
-
-
-def git(repo: Path, *args: str) -> str:
-    ident = ("-c", "user.name=Test", "-c", "user.email=test@example.com")
-    proc = subprocess.run(
-        ["git", "-C", str(repo), *ident, *args], capture_output=True, text=True, check=True
-    )
-    return proc.stdout
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
