@@ -137,7 +137,9 @@ def run_repo_tests(
         result = sandbox.run(argv, timeout_s=ctx.test_timeout_s)
         reports = sandbox.read_files([junit_path(run_id)]) if runner == "pytest" else {}
     outcomes: dict[str, str] | None
-    if runner == "pytest":
+    if result.exit_code in (126, 127) and not result.timed_out:  # no such command
+        outcomes = None
+    elif runner == "pytest":
         outcomes = junit_outcomes(reports.get(junit_path(run_id), ""))
     elif runner == "node":
         outcomes = tap_outcomes(result.stdout) or None

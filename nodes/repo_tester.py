@@ -87,6 +87,13 @@ def repo_baseline(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         )
     targets = [t for t in pytest_node_ids(state["task"]) if t.split("::", 1)[0] in snapshot.files]
     run = run_repo_tests(ctx, snapshot, {}, command)
+    if not run.readable:  # not even a report: no baseline to judge a change against
+        raise ConfigError(
+            f"the repository's tests could not run: `{' '.join(command)}` exited"
+            f" {run.result.exit_code}: {run.output()[-600:]}",
+            hint="give the test command with --test-cmd, install the dependencies with"
+            " sandbox.setup or use your own sandbox.image",
+        )
     baseline = {
         "outcomes": run.outcomes,
         "passed": sum(1 for o in run.outcomes.values() if o == PASSED),

@@ -227,6 +227,7 @@ def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
         repo=repo,
         chat_model=_model(feature),
         sandbox_factory=LocalSandbox,
+        test_cmd="python -m pytest",  # as READMEs say it; the sandbox has python3
     )
 
     assert result.status == "success", (result.error, result.test_report)
@@ -235,6 +236,24 @@ def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
     assert (result.test_report or {})["verified"]
     assert result.patch and "+++ b/tests/test_mul.py" in result.patch
     _untouched(repo)
+
+
+def test_a_test_command_that_cannot_run_stops_the_job_before_any_model_call(
+    repo: Path,
+) -> None:
+    model = _model(FIX)
+    result = run_job(
+        TASK,
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=model,
+        sandbox_factory=LocalSandbox,
+        test_cmd="no-such-test-runner --all",
+    )
+
+    assert result.status == "error"
+    assert "could not run" in (result.error or "") and "no-such-test-runner" in (result.error or "")
+    assert model.prompts == []
 
 
 def test_a_repo_workflow_needs_a_repo_and_a_missing_folder_is_a_clear_error(

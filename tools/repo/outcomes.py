@@ -58,10 +58,12 @@ def test_run_command(command: Sequence[str], run_id: str, targets: Sequence[str]
 
     For pytest: a per-run JUnit report with file names (``xunit1``), no cache
     written into the repo, and the targets (none: the whole suite). Other runners
-    get no targets (they run everything).
+    get no targets (they run everything). ``python`` is run as ``python3``: the
+    sandboxes have only that name, and READMEs say ``python -m pytest``.
     """
+    command = ["python3", *command[1:]] if command[:1] == ["python"] else list(command)
     if runner_of(command) != "pytest":
-        return list(command)
+        return command
     return [
         *command,
         f"--junitxml={junit_path(run_id)}",
