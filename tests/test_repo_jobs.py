@@ -242,17 +242,17 @@ def test_a_test_command_that_cannot_run_stops_the_job_before_any_model_call(
     repo: Path,
 ) -> None:
     model = _model(FIX)
-    result = run_job(
-        TASK,
-        workflow="repo-fix",
-        repo=repo,
-        chat_model=model,
-        sandbox_factory=LocalSandbox,
-        test_cmd="no-such-test-runner --all",
-    )
+    with pytest.raises(ConfigError, match="could not run") as caught:
+        run_job(
+            TASK,
+            workflow="repo-fix",
+            repo=repo,
+            chat_model=model,
+            sandbox_factory=LocalSandbox,
+            test_cmd="no-such-test-runner --all",
+        )
 
-    assert result.status == "error"
-    assert "could not run" in (result.error or "") and "no-such-test-runner" in (result.error or "")
+    assert "no-such-test-runner" in str(caught.value) and caught.value.hint
     assert model.prompts == []
 
 
