@@ -367,3 +367,68 @@ def test_a_dependency_installed_by_the_setup_step_is_there_for_every_test_run(
     assert result.status == "success", (result.error, result.test_report)
     assert (result.test_report or {})["passed"] == 3  # test_dep too: the setup's install
     assert result.patch and "wheels" not in result.patch
+
+
+@pytest.mark.slow
+def test_a_killed_repo_job_resumes_without_redoing_nodes(repo: Path, tmp_path: Path) -> None:
+    """SIGKILL the CLI once the read step is checkpointed; the user then edits the tree;
+    the resumed job redoes no finished node and works on what it started from."""
+    import os
+    import signal
+    import time
+
+    import yaml
+
+    from codeagent.configs import workflow_path
+    from codeagent.graphs import job_history
+
+    path = workflow_path("repo-fix")
+    assert path is not None
+    data = yaml.safe_load(path.read_text())
+    data["models"] = {"default": {"provider": "scripted", "script": "rules.yaml"}}
+    data["sandbox"]["backend"] = "local"
+    rules = [r.model_dump(exclude_defaults=True) for r in _model(FIX).rules]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": rules, "delay_s": 3.0}))
+    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    home = tmp_path / "home"  # the state dir conftest gives this test (job_history reads it)
+    assert os.environ["CODEAGENT_HOME"] == str(home)
+    env = dict(os.environ)
+    cli = [sys.executable, "-m", "codeagent.graphs.cli"]
+    proc = subprocess.Popen(
+        [
+            *cli,
+            "run",
+            TASK,
+            "--repo",
+            str(repo),
+            "-w",
+            str(tmp_path / "wf.yaml"),
+            "--thread-id",
+            "k",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (home / "runs" / "k" / "job.json").exists():
+            nodes = [row.node for row in job_history("k")]
+            if "context" in nodes:
+                break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the job ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (repo / "calc.py").write_text("def add(a, b):\n    raise SystemExit\n")  # the user edits
+
+    resumed = subprocess.run(
+        [*cli, "resume", "k", "--json"], capture_output=True, text=True, timeout=300, env=env
+    )
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result["status"] == "success"
+    assert "-    return a - b" in result["patch"]  # against the snapshot, not today's tree
+    nodes = [row.node for row in job_history("k")]
+    assert nodes.count("baseline") == 1 and nodes.count("context") == 1
