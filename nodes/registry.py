@@ -4,7 +4,7 @@ A workflow names a node kind in one of three ways:
 
 - a built-in name: ``planner``, ``coder``, ``tester``, ``reviewer``, ``test_writer``,
   ``sampling_coder``, ``example_tester``; for repo jobs ``repo_baseline``,
-  ``repo_context``, ``repo_coder``, ``repo_tester``;
+  ``repo_context``, ``repo_coder``, ``repo_tester``, ``repo_tests_tester``;
 - an import path ``package.module:function`` (the module must be importable);
 - the name of a plugin registered under the entry-point group ``codeagent.nodes``::
 
@@ -53,6 +53,7 @@ def _builtin() -> dict[str, NodeFn]:
     from codeagent.nodes.repo_coder import repo_coder
     from codeagent.nodes.repo_context import repo_context
     from codeagent.nodes.repo_tester import repo_baseline, repo_tester
+    from codeagent.nodes.repo_tests import repo_tests_tester
     from codeagent.nodes.reviewer import reviewer
     from codeagent.nodes.sampling import sampling_coder
     from codeagent.nodes.test_writer import test_writer
@@ -70,6 +71,7 @@ def _builtin() -> dict[str, NodeFn]:
         "repo_context": repo_context,
         "repo_coder": repo_coder,
         "repo_tester": repo_tester,
+        "repo_tests_tester": repo_tests_tester,
     }
 
 

@@ -178,15 +178,18 @@ def test_built_in_kinds_declare_their_role_and_capabilities() -> None:
         "repo_context": "other",
         "repo_coder": "coder",
         "repo_tester": "tester",
+        "repo_tests_tester": "tester",
     }
     assert all(d.declared for d in declared.values())
     no_model = {k for k, d in declared.items() if not d.can("calls_model")}
-    assert no_model == {"repo_baseline", "repo_tester"}  # they only run the repo's tests
+    # they only run the repo's tests
+    assert no_model == {"repo_baseline", "repo_tester", "repo_tests_tester"}
     assert {k for k, d in declared.items() if d.runs_job_code} == {
         "tester",
         "example_tester",
         "repo_baseline",
         "repo_tester",
+        "repo_tests_tester",
     }
     writes = {k for k, d in declared.items() if d.can("writes_code")}
     assert writes == {"coder", "sampling_coder", "repo_coder"}

@@ -1,0 +1,237 @@
+"""The repo-tests workflow end to end: a scripted model writes tests for one module of a
+small git repository, judged in the real local sandbox (pass, coverage, a mutant caught).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codeagent.graphs import run_job
+from codeagent.graphs.jobs.runner import job_values
+from codeagent.nodes.repo_tests import module_under_test
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.sandbox import LocalSandbox, Sandbox
+from codeagent.tools.testing import Rule, ScriptedChatModel
+from tests.git_support import git
+
+pytestmark = pytest.mark.usefixtures("bwrap")
+
+CALC = '''"""Prices."""
+
+
+def add(a, b):
+    return a + b
+
+
+def total(prices, discount=0):
+    """The sum of the prices less a discount, never below zero."""
+    s = 0
+    for price in prices:
+        s += price
+    if s - discount < 0:
+        return 0
+    return s - discount
+'''
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+# The local sandbox runs this venv's Python: its autoloaded pytest plugins (langsmith,
+# hypothesis) would cost ~2 s of every test run; the repository turns them off.
+PYPROJECT = """[project]
+name = "calc"
+version = "0"
+
+[tool.pytest.ini_options]
+pythonpath = ["."]
+addopts = "-p no:langsmith_plugin -p no:hypothesispytest"
+"""
+TASK = "Write tests for calc.py: total() has none."
+
+GOOD = (
+    "tests/test_total.py\n```python\nfrom calc import total\n\n\n"
+    "def test_total_sums_the_prices():\n    assert total([1, 2, 3]) == 6\n\n\n"
+    "def test_total_never_goes_below_zero():\n    assert total([1], discount=5) == 0\n```\n"
+)
+ONLY_IMPORTS = (
+    "tests/test_total.py\n```python\nimport calc\n\n\n"
+    "def test_calc_imports():\n    assert True\n```\n"
+)
+CHECKS_NOTHING = (
+    "tests/test_total.py\n```python\nfrom calc import total\n\n\n"
+    "def test_total_runs():\n    total([1, 2], discount=1)\n    assert True\n```\n"
+)
+CHANGES_THE_CODE = (
+    "calc.py::total\n```python\ndef total(prices, discount=0):\n"
+    "    return max(0, sum(prices) - discount)\n```\n\n" + GOOD
+)
+PUT_BACK = "calc.py::total\n```python\n" + CALC[CALC.index("def total") :] + "```\n"
+APPROVE = '{"verdict": "approve", "comments": []}'
+RETRY = "Your changes so far"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository whose ``calc.total`` no test runs."""
+    root = tmp_path / "calc"
+    (root / "tests").mkdir(parents=True)
+    (root / "calc.py").write_text(CALC)
+    (root / "tests" / "test_calc.py").write_text(TESTS)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "start")
+    return root
+
+
+class _Counting:
+    """A sandbox factory that counts the sandboxes it opens (one per test run)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def __call__(self) -> Sandbox:
+        self.opened += 1
+        return LocalSandbox()
+
+
+def _model(first: str, *then: str) -> ScriptedChatModel:
+    return ScriptedChatModel(
+        rules=[
+            Rule(name="context", match="You are the navigator", reply='{"open": ["calc.py"]}'),
+            Rule(name="again", match=RETRY, replies=list(then or (first,))),
+            Rule(name="tests", match="You are the test writer", reply=first),
+            Rule(name="review", match="You are the reviewer", reply=APPROVE),
+        ]
+    )
+
+
+def _run(repo: Path, model: ScriptedChatModel, sandbox: _Counting | None = None) -> object:
+    return run_job(
+        TASK,
+        workflow="repo-tests",
+        repo=repo,
+        chat_model=model,
+        sandbox_factory=sandbox or LocalSandbox,
+    )
+
+
+def _untouched(repo: Path) -> None:
+    assert (repo / "calc.py").read_text() == CALC
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def _reports(thread_id: str) -> list[dict[str, object]]:
+    _, values = job_values(thread_id)
+    return [dict(entry["report"]) for entry in values["history"]]
+
+
+def test_good_tests_pass_raise_the_coverage_and_catch_a_mutant(repo: Path) -> None:
+    sandbox = _Counting()
+    model = _model(GOOD)
+
+    result = run_job(
+        TASK, workflow="repo-tests", repo=repo, chat_model=model, sandbox_factory=sandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    report = result.test_report or {}
+    assert report["ok"] and report["verified"] and report["failures"] == []
+    assert report["module"] == "calc.py"
+    assert report["coverage_after"] > report["coverage_before"]
+    assert report["coverage_after"] == 100.0
+    assert (report["mutants"], report["mutants_killed"]) == (1, 1)
+    assert "`total`" in report["mutant_caught"]
+    assert report["passed"] == 3 and report["regressions"] == []
+    assert set(result.files) == {"tests/test_total.py"}
+    assert result.patch and "+++ b/tests/test_total.py" in result.patch
+    # baseline, targeted, baseline coverage, coverage, one mutant
+    assert sandbox.opened == 5
+    coder = next(p for p in model.prompts if "You are the test writer" in p)
+    assert "def total(prices, discount=0):" in coder  # the module is shown to the coder
+    _untouched(repo)
+
+
+def test_tests_that_check_nothing_are_sent_back_until_they_catch_a_mutant(repo: Path) -> None:
+    sandbox = _Counting()
+    model = _model(ONLY_IMPORTS, CHECKS_NOTHING, GOOD)
+
+    result = run_job(
+        TASK, workflow="repo-tests", repo=repo, chat_model=model, sandbox_factory=sandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    first, second, third = _reports(result.thread_id)
+    # importing the module runs no new line, and no broken copy makes a test fail
+    assert not first["ok"] and first["coverage_after"] == first["coverage_before"]
+    assert first["mutants_killed"] == 0 and first["mutants"] == 2  # `add`: all it runs
+    coverage_line, mutant_line = first["failures"]
+    assert coverage_line.startswith("your tests do not raise the line coverage of calc.py")
+    assert "test the lines no test runs yet: 10-15" in coverage_line
+    assert mutant_line.startswith("your tests still pass on broken copies of calc.py:")
+    assert "`add` returns None instead of `a + b`" in mutant_line
+    # running total() covers it, but without an assertion no mutant is caught
+    assert not second["ok"] and second["coverage_after"] > second["coverage_before"]
+    assert (second["mutants"], second["mutants_killed"]) == (4, 0)
+    assert second["failures"] == [
+        next(f for f in second["failures"] if "`total` returns None" in f)
+    ]
+    assert third["ok"] and third["mutants_killed"] == 1
+    retries = [p for p in model.prompts if RETRY in p]
+    assert "your tests still pass on broken copies of calc.py" in retries[0]
+    assert "`total` returns None instead of `s - discount`" in retries[1]
+    # the baseline's coverage is measured once: 1 baseline + 1 baseline coverage, and
+    # per attempt a targeted run, a coverage run and its mutant runs
+    assert sandbox.opened == 2 + (2 + 2) + (2 + 4) + (2 + 1)
+    _untouched(repo)
+
+
+def test_a_change_to_the_code_is_refused_without_running_anything(repo: Path) -> None:
+    sandbox = _Counting()
+    model = _model(CHANGES_THE_CODE, PUT_BACK)
+
+    result = run_job(
+        TASK, workflow="repo-tests", repo=repo, chat_model=model, sandbox_factory=sandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    refused = _reports(result.thread_id)[0]
+    assert not refused["ok"] and refused["total"] == 0
+    assert refused["failures"] == [
+        "you changed calc.py: this workflow writes tests and does not change the code;"
+        " put calc.py back as it was, and put only tests in test files"
+    ]
+    retry = next(p for p in model.prompts if RETRY in p)
+    assert "you changed calc.py" in retry
+    assert set(result.files) == {"tests/test_total.py"}  # the coder put calc.py back
+    assert sandbox.opened == 1 + 0 + (1 + 1 + 1 + 1)  # the refusal ran nothing
+    _untouched(repo)
+
+
+def test_a_task_that_names_no_module_stops_with_a_hint(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="names no Python module") as caught:
+        run_job(
+            "Write more tests.",
+            workflow="repo-tests",
+            repo=repo,
+            chat_model=_model(GOOD),
+            sandbox_factory=LocalSandbox,
+        )
+
+    assert caught.value.hint and "write tests for src/pkg/mod.py" in caught.value.hint
+    _untouched(repo)
+
+
+def test_the_module_is_the_first_source_file_the_task_names() -> None:
+    files = {
+        "src/shop/cart.py": "def total():\n    return 1\n",
+        "src/shop/tax.py": "def rate():\n    return 2\n",
+        "tests/test_cart.py": "def test_total():\n    pass\n",
+        "README.md": "# shop\n",
+    }
+
+    assert module_under_test("Write tests for src/shop/cart.py", files) == "src/shop/cart.py"
+    assert module_under_test("see README.md; tests for shop.tax", files) == "src/shop/tax.py"
+    assert module_under_test("extend tests/test_cart.py for `rate`", files) == "src/shop/tax.py"
+    with pytest.raises(ConfigError) as caught:
+        module_under_test("Extend tests/test_cart.py", files)
+    assert caught.value.hint and "name the module to test" in caught.value.hint
