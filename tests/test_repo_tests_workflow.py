@@ -207,6 +207,40 @@ def test_a_change_to_the_code_is_refused_without_running_anything(repo: Path) ->
     _untouched(repo)
 
 
+def test_a_test_that_fails_on_todays_code_is_sent_back_before_any_coverage_run(
+    repo: Path,
+) -> None:
+    wrong = GOOD.replace("== 6", "== 7")
+    sandbox = _Counting()
+    model = _model(wrong, GOOD.replace("== 6", "== 6  # fixed"))
+
+    result = run_job(
+        TASK, workflow="repo-tests", repo=repo, chat_model=model, sandbox_factory=sandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    failed = _reports(result.thread_id)[0]
+    assert not failed["ok"] and failed["coverage_before"] is None and failed["mutants"] == 0
+    assert failed["failures"] == [
+        "tests/test_total.py::test_total_sums_the_prices (a test you wrote) does not pass"
+    ]
+    assert sandbox.opened == 1 + 1 + (1 + 1 + 1 + 1)  # the failing attempt: one run
+
+
+def test_a_test_command_that_is_not_pytest_is_a_clear_error(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="not a pytest command") as caught:
+        run_job(
+            TASK,
+            workflow="repo-tests",
+            repo=repo,
+            chat_model=_model(GOOD),
+            sandbox_factory=LocalSandbox,
+            test_cmd="python3 -m unittest discover -s tests -t .",
+        )
+
+    assert caught.value.hint and "--test-cmd 'python3 -m pytest'" in caught.value.hint
+
+
 def test_a_task_that_names_no_module_stops_with_a_hint(repo: Path) -> None:
     with pytest.raises(ConfigError, match="names no Python module") as caught:
         run_job(

@@ -133,7 +133,7 @@ def parse_coverage(text: str, module: str) -> LineCoverage | None:
         data = json.loads(text)
         files: dict[str, Any] = data["files"]
         totals = data["totals"]
-        entry = files.get(module) or next(
+        entry: dict[str, Any] = files.get(module) or next(
             (v for k, v in files.items() if k.endswith("/" + module) or module.endswith("/" + k)),
             {},
         )
