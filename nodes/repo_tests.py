@@ -4,17 +4,18 @@ The module under test is the first non-test Python file the task names. The agen
 change passes only when, in this order (each failure is a line for the coder):
 
 1. it changes test files only: this workflow does not change the code;
-2. its test files' tests pass on today's code (one targeted run) and nothing that
-   passed in the baseline fails (the whole suite, in the coverage run);
-3. the whole suite with the new tests executes more of the module's lines than the
+2. its test files' tests pass on today's code (run alone, under coverage: the lines
+   they run) and nothing that passed in the baseline fails (the whole suite's run);
+3. the whole suite with the new tests runs more of the module's lines than the
    baseline suite did (``coverage run --include=MODULE``; the baseline's coverage is
    measured once and kept in ``baseline.coverage``);
 4. the new tests fail on at least one mutant of the module (a copy with one small
-   change, :mod:`codeagent.tools.repo.mutants`, on lines the new tests execute): only
-   the agent's test files run against each, stopping at the first one they catch.
+   change, :mod:`codeagent.tools.repo.mutants`, on lines the new tests run, those no
+   baseline test runs first): only the agent's test files run against each, stopping
+   at the first one they catch.
 
-Sandbox runs per judgement: one targeted, one coverage (plus the baseline's, once),
-at most ``mutants`` mutant runs.
+Sandbox runs per judgement: the new tests', the whole suite's (plus the baseline's
+coverage, once), at most ``mutants`` mutant runs.
 """
 
 from __future__ import annotations
@@ -126,28 +127,24 @@ def repo_tests_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     new_tests = sorted(p for p in changes if _is_test_module(p))
     if code or not new_tests:
         return record.done(_no_run(), Verdict(ok=False), _shape_failures(code, module))
-    run = run_repo_tests(ctx, snapshot, changes, command, new_tests)
+    # the new tests alone, under coverage: do they pass, and which lines do they run
+    run, own = _coverage_run(ctx, snapshot, changes, command, module, new_tests)
     verdict = judge(before_outcomes, run.outcomes, new_test_files=new_tests, full_run=False)
-    if not verdict.verified:
-        empty = [] if not verdict.ok else [_NO_TEST_RAN]
-        return record.done(run, verdict, empty, full=False)
+    if own is None or not verdict.verified:
+        return record.done(run, verdict, _targeted_failures(run, own, verdict, module), full=False)
 
     before, measured = _baseline_coverage(ctx, snapshot, command, module, baseline)
     if measured:
         record.baseline = {**baseline, "coverage": {"module": module, **before.to_state()}}
-    full_run, after = _coverage_run(ctx, snapshot, changes, command, module, new_tests)
+    full_run, after = _coverage_run(ctx, snapshot, changes, command, module)
     full_verdict = judge(before_outcomes, full_run.outcomes, new_test_files=new_tests)
     record.coverage = (before, after)
     if after is None:
         return record.done(full_run, full_verdict, [_unmeasured(full_run, module)])
     failures = [] if _rises(before, after) else [_coverage_failure(module, before, after)]
     if full_verdict.ok and options.mutants:
-        picked = _pick_mutants(module, snapshot.texts()[module], before, after, options.mutants)
-        timeout = _mutant_timeout(ctx, options, run.result)
-        caught, tried = _hunt(ctx, timeout, snapshot, changes, command, new_tests, picked)
-        record.mutants = (tried, caught)
-        if picked and caught is None:
-            failures.append(_survived_failure(module, tried))
+        hunt = _Hunt(ctx, snapshot, changes, command, new_tests, _mutant_timeout(ctx, options, run))
+        failures += _mutant_check(hunt, record, before, own, options.mutants)
     return record.done(full_run, full_verdict, failures)
 
 
@@ -189,7 +186,7 @@ def _baseline_coverage(
     stored = baseline.get("coverage") or {}
     if stored.get("module") == module:
         return LineCoverage.from_state(stored), False
-    run, coverage = _coverage_run(ctx, snapshot, {}, command, module, ())
+    run, coverage = _coverage_run(ctx, snapshot, {}, command, module)
     if coverage is None:
         raise ConfigError(
             f"the line coverage of {module} could not be measured: {run.output()[-600:]}",
@@ -205,11 +202,11 @@ def _coverage_run(
     changes: Mapping[str, str],
     command: list[str],
     module: str,
-    new_tests: Sequence[str],
+    targets: Sequence[str] = (),
 ) -> tuple[RepoRun, LineCoverage | None]:
-    """The whole suite under coverage of ``module``; None: the run gave no readable report."""
+    """``targets`` (none: the whole suite) under coverage of ``module``; None: no report."""
     run_id = secrets.token_hex(8)
-    argv = coverage_command(command, run_id, module)
+    argv = coverage_command(command, run_id, module, targets)
     with ctx.open_sandbox() as sandbox:
         sandbox.write_files({**snapshot.files, **changes})
         result = sandbox.run(argv, timeout_s=ctx.test_timeout_s)
@@ -236,48 +233,77 @@ def _coverage_failure(module: str, before: LineCoverage, after: LineCoverage) ->
 
 
 def _unmeasured(run: RepoRun, module: str) -> str:
-    return (
-        f"the suite with your tests could not run under coverage of {module}"
-        f" (exit {run.result.exit_code}); see the output"
-    )
+    how = "timed out" if run.result.timed_out else f"exit {run.result.exit_code}"
+    return f"the tests could not run under coverage of {module} ({how}): see the output"
 
 
-def _pick_mutants(
-    module: str, text: str, before: LineCoverage, after: LineCoverage, limit: int
-) -> list[Mutant]:
-    """Mutants on the lines only the new tests run first, then on any line they run."""
-    if not after.executed:  # not measured (e.g. the module ran from an installed copy)
-        return mutants(module, text, limit)
-    fresh = set(after.executed) - set(before.executed)
-    picked = mutants(module, text, limit, lines=fresh)
-    more = mutants(module, text, limit, lines=set(after.executed))
-    return picked + [m for m in more if m not in picked][: limit - len(picked)]
+def _targeted_failures(
+    run: RepoRun, own: LineCoverage | None, verdict: Verdict, module: str
+) -> list[str]:
+    """What the new tests' own run says beyond the verdict's lines (failing tests)."""
+    if not run.readable or own is None:
+        return [_unmeasured(run, module)]
+    return [_NO_TEST_RAN] if verdict.ok and not verdict.verified else []
 
 
-def _mutant_timeout(ctx: NodeContext, options: RepoTestsOptions, run: ExecResult) -> float:
-    if options.mutant_timeout_s is not None:
-        return options.mutant_timeout_s
-    return min(ctx.test_timeout_s, max(_MUTANT_TIMEOUT_FLOOR_S, 5 * run.duration_s))
+@dataclasses.dataclass(frozen=True)
+class _Hunt:
+    """What the mutant runs need: the new tests, on the snapshot with one module replaced."""
+
+    ctx: NodeContext
+    snapshot: Snapshot
+    changes: Mapping[str, str]
+    command: list[str]
+    new_tests: Sequence[str]
+    timeout_s: float
+
+    def catches(self, mutant: Mutant) -> bool:
+        """Some new test fails or errors (or the run times out) on ``mutant``."""
+        quick = dataclasses.replace(self.ctx, test_timeout_s=self.timeout_s)
+        broken = {**self.changes, mutant.path: mutant.text}
+        return bool(
+            run_repo_tests(quick, self.snapshot, broken, self.command, self.new_tests).failing()
+        )
 
 
-def _hunt(
-    ctx: NodeContext,
-    timeout_s: float,
-    snapshot: Snapshot,
-    changes: Mapping[str, str],
-    command: list[str],
-    new_tests: Sequence[str],
-    picked: Sequence[Mutant],
-) -> tuple[Mutant | None, list[Mutant]]:
-    """Run the new tests against each mutant until one fails: (the one caught, those tried)."""
-    quick = dataclasses.replace(ctx, test_timeout_s=timeout_s)
+def _mutant_check(
+    hunt: _Hunt, record: _Record, before: LineCoverage, own: LineCoverage, limit: int
+) -> list[str]:
+    """Run the new tests against mutants until one fails; the failure line when none does."""
+    module = record.module
+    text = hunt.snapshot.texts()[module]
+    if not mutants(module, text, 1):
+        return []  # no function body to break: nothing a mutant could show
+    picked = _pick_mutants(module, text, before, own, limit)
+    if not picked:
+        return [
+            f"your tests run none of the functions of {module}, so no broken copy of it can"
+            " make them fail: call its functions and assert on what they return"
+        ]
     tried: list[Mutant] = []
     for mutant in picked:
         tried.append(mutant)
-        broken = {**changes, mutant.path: mutant.text}
-        if run_repo_tests(quick, snapshot, broken, command, new_tests).failing():
-            return mutant, tried
-    return None, tried
+        if hunt.catches(mutant):
+            record.mutants = (tried, mutant)
+            return []
+    record.mutants = (tried, None)
+    return [_survived_failure(module, tried)]
+
+
+def _pick_mutants(
+    module: str, text: str, before: LineCoverage, own: LineCoverage, limit: int
+) -> list[Mutant]:
+    """Mutants on lines the new tests run: first those the baseline suite did not run."""
+    fresh = set(own.executed) - set(before.executed)
+    picked = mutants(module, text, limit, lines=fresh)
+    more = mutants(module, text, limit, lines=set(own.executed))
+    return picked + [m for m in more if m not in picked][: limit - len(picked)]
+
+
+def _mutant_timeout(ctx: NodeContext, options: RepoTestsOptions, run: RepoRun) -> float:
+    if options.mutant_timeout_s is not None:
+        return options.mutant_timeout_s
+    return min(ctx.test_timeout_s, max(_MUTANT_TIMEOUT_FLOOR_S, 5 * run.result.duration_s))
 
 
 def _survived_failure(module: str, tried: Sequence[Mutant]) -> str:

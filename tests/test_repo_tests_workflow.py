@@ -161,27 +161,29 @@ def test_tests_that_check_nothing_are_sent_back_until_they_catch_a_mutant(repo: 
 
     assert result.status == "success", (result.error, result.test_report)
     first, second, third = _reports(result.thread_id)
-    # importing the module runs no new line, and no broken copy makes a test fail
+    # importing the module runs no new line and none of its functions
     assert not first["ok"] and first["coverage_after"] == first["coverage_before"]
-    assert first["mutants_killed"] == 0 and first["mutants"] == 2  # `add`: all it runs
-    coverage_line, mutant_line = first["failures"]
-    assert coverage_line.startswith("your tests do not raise the line coverage of calc.py")
-    assert "test the lines no test runs yet: 10-15" in coverage_line
-    assert mutant_line.startswith("your tests still pass on broken copies of calc.py:")
-    assert "`add` returns None instead of `a + b`" in mutant_line
+    assert first["mutants"] == 0  # no mutant run: the new test runs no function body
+    assert first["failures"] == [
+        "your tests do not raise the line coverage of calc.py (33.3% before, 33.3% with"
+        " your tests): test the lines no test runs yet: 10-15",
+        "your tests run none of the functions of calc.py, so no broken copy of it can make"
+        " them fail: call its functions and assert on what they return",
+    ]
     # running total() covers it, but without an assertion no mutant is caught
     assert not second["ok"] and second["coverage_after"] > second["coverage_before"]
     assert (second["mutants"], second["mutants_killed"]) == (4, 0)
-    assert second["failures"] == [
-        next(f for f in second["failures"] if "`total` returns None" in f)
-    ]
+    (mutant_line,) = second["failures"]
+    assert mutant_line.startswith("your tests still pass on broken copies of calc.py: ")
+    assert "`total` returns None instead of `s - discount` (line 15)" in mutant_line
+    assert "`s += price` became `s -= price` in `total` (line 12)" in mutant_line
     assert third["ok"] and third["mutants_killed"] == 1
     retries = [p for p in model.prompts if RETRY in p]
-    assert "your tests still pass on broken copies of calc.py" in retries[0]
+    assert "your tests run none of the functions of calc.py" in retries[0]
     assert "`total` returns None instead of `s - discount`" in retries[1]
     # the baseline's coverage is measured once: 1 baseline + 1 baseline coverage, and
-    # per attempt a targeted run, a coverage run and its mutant runs
-    assert sandbox.opened == 2 + (2 + 2) + (2 + 4) + (2 + 1)
+    # per attempt the new tests' run, the whole suite's run and the mutant runs
+    assert sandbox.opened == 2 + (2 + 0) + (2 + 4) + (2 + 1)
     _untouched(repo)
 
 
@@ -205,6 +207,43 @@ def test_a_change_to_the_code_is_refused_without_running_anything(repo: Path) ->
     assert set(result.files) == {"tests/test_total.py"}  # the coder put calc.py back
     assert sandbox.opened == 1 + 0 + (1 + 1 + 1 + 1)  # the refusal ran nothing
     _untouched(repo)
+
+
+def test_a_mutant_that_makes_the_tests_hang_counts_as_caught(repo: Path, tmp_path: Path) -> None:
+    """`i += 1` -> `i -= 1` never ends: the run is cut at mutant_timeout_s, and caught."""
+    import yaml
+
+    from codeagent.configs import workflow_path
+
+    (repo / "spin.py").write_text(
+        "def spin(limit):\n    i = 0\n    while i < limit:\n        i += 1\n"
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "spin")
+    path = workflow_path("repo-tests")
+    assert path is not None
+    data = yaml.safe_load(path.read_text())
+    data["nodes"]["code"]["prompt"] = str(path.parent / data["nodes"]["code"]["prompt"])
+    data["nodes"]["test"]["options"] = {"mutants": 3, "mutant_timeout_s": 3}
+    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    no_assert = (
+        "tests/test_spin.py\n```python\nfrom spin import spin\n\n\n"
+        "def test_spin_returns():\n    spin(3)\n```\n"
+    )
+
+    result = run_job(
+        "Write tests for spin.py",
+        workflow=tmp_path / "wf.yaml",
+        repo=repo,
+        chat_model=_model(no_assert),
+        sandbox_factory=LocalSandbox,
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    report = result.test_report or {}
+    assert (report["mutants"], report["mutants_killed"]) == (3, 1)
+    assert report["mutant_caught"] == "`i += 1` became `i -= 1` in `spin` (line 4)"
+    assert len(report["mutants_survived"]) == 2  # the loop that ends at once: not caught
 
 
 def test_a_test_that_fails_on_todays_code_is_sent_back_before_any_coverage_run(
