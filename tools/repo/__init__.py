@@ -7,8 +7,9 @@ end, when asked (:func:`apply_changes`, :func:`commit_on_branch`); in between a 
 works on the snapshot, which a resumed job reloads from the state dir
 (:func:`load_snapshot`). The pure rest: ``repomap`` (symbols, a ranked repo map),
 ``reading`` (the bounded read step), ``edits`` (three edit formats, all-or-nothing),
-``testcmd`` (the test command, AGENTS.md) and ``outcomes`` (per-test results and the
-verdict against the baseline).
+``testcmd`` (the test command, AGENTS.md), ``outcomes`` (per-test results and the
+verdict against the baseline), ``mutants`` and ``line_coverage`` (the repo-tests
+workflow's checks: broken copies of a module, its line coverage).
 """
 
 from __future__ import annotations
