@@ -20,11 +20,11 @@ from codeagent.tools.repo.outcomes import (
     ERROR,
     FAILED,
     PASSED,
+    instrumented_command,
     junit_outcomes,
     junit_path,
     runner_of,
     tap_outcomes,
-    test_run_command,
     whole_run_id,
 )
 from codeagent.tools.sandbox import ExecResult
@@ -130,7 +130,7 @@ def run_repo_tests(
 ) -> RepoRun:
     """Run ``command`` (with ``targets``) on the snapshot plus ``changes`` in a fresh sandbox."""
     run_id = secrets.token_hex(8)
-    argv = test_run_command(command, run_id, targets)
+    argv = instrumented_command(command, run_id, targets)
     runner = runner_of(command)
     with ctx.open_sandbox() as sandbox:
         sandbox.write_files({**_workspace_files(snapshot), **changes})

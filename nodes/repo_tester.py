@@ -164,8 +164,9 @@ def repo_report(
     unchecked = verdict.ok and not verdict.verified
     if unchecked and require_check:
         failures.append(
-            "no test checks this change: the task names no test and you wrote none. Add a"
-            " test (in a test file) that fails without the change and passes with it."
+            "no test checks this change: the task names no test, no failing test passes now"
+            " and you wrote none. Add a test (in a test file) that fails without the change"
+            " and passes with it."
         )
     total = sum(1 for o in run.outcomes.values() if o != "skipped")
     ok = verdict.ok and (verdict.verified or not require_check)
@@ -184,6 +185,7 @@ def repo_report(
         "targets_failing": verdict.targets_failing,
         "new_failing": verdict.new_failing,
         "verified": verdict.verified,
+        "fixed": verdict.fixed,
         "full_run": full,
         "command": run.command,
     }

@@ -190,6 +190,22 @@ def test_branch_commits_the_patch_without_touching_the_checkout(repo: Path) -> N
         deliver(result.thread_id, branch="codeagent/fix-add")  # exists now
 
 
+def test_a_bug_report_is_checked_by_the_failing_test_it_fixes(repo: Path) -> None:
+    """No test named, but test_add failed in the baseline and passes now: checked."""
+    result = run_job(
+        "add() returns the difference instead of the sum; fix it.",
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=_model(FIX),
+        sandbox_factory=LocalSandbox,
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    report = result.test_report or {}
+    assert report["fixed"] == ["tests/test_calc.py::test_add"] and report["verified"]
+    assert result.attempts == 1
+
+
 def test_a_change_no_test_checks_is_sent_back_for_a_test(repo: Path) -> None:
     """A bug report names no test: the fix alone is not checked, so the coder is asked
     for a test; with one that passes (and nothing broken) the job succeeds."""
@@ -197,6 +213,10 @@ def test_a_change_no_test_checks_is_sent_back_for_a_test(repo: Path) -> None:
         "tests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
         "def test_add_sums():\n    assert add(1, 1) == 2\n```\n"
     )
+    (repo / "tests" / "test_calc.py").write_text(
+        TESTS.split("def test_add")[0] + "def test_sub():\n    assert sub(5, 3) == 2\n"
+    )
+    git(repo, "commit", "-qam", "no test of add")  # so no failing test shows the bug
     model = _model(FIX, fix=(regression,))
     result = run_job(
         "add() returns the difference instead of the sum; fix it.",

@@ -83,8 +83,8 @@ def run_job(
             ``CODEAGENT_HOME`` / ``CODEAGENT_CHECKPOINT_URL`` variables).
         repo: Work on this repository (a repo job): its files are snapshotted into the
             state dir and the job's sandboxes; the folder itself is never written. The
-            result's ``patch`` holds the changes (see ``codeagent.graphs.repo_jobs`` to
-            apply them or commit them on a branch).
+            result's ``patch`` holds the changes; ``codeagent.graphs.deliver`` applies
+            them or commits them on a new branch after success.
         test_cmd: The repository's test command (default: AGENTS.md, else detected).
 
     Raises:

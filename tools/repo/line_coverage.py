@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.repo.outcomes import runner_of, test_run_command
+from codeagent.tools.repo.outcomes import instrumented_command, runner_of
 
 __all__ = [
     "LineCoverage",
@@ -85,7 +85,7 @@ def coverage_command(
     """The shell command that runs the pytest ``command`` under coverage of ``module``.
 
     The pytest arguments (the repository's own, then the per-run JUnit report of
-    :func:`~codeagent.tools.repo.outcomes.test_run_command`, then ``targets``) are kept;
+    :func:`~codeagent.tools.repo.outcomes.instrumented_command`, then ``targets``) are kept;
     what ran pytest (``python3 -m``, ``pytest``, ``uv run``) becomes
     ``python3 -m coverage run ... -m pytest``. The command's exit status is pytest's.
 
@@ -93,7 +93,7 @@ def coverage_command(
         ConfigError: When ``command`` is not a pytest command.
     """
     require_pytest(command)
-    argv = test_run_command(command, run_id, targets)
+    argv = instrumented_command(command, run_id, targets)
     names = [PurePosixPath(word).name for word in argv]
     at = next(i for i, name in enumerate(names) if name in ("pytest", "py.test"))
     data = f".codeagent-repo-coverage-{run_id}.data"

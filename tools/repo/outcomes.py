@@ -19,17 +19,18 @@ from pathlib import PurePosixPath
 
 __all__ = [
     "Verdict",
+    "instrumented_command",
     "judge",
     "junit_outcomes",
     "junit_path",
     "runner_of",
     "tap_outcomes",
-    "test_run_command",
     "whole_run_id",
 ]
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _BAD = (FAILED, ERROR)
+_SUBTEST = re.compile(r"^(\s*)# Subtest: (.+)$")
 _TAP = re.compile(r"^(\s*)(not ok|ok) \d+ - (.+?)(?:\s+#\s*(SKIP|TODO)\b.*)?$", re.IGNORECASE)
 
 
@@ -53,7 +54,9 @@ def whole_run_id(command: Sequence[str]) -> str:
     return f"$ {shlex.join(command)}"
 
 
-def test_run_command(command: Sequence[str], run_id: str, targets: Sequence[str] = ()) -> list[str]:
+def instrumented_command(
+    command: Sequence[str], run_id: str, targets: Sequence[str] = ()
+) -> list[str]:
     """``command`` with what lets the outcomes be read, and ``targets`` (pytest node ids).
 
     For pytest: a per-run JUnit report with file names (``xunit1``), no cache
@@ -113,30 +116,34 @@ def _outcome(case: ET.Element) -> str:
 
 
 def tap_outcomes(output: str) -> dict[str, str]:
-    """Test name -> outcome from TAP output (``node --test``); subtests named ``parent > child``."""
+    """Test name -> outcome from TAP output (``node --test``); subtests named ``parent > child``.
+
+    Node's TAP announces a subtest (``# Subtest: name``) before its result, and a
+    parent's result line comes after its children's; only leaves are kept.
+    """
     outcomes: dict[str, str] = {}
-    stack: list[tuple[int, str]] = []
-    lines = output.splitlines()
-    for line in lines:
+    open_tests: list[tuple[int, str]] = []  # (indent, name) of the announced subtests
+    for line in output.splitlines():
+        announced = _SUBTEST.match(line)
+        if announced:
+            indent = len(announced.group(1))
+            open_tests = [t for t in open_tests if t[0] < indent]
+            open_tests.append((indent, announced.group(2).strip()))
+            continue
         found = _TAP.match(line)
         if not found:
             continue
         indent, status, name, directive = (
             len(found.group(1)),
             found.group(2),
-            found.group(3),
+            found.group(3).strip(),
             found.group(4),
         )
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        full = " > ".join([*(n for _, n in stack), name.strip()])
+        parents = [n for i, n in open_tests if i < indent]
+        open_tests = [t for t in open_tests if t[0] < indent]
+        full = " > ".join([*parents, name])
         outcomes[full] = SKIPPED if directive else (PASSED if status.lower() == "ok" else FAILED)
-        stack.append((indent, name.strip()))
-    # a parent line comes after its subtests in TAP: keep only leaves
-    leaves = {
-        k: v for k, v in outcomes.items() if not any(o.startswith(k + " > ") for o in outcomes)
-    }
-    return leaves
+    return {k: v for k, v in outcomes.items() if not any(o.startswith(k + " > ") for o in outcomes)}
 
 
 @dataclass(frozen=True)
@@ -148,8 +155,10 @@ class Verdict:
         regressions: Tests that passed in the baseline and fail now (or no longer run).
         targets_failing: Targets (named by the task) that do not pass now, or match no test.
         new_failing: Tests in files the agent wrote or changed that do not pass.
-        verified: Some test checks the change (a target or a new test passed); a run
-            with neither only shows that nothing broke.
+        fixed: Tests that failed in the baseline and pass now.
+        verified: Some test checks the change (a target passed, a new test passed, or a
+            test failing in the baseline passes now); a run with none of these only
+            shows that nothing broke.
         passed: Tests passing now.
         failed: Tests failing or erroring now.
     """
@@ -158,6 +167,7 @@ class Verdict:
     regressions: list[str] = field(default_factory=list)
     targets_failing: list[str] = field(default_factory=list)
     new_failing: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
     verified: bool = False
     passed: int = 0
     failed: int = 0
@@ -198,13 +208,15 @@ def judge(
     new_failing = sorted(t for t in new if now[t] != PASSED)
     target_passed = bool(targets) and not targets_failing
     new_passed = any(now[t] == PASSED for t in new)
+    fixed = sorted(t for t, before in baseline.items() if before in _BAD and now.get(t) == PASSED)
     ok = not regressions and not targets_failing and not new_failing
     return Verdict(
         ok=ok,
         regressions=regressions,
         targets_failing=targets_failing,
         new_failing=new_failing,
-        verified=ok and (target_passed or new_passed),
+        fixed=fixed,
+        verified=ok and (target_passed or new_passed or bool(fixed)),
         passed=sum(1 for o in now.values() if o == PASSED),
         failed=sum(1 for o in now.values() if o in _BAD),
     )
