@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = [
     "RepoRun",
     "changed_files",
-    "is_test_path",
     "repo_info",
     "repo_texts",
     "run_repo_tests",
@@ -76,18 +75,6 @@ def repo_texts(state: AgentState, ctx: NodeContext) -> dict[str, str]:
 def changed_files(base: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
     """The files of ``new`` that differ from ``base`` (added or changed)."""
     return {p: t for p, t in sorted(new.items()) if base.get(p) != t}
-
-
-def is_test_path(path: str) -> bool:
-    """A test file by the common conventions (pytest, node --test, jest)."""
-    name = path.rsplit("/", 1)[-1]
-    return (
-        name.startswith("test_")
-        or name.endswith(("_test.py", ".test.js", ".test.mjs", ".test.ts", ".spec.js"))
-        or "/tests/" in f"/{path}"
-        or "/test/" in f"/{path}"
-        or "/__tests__/" in f"/{path}"
-    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ new tests pass and nothing that passed before fails. A change that no test check
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +21,6 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.repo_run import (
     RepoRun,
-    is_test_path,
     repo_info,
     run_repo_tests,
     snapshot_of,
@@ -29,6 +29,7 @@ from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.repo.outcomes import PASSED, Verdict, judge
 from codeagent.tools.repo.patch import make_patch, patch_stats
+from codeagent.tools.repo.repomap import is_test_file
 from codeagent.tools.repo.testcmd import (
     detect_test_command,
     instructed_test_command,
@@ -38,7 +39,7 @@ from codeagent.tools.repo.testcmd import (
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
-__all__ = ["RepoTesterOptions", "repo_baseline", "repo_report", "repo_tester"]
+__all__ = ["RepoTesterOptions", "repo_baseline", "repo_report", "repo_tester", "tested_update"]
 
 
 class RepoTesterOptions(BaseModel):
@@ -115,7 +116,7 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     command = list(info.get("test_cmd") or [])
     baseline = dict((state.get("baseline") or {}).get("outcomes") or {})
     targets = list(info.get("targets") or [])
-    new_tests = sorted(p for p in changes if is_test_path(p))
+    new_tests = sorted(p for p in changes if is_test_file(p))
     focus = [*targets, *(p for p in new_tests if p not in targets)]
     run: RepoRun | None = None
     if focus:  # fast feedback first: the tests that check the change
@@ -144,6 +145,18 @@ def _record(
     full: bool,
 ) -> dict[str, Any]:
     report = repo_report(run, verdict, require_check=options.require_check, full=full)
+    return tested_update(state, report, base, changes, started)
+
+
+def tested_update(
+    state: AgentState,
+    report: dict[str, Any],
+    base: Mapping[str, bytes],
+    changes: dict[str, str],
+    started: float,
+) -> dict[str, Any]:
+    """A repo test node's update: the report with the patch's stats, the history entry,
+    and the patch itself (for the coder's retry prompt and the reviewer)."""
     patch = make_patch(base, changes)
     stats = patch_stats(patch)
     report["patch"] = {"files": list(stats.files), "added": stats.added, "removed": stats.removed}

@@ -33,13 +33,11 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.repo_run import (
     RepoRun,
-    is_test_path,
     repo_info,
     run_repo_tests,
     snapshot_of,
 )
-from codeagent.nodes.repo_tester import repo_report
-from codeagent.tools.contracts.history import history_entry
+from codeagent.nodes.repo_tester import repo_report, tested_update
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.repo.line_coverage import (
     LineCoverage,
@@ -57,8 +55,7 @@ from codeagent.tools.repo.outcomes import (
     junit_path,
     whole_run_id,
 )
-from codeagent.tools.repo.patch import make_patch, patch_stats
-from codeagent.tools.repo.repomap import referenced_paths
+from codeagent.tools.repo.repomap import is_test_file, referenced_paths
 from codeagent.tools.sandbox import ExecResult
 
 if TYPE_CHECKING:
@@ -101,7 +98,7 @@ def module_under_test(task: str, texts: Mapping[str, str]) -> str:
         ConfigError: When the task names none.
     """
     for path in referenced_paths(task, texts):
-        if path.endswith(".py") and not _is_test_file(path):
+        if path.endswith(".py") and not is_test_file(path):
             return path
     raise ConfigError(
         "the task names no Python module of the repository to write tests for",
@@ -123,7 +120,7 @@ def repo_tests_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     before_outcomes = dict(baseline.get("outcomes") or {})
     record = _Record(state, snapshot, changes, module, started)
 
-    code = sorted(p for p in changes if not _is_test_file(p))
+    code = sorted(p for p in changes if not is_test_file(p))
     new_tests = sorted(p for p in changes if _is_test_module(p))
     if code or not new_tests:
         return record.done(_no_run(), Verdict(ok=False), _shape_failures(code, module))
@@ -152,11 +149,6 @@ _NO_TEST_RAN = (
     "no test of your test files ran: write test functions named test_* (or classes"
     " Test*) that pytest collects"
 )
-
-
-def _is_test_file(path: str) -> bool:
-    """A file of the test suite (tests, their helpers, ``conftest.py``), not of the code."""
-    return is_test_path(path) or PurePosixPath(path).name == "conftest.py"
 
 
 def _is_test_module(path: str) -> bool:
@@ -351,8 +343,6 @@ class _Record:
         ok = verdict.ok and not failures
         before, after = self.coverage or (None, None)
         tried, caught = self.mutants
-        patch = make_patch(self.snapshot.files, self.changes)
-        stats = patch_stats(patch)
         report.update(
             ok=ok,
             verified=ok,
@@ -365,10 +355,8 @@ class _Record:
             mutants_killed=int(caught is not None),
             mutant_caught=caught.description if caught else None,
             mutants_survived=[m.description for m in tried if m is not caught],
-            patch={"files": list(stats.files), "added": stats.added, "removed": stats.removed},
         )
-        entry = history_entry(self.state, {}, report, time.monotonic() - self.started)
-        update: dict[str, Any] = {"test_report": report, "history": [entry], "patch": patch}
+        update = tested_update(self.state, report, self.snapshot.files, self.changes, self.started)
         if self.baseline is not None:
             update["baseline"] = self.baseline
         return update
