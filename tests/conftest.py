@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.redis_support import RedisServer
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +40,22 @@ def bwrap() -> None:
                 "bubblewrap is not installed (CI must install it: apt-get install bubblewrap)"
             )
         pytest.skip("bubblewrap is not installed")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server of this test's own (127.0.0.1, a free port, nothing kept on disk),
+    stopped afterwards. CI installs redis-server (.ci/setup-redis.sh), so CI never skips."""
+    import os
+
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is not installed (CI must install it: .ci/setup-redis.sh)")
+        pytest.skip("redis-server is not installed")
+    from tests.redis_support import RedisServer
+
+    with RedisServer() as server:
+        yield server
 
 
 @pytest.fixture
