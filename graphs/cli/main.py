@@ -28,8 +28,8 @@ from codeagent.graphs.cli.config import CheckpointUrl, Home, cli_run_config, rem
 from codeagent.graphs.cli.models import app as models_app
 from codeagent.graphs.cli.render import Progress, print_delivery, print_result
 from codeagent.graphs.jobs.delivery import Delivery, deliver
-from codeagent.graphs.jobs.records import list_records
 from codeagent.graphs.jobs.runner import RunResult, job_history, resume_job, run_job
+from codeagent.graphs.jobs.store import store_for
 from codeagent.graphs.workflow.checks import check_workflow
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.tools.errors import CodeAgentError, ConfigError
@@ -243,8 +243,8 @@ def history(
 
 @app.command()
 def jobs(ctx: typer.Context, as_json: JsonFlag = False, home: Home = None) -> None:
-    """List the jobs in the state dir, newest first."""
-    records = list_records(cli_run_config(ctx, home).home)
+    """List the jobs in the state dir (or the shared job database), newest first."""
+    records = store_for(cli_run_config(ctx, home)).list_records()
     if as_json:
         out.print_json(
             json.dumps(

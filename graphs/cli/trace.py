@@ -11,9 +11,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from codeagent.graphs.cli.config import Home, cli_run_config
-from codeagent.graphs.jobs.execution import run_dir
-from codeagent.graphs.jobs.records import load_record
-from codeagent.tools.observability.audit import read_audit
+from codeagent.graphs.jobs.store import store_for
 from codeagent.tools.observability.trace_file import SpanNode, load_spans, span_tree
 
 __all__ = ["register", "span_label"]
@@ -68,10 +66,9 @@ def show(
     home: Home = None,
 ) -> None:
     """Print a job's span tree with durations, node outcomes and tokens."""
-    root = cli_run_config(ctx, home).home
-    record = load_record(root, thread_id)
-    path = run_dir(root, thread_id) / "trace.json"
-    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"resourceSpans": []}
+    store = store_for(cli_run_config(ctx, home))
+    record = store.load_record(thread_id)
+    data: dict[str, Any] = store.read_trace(thread_id)
     if as_json:
         out.print_json(json.dumps(data))
         return
@@ -83,7 +80,10 @@ def show(
         tree = Tree(f"trace {span.trace_id}  (job {record.thread_id})", highlight=False)
         _add(tree, span)
         out.print(tree)
-    out.print(f"file: {path}  (load it in Jaeger: Search -> Upload JSON)")
+    out.print(
+        f"stored in {store.where(thread_id)}  (for Jaeger: codeagent trace show {thread_id} "
+        "--json > trace.json, then Search -> Upload JSON)"
+    )
 
 
 def audit(
@@ -93,9 +93,9 @@ def audit(
     home: Home = None,
 ) -> None:
     """Print a job's audit log: model calls, sandbox commands, files written, decisions."""
-    root = cli_run_config(ctx, home).home
-    load_record(root, thread_id)
-    lines = read_audit(run_dir(root, thread_id) / "audit.jsonl")
+    store = store_for(cli_run_config(ctx, home))
+    store.load_record(thread_id)
+    lines = store.read_audit(thread_id)
     if as_json:
         out.print_json(json.dumps(lines))
         return

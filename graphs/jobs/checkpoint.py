@@ -22,10 +22,17 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from codeagent.graphs.jobs.config import CHECKPOINT_URL_ENV, HOME_ENV, RunConfig
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["open_checkpointer", "state_dir"]
+__all__ = [
+    "hide_password",
+    "is_connection_error",
+    "open_checkpointer",
+    "schema_lock",
+    "state_dir",
+]
 
 _BUSY_S = 60.0  # how long a writer waits for another job's write
 _OPEN_LOCK = threading.Lock()
+_SCHEMA_LOCK = 0x636F6465  # 'code': codeagent's advisory lock id
 
 
 def state_dir(override: str | Path | None = None) -> Path:
@@ -62,7 +69,7 @@ def open_checkpointer(config: RunConfig | Path) -> Iterator[BaseCheckpointSaver[
 def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
-            f"unsupported checkpoint URL {_hide_password(url)!r}",
+            f"unsupported checkpoint URL {hide_password(url)!r}",
             hint=f"{CHECKPOINT_URL_ENV} (--checkpoint-url) takes a "
             "postgresql://user:password@host:port/database URL",
         )
@@ -76,18 +83,40 @@ def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
         ) from exc
     try:
         with PostgresSaver.from_conn_string(url) as saver:
-            saver.setup()
+            with schema_lock(saver.conn):  # workers starting at once on a fresh database
+                saver.setup()
             yield saver
     except PgError as exc:
         raise ConfigError(
-            f"cannot use the checkpoint database {_hide_password(url)}: "
-            f"{_hide_password(str(exc)).strip()}",
+            f"cannot use the checkpoint database {hide_password(url)}: "
+            f"{hide_password(str(exc)).strip()}",
             hint=f"check {CHECKPOINT_URL_ENV} (--checkpoint-url) and that the server is running",
         ) from None
 
 
-def _hide_password(text: str) -> str:
+def is_connection_error(exc: BaseException) -> bool:
+    """True when ``exc`` says the PostgreSQL server is gone (not a bug, not bad data)."""
+    try:
+        from psycopg import OperationalError
+    except ImportError:
+        return False
+    return isinstance(exc, OperationalError)
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of any URL in it replaced by ``***`` (pure)."""
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+@contextmanager
+def schema_lock(conn: Any) -> Iterator[None]:
+    """Hold codeagent's PostgreSQL advisory lock (for creating tables on an autocommit
+    connection): ``CREATE TABLE IF NOT EXISTS`` racing in two sessions can fail."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from pathlib import Path
 from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.repo import apply_patch, commit_patch
 from codeagent.graphs.jobs.runner import job_values
+from codeagent.graphs.jobs.store import store_for
 from codeagent.tools.errors import ConfigError
 
 __all__ = ["Delivery", "deliver"]
@@ -67,7 +68,7 @@ def deliver(
     changes = dict(values.get("files") or {})
     if not changes:
         raise ConfigError(f"job {thread_id} changed no file", hint="there is nothing to apply")
-    applied = apply_patch(record.repo, changes, cfg.home) if apply else []
+    applied = apply_patch(record.repo, changes, store_for(cfg), cfg.home) if apply else []
     commit = None
     if branch:
         title = record.task.strip().splitlines()[0][:60]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,13 @@ from opentelemetry.trace import Span, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from codeagent.graphs.builder import SandboxFactory, build_graph, spec_sandbox
-from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.checkpoint import is_connection_error, open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig
-from codeagent.graphs.jobs.records import JobRecord, save_record, summarize_tests
+from codeagent.graphs.jobs.records import JobRecord, summarize_tests
 from codeagent.graphs.jobs.repo import job_patch, snapshot_loader
 from codeagent.graphs.jobs.results import NodeEvent, RunResult
+from codeagent.graphs.jobs.store import JobStore, store_for
+from codeagent.graphs.jobs.store_postgres import StoreUnavailable
 from codeagent.graphs.routes import Transition, event_attributes
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.errors import CodeAgentError, ConfigError
@@ -35,9 +38,9 @@ __all__ = [
     "RunOptions",
     "drive",
     "open_graph",
-    "run_dir",
     "thread_config",
     "tracing_config",
+    "write_outputs",
 ]
 
 
@@ -50,6 +53,8 @@ class RunOptions:
     on_event: Callable[[NodeEvent], None] | None = None
     tracing: TracingConfig | None = None
     span_processors: Sequence[SpanProcessor] = field(default_factory=tuple)
+    parent_span: SpanContext | None = None  # a submitted job: the submitter's span
+    write_out: bool = True  # False on a worker: the submitter writes the files (wait)
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,6 @@ class Reopen:
 def thread_config(thread_id: str) -> dict[str, Any]:
     """The LangGraph config of a job."""
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
-
-
-def run_dir(root: Path, thread_id: str) -> Path:
-    """The job's run folder (job.json, trace.json, audit.jsonl)."""
-    return root / "runs" / thread_id
 
 
 def tracing_config(spec: WorkflowSpec, override: TracingConfig | None) -> TracingConfig:
@@ -96,7 +96,7 @@ def open_graph(
             checkpointer=saver,
             chat_model=options.chat_model,
             sandbox_factory=options.sandbox_factory,
-            load_snapshot=snapshot_loader(config.home) if record.repo else None,
+            load_snapshot=snapshot_loader(store_for(config), config.home) if record.repo else None,
         )
 
 
@@ -109,19 +109,20 @@ def drive(
 ) -> RunResult:
     """Run (``start`` a state), resume (None), answer an approval (a ``Command``) or
     reopen a job that ended (:class:`Reopen`)."""
-    folder = run_dir(config.home, record.thread_id)
+    store = store_for(config)
+    tid = record.thread_id
     tconfig = tracing_config(spec, options.tracing)
     tracer = JobTracer(
         tconfig,
-        trace_file=folder / "trace.json",
-        processors=[AuditProcessor(folder / "audit.jsonl"), *options.span_processors],
+        trace_sink=partial(store.append_spans, tid),
+        processors=[AuditProcessor(partial(store.append_audit, tid)), *options.span_processors],
     )
     try:
         with (
             tracer.activate(),
-            tracer.job_span(spec.name, record.thread_id, _link(record)) as root_span,
+            tracer.job_span(spec.name, tid, _link(record), options.parent_span) as root_span,
         ):
-            record = _remember_trace(config.home, record, root_span)
+            record = _remember_trace(store, record, root_span)
             result = _stream(spec, record, config, start, options, tracer)
             root_span.set_attribute("codeagent.status", result.status)
     finally:
@@ -138,13 +139,13 @@ def _stream(
     options: RunOptions,
     tracer: JobTracer,
 ) -> RunResult:
-    root = config.home
+    store = store_for(config)
     thread = thread_config(record.thread_id)
-    save_record(root, record.with_status("running"))
+    store.save_record(record.with_status("running"))
     try:
         options = _with_setup(spec, record, config, options)
     except CodeAgentError as exc:  # the setup step failed: nothing of the agent ran
-        return _failed(root, record, {}, str(exc))
+        return _failed(store, record, {}, str(exc))
     modes = ["tasks", "updates", "checkpoints"]
     with open_graph(spec, record, config, options) as graph:
         if isinstance(start, Reopen):
@@ -160,38 +161,48 @@ def _stream(
                     for event in _events(record.thread_id, mode, chunk):
                         options.on_event(event)
         except ConfigError as exc:
-            _failed(root, record, graph.get_state(thread).values, str(exc))
+            _failed(store, record, graph.get_state(thread).values, str(exc))
             raise
         except CodeAgentError as exc:
-            return _failed(root, record, graph.get_state(thread).values, str(exc))
+            return _failed(store, record, graph.get_state(thread).values, str(exc))
         except Exception as exc:  # a bug or an unexpected library error: keep the job resumable
+            if is_connection_error(exc):  # the database went away: nothing can be recorded
+                raise StoreUnavailable(
+                    f"job {record.thread_id} stopped: the job database went away ({exc})",
+                    hint="resume it when the database answers: "
+                    f"codeagent resume {record.thread_id}",
+                ) from None
             message = f"{type(exc).__name__}: {exc}"
-            return _failed(root, record, graph.get_state(thread).values, message)
+            return _failed(store, record, graph.get_state(thread).values, message)
         snapshot = graph.get_state(thread)
     values = snapshot.values
     if snapshot.interrupts:  # paused at an approval point
-        save_record(root, record.with_status("awaiting_approval"))
+        store.save_record(record.with_status("awaiting_approval"))
         request = snapshot.interrupts[0].value
         return replace(_result(record, values, "awaiting_approval"), approval=request)
     status = values.get("status", "failed")
     if status == "running":  # the graph stopped without a terminal transition
         status = "failed"
-    write_tree(Path(record.out_dir), {**values.get("files", {}), **values.get("tests", {})})
-    patch = job_patch(values, root)
+    patch = job_patch(values, store, config.home)
+    if options.write_out:
+        write_outputs(Path(record.out_dir), values, patch)
     if patch is not None:
-        _record_patch(Path(record.out_dir), patch)
+        _trace_patch(patch)
     tests = summarize_tests(values.get("test_report"))
-    save_record(root, replace(record.with_status(status), tests=tests))
+    store.save_record(replace(record.with_status(status), tests=tests))
     return replace(_result(record, values, status), patch=patch)
 
 
-def _record_patch(out_dir: Path, patch: str) -> None:
-    """Write ``changes.patch`` and put the patch's files and size on the job's span.
+def write_outputs(out_dir: Path, values: dict[str, Any], patch: str | None) -> None:
+    """Write a finished job's files (and a repo job's ``changes.patch``) to ``out_dir``."""
+    write_tree(out_dir, {**values.get("files", {}), **values.get("tests", {})})
+    if patch is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "changes.patch").write_text(patch, encoding="utf-8")
 
-    The span event reaches the trace and the audit log.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "changes.patch").write_text(patch, encoding="utf-8")
+
+def _trace_patch(patch: str) -> None:
+    """Put the patch's files and size on the job's span (the event reaches the audit log)."""
     stats = patch_stats(patch)
     attributes: dict[str, AttributeValue] = {
         "codeagent.patch.files": list(stats.files),
@@ -216,7 +227,7 @@ def _with_setup(
     if not record.repo or not spec.sandbox.setup:
         return options
     box = spec.sandbox
-    snapshot = snapshot_loader(config.home)(str(record.repo["snapshot"]))
+    snapshot = snapshot_loader(store_for(config), config.home)(str(record.repo["snapshot"]))
     step = SetupStep(tuple(box.setup), box.setup_network, box.setup_timeout_s)
     factory = options.sandbox_factory or spec_sandbox(spec)
     prepared = prepare_workspace(factory, snapshot.files, step, cache_dir=config.home / "setup")
@@ -245,14 +256,14 @@ def _link(record: JobRecord) -> SpanContext | None:
     )
 
 
-def _remember_trace(root: Path, record: JobRecord, span: Span) -> JobRecord:
+def _remember_trace(store: JobStore, record: JobRecord, span: Span) -> JobRecord:
     if record.trace_id:
         return record
     ctx = span.get_span_context()
     record = replace(
         record, trace_id=format(ctx.trace_id, "032x"), root_span_id=format(ctx.span_id, "016x")
     )
-    save_record(root, record)
+    store.save_record(record)
     return record
 
 
@@ -264,8 +275,8 @@ def _events(thread_id: str, mode: str, chunk: Any) -> list[NodeEvent]:
     return []
 
 
-def _failed(root: Path, record: JobRecord, values: dict[str, Any], message: str) -> RunResult:
-    save_record(root, record.with_status("error", message))
+def _failed(store: JobStore, record: JobRecord, values: dict[str, Any], message: str) -> RunResult:
+    store.save_record(record.with_status("error", message))
     return _result(record, values, "error", error=message)
 
 

@@ -17,7 +17,15 @@ from typing import Any
 
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["JobRecord", "load_record", "new_thread_id", "save_record", "summarize_tests"]
+__all__ = [
+    "JobRecord",
+    "list_records",
+    "load_record",
+    "new_thread_id",
+    "record_path",
+    "save_record",
+    "summarize_tests",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,12 @@ def new_thread_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
-def _path(root: Path, thread_id: str) -> Path:
+def record_path(root: Path, thread_id: str) -> Path:
+    """Where a job's ``job.json`` is in a state dir.
+
+    Raises:
+        ConfigError: For a thread id that is not a plain name.
+    """
     if not thread_id or "/" in thread_id or thread_id.startswith("."):
         raise ConfigError(f"invalid thread id {thread_id!r}")
     return root / "runs" / thread_id / "job.json"
@@ -76,7 +89,7 @@ def _path(root: Path, thread_id: str) -> Path:
 
 def save_record(root: Path, record: JobRecord) -> Path:
     """Write ``job.json`` atomically; returns its path."""
-    path = _path(root, record.thread_id)
+    path = record_path(root, record.thread_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(record), indent=2), encoding="utf-8")
@@ -90,7 +103,7 @@ def load_record(root: Path, thread_id: str) -> JobRecord:
     Raises:
         ConfigError: When there is no such job in this state directory.
     """
-    path = _path(root, thread_id)
+    path = record_path(root, thread_id)
     try:
         return JobRecord(**json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:

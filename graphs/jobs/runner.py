@@ -24,9 +24,10 @@ from codeagent.graphs.budgets import apply_budgets, merge_budgets, reopen_update
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.execution import Reopen, RunOptions, drive, open_graph, thread_config
-from codeagent.graphs.jobs.records import JobRecord, load_record, new_thread_id, save_record
+from codeagent.graphs.jobs.records import JobRecord, new_thread_id
 from codeagent.graphs.jobs.repo import repo_start
 from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
+from codeagent.graphs.jobs.store import store_for
 from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.contracts.state import initial_state
@@ -105,7 +106,7 @@ def run_job(
     start: dict[str, Any] = dict(initial_state(task, spec.sandbox.language, time.time()))
     repo_record = None
     if repo is not None:  # the repository first: a bad path is the first thing to hear
-        repo_state = repo_start(Path(repo), cfg.home, test_cmd)
+        repo_state = repo_start(Path(repo), store_for(cfg), cfg.home, test_cmd)
         start["repo"] = repo_state
         repo_record = {k: repo_state[k] for k in ("root", "snapshot", "base_commit")}
     _check_before_running(spec, wf_file.parent, chat_model, sandbox_factory)
@@ -119,7 +120,7 @@ def run_job(
         created_at=time.time(),
         repo=repo_record,
     )
-    save_record(cfg.home, record)
+    store_for(cfg).save_record(record)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
     return drive(spec, record, cfg, start, options)
 
@@ -157,7 +158,7 @@ def resume_job(
             any model call; the job is left as it was, so resume it once that is fixed).
     """
     cfg = run_config(config, home)
-    record = load_record(cfg.home, thread_id)
+    record = store_for(cfg).load_record(thread_id)
     spec = _record_spec(record)
     _check_before_running(spec, Path(record.workflow_file).parent, chat_model, sandbox_factory)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
@@ -170,7 +171,7 @@ def resume_job(
         raised = apply_budgets(base, record.budgets)
         start = start or _reopen(spec, raised, record, cfg)
         spec = raised
-        save_record(cfg.home, record)
+        store_for(cfg).save_record(record)
     return drive(spec, record, cfg, start, options)
 
 
@@ -201,7 +202,7 @@ def job_history(
 ) -> list[Checkpoint]:
     """A job's checkpoints, oldest first (``home`` and ``config`` as for :func:`run_job`)."""
     cfg = run_config(config, home)
-    record = load_record(cfg.home, thread_id)
+    record = store_for(cfg).load_record(thread_id)
     spec = _record_spec(record)
     with open_graph(spec, record, cfg, RunOptions()) as graph:
         snapshots = list(graph.get_state_history(thread_config(thread_id)))
@@ -230,7 +231,7 @@ def job_values(
 ) -> tuple[JobRecord, dict[str, Any]]:
     """A job's record and its latest checkpointed state."""
     cfg = run_config(config, home)
-    record = load_record(cfg.home, thread_id)
+    record = store_for(cfg).load_record(thread_id)
     with open_graph(_record_spec(record), record, cfg, RunOptions()) as graph:
         values = dict(graph.get_state(thread_config(thread_id)).values or {})
     return record, values

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,15 @@ _EVENT = {
 
 
 class AuditProcessor(SpanProcessor):
-    """Appends an audit line for every finished span (and one per transition event)."""
+    """Appends an audit line for every finished span (and one per transition event).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
+    Args:
+        sink: A file to append to, or a function given each batch of JSON lines (one
+            finished span's, newline-terminated), e.g. a shared job store's.
+    """
+
+    def __init__(self, sink: Path | Callable[[str], None]) -> None:
+        self._write = sink if callable(sink) else _appender(sink)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -90,17 +95,25 @@ class AuditProcessor(SpanProcessor):
         self._append(lines)
 
     def _append(self, lines: list[dict[str, Any]]) -> None:
-        text = "".join(redact(json.dumps(line, default=str)) + "\n" for line in lines)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(text)
+        self._write("".join(redact(json.dumps(line, default=str)) + "\n" for line in lines))
 
     def shutdown(self) -> None:
         return None
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def _appender(path: Path) -> Callable[[str], None]:
+    lock = threading.Lock()
+
+    def append(text: str) -> None:
+        with lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+
+    return append
 
 
 def read_audit(path: Path) -> list[dict[str, Any]]:

@@ -8,12 +8,8 @@ and span ids and integer enums as the OTLP/JSON mapping requires.
 from __future__ import annotations
 
 import base64
-import json
-import os
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
@@ -21,7 +17,13 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-__all__ = ["OtlpJsonFileExporter", "SpanNode", "load_spans", "span_tree", "to_otlp_json"]
+__all__ = [
+    "OtlpJsonExporter",
+    "SpanNode",
+    "load_spans",
+    "span_tree",
+    "to_otlp_json",
+]
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 
@@ -44,25 +46,14 @@ def _hex_ids(obj: dict[str, Any]) -> None:
             obj[key] = base64.b64decode(obj[key]).hex()
 
 
-class OtlpJsonFileExporter(SpanExporter):
-    """Appends exported spans to one OTLP/JSON file (rewritten atomically each export)."""
+class OtlpJsonExporter(SpanExporter):
+    """Hands each export's OTLP/JSON ``resourceSpans`` to a function (e.g. a job store's)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
+    def __init__(self, write: Callable[[list[dict[str, Any]]], None]) -> None:
+        self._write = write
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        new = to_otlp_json(spans).get("resourceSpans", [])
-        with self._lock:
-            try:
-                current = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                current = {"resourceSpans": []}
-            current["resourceSpans"].extend(new)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(current), encoding="utf-8")
-            os.replace(tmp, self.path)
+        self._write(to_otlp_json(spans).get("resourceSpans", []))
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:

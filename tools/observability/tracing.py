@@ -14,10 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -26,9 +25,17 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Status, StatusCode
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+)
 
-from codeagent.tools.observability.trace_file import OtlpJsonFileExporter
+from codeagent.tools.observability.trace_file import OtlpJsonExporter
 
 __all__ = [
     "JobTracer",
@@ -114,22 +121,23 @@ class JobTracer:
 
     Args:
         config: Export settings.
-        trace_file: The run folder's OTLP/JSON file (None: not written).
+        trace_sink: Given each span as OTLP/JSON ``resourceSpans`` as it ends: the job
+            store's trace (None: not kept).
         processors: Extra span processors (the audit log, tests' in-memory exporters).
     """
 
     def __init__(
         self,
         config: TracingConfig,
-        trace_file: Path | None = None,
+        trace_sink: Callable[[list[dict[str, Any]]], None] | None = None,
         processors: Sequence[SpanProcessor] = (),
     ) -> None:
         self.config = config
         self.provider = TracerProvider(
             resource=Resource.create({"service.name": config.service_name})
         )
-        if trace_file is not None:
-            self.provider.add_span_processor(SimpleSpanProcessor(OtlpJsonFileExporter(trace_file)))
+        if trace_sink is not None:
+            self.provider.add_span_processor(SimpleSpanProcessor(OtlpJsonExporter(trace_sink)))
         for processor in processors:
             self.provider.add_span_processor(processor)
         exporter = _otlp_exporter(config)
@@ -149,10 +157,19 @@ class JobTracer:
 
     @contextlib.contextmanager
     def job_span(
-        self, workflow: str, thread_id: str, resumed_from: SpanContext | None
+        self,
+        workflow: str,
+        thread_id: str,
+        resumed_from: SpanContext | None,
+        parent: SpanContext | None = None,
     ) -> Iterator[Span]:
-        """The root span of one run of a job; a resumed run links to the first run's root."""
+        """The span of one run of a job; a resumed run links to the first run's root.
+
+        ``parent`` (a job submitted to workers: the submitter's span, carried in the
+        message) makes every run of the job, on any worker, a child in one trace.
+        """
         links = [Link(resumed_from, {"codeagent.link": "resumed_from"})] if resumed_from else []
+        context = trace.set_span_in_context(NonRecordingSpan(parent)) if parent else None
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": "invoke_workflow",
             "gen_ai.workflow.name": workflow,
@@ -160,7 +177,7 @@ class JobTracer:
             "codeagent.resumed": resumed_from is not None,
         }
         with self.tracer.start_as_current_span(
-            f"invoke_workflow {workflow}", links=links, attributes=attributes
+            f"invoke_workflow {workflow}", context=context, links=links, attributes=attributes
         ) as span:
             yield span
 

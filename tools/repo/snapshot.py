@@ -34,6 +34,7 @@ __all__ = [
     "file_digest",
     "list_repo_files",
     "load_snapshot",
+    "snapshot_files",
     "snapshot_id",
     "store_snapshot",
     "take_snapshot",
@@ -148,6 +149,18 @@ def take_snapshot(root: Path, limits: RepoLimits = DEFAULT_LIMITS) -> Snapshot:
     return Snapshot(snapshot_id(files), files, tuple(sorted(skipped)), base, str(root))
 
 
+def snapshot_files(snapshot_id: str, home: Path) -> tuple[Path, Path]:
+    """Where a stored snapshot's tar and its JSON sidecar are under ``home``.
+
+    Raises:
+        RepoError: When ``snapshot_id`` is not a snapshot id.
+    """
+    if not _ID.fullmatch(snapshot_id):
+        raise RepoError(f"{snapshot_id!r} is not a snapshot id", hint="ids are 64 hex digits")
+    folder = home / "snapshots"
+    return folder / f"{snapshot_id}.tar", folder / f"{snapshot_id}.json"
+
+
 def store_snapshot(snapshot: Snapshot, home: Path) -> Path:
     """Keep ``snapshot`` as ``home/snapshots/<id>.tar`` (once) with a JSON sidecar.
 
@@ -184,13 +197,12 @@ def load_snapshot(snapshot_id: str, home: Path) -> Snapshot:
     Raises:
         RepoError: When it is missing, unreadable, or its files do not match its id.
     """
-    if not _ID.fullmatch(snapshot_id):
-        raise RepoError(f"{snapshot_id!r} is not a snapshot id", hint="ids are 64 hex digits")
-    folder = home / "snapshots"
+    tar_path, meta_path = snapshot_files(snapshot_id, home)
+    folder = tar_path.parent
     hint = "the job's saved copy of the repository is gone; start the job again"
     try:
-        files = _read_tar(folder / f"{snapshot_id}.tar")
-        meta = json.loads((folder / f"{snapshot_id}.json").read_text(encoding="utf-8"))
+        files = _read_tar(tar_path)
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
         skipped = tuple((str(path), str(why)) for path, why in meta.get("skipped", []))
         base, root = meta.get("base_commit"), str(meta.get("root", ""))
     except FileNotFoundError as exc:

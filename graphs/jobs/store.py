@@ -1,0 +1,229 @@
+"""Where a job keeps what it produces besides its checkpoints: one small interface.
+
+A :class:`JobStore` holds each job's run record, its audit lines, its trace (OTLP/JSON
+spans), shared blobs (a repo job's snapshot) and the leases that keep two workers off
+one job. Two implementations:
+
+- :class:`FileStore` (the default, one machine): ``<home>/runs/<thread id>/job.json``,
+  ``audit.jsonl`` and ``trace.json``; blobs under ``<home>/blobs``; leases in
+  ``<home>/leases.sqlite``.
+- ``PostgresStore`` (``codeagent.graphs.jobs.store_postgres``): the same in tables of the
+  checkpoint database, so that a job run by a worker on another machine can be
+  inspected, resumed and approved from anywhere (``CODEAGENT_CHECKPOINT_URL``).
+
+Example::
+
+    store = store_for(RunConfig.from_env())
+    for record in store.list_records():
+        print(record.thread_id, record.status)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from codeagent.graphs.jobs.config import RunConfig
+from codeagent.graphs.jobs.records import (
+    JobRecord,
+    list_records,
+    load_record,
+    record_path,
+    save_record,
+)
+from codeagent.tools.errors import ConfigError
+from codeagent.tools.observability.audit import read_audit
+
+__all__ = ["FileStore", "JobStore", "store_for"]
+
+
+class JobStore(Protocol):
+    """What a job produces outside its checkpoints (records, audit, trace, blobs, leases)."""
+
+    def save_record(self, record: JobRecord) -> None:
+        """Write the job's record (replacing the last one)."""
+        ...
+
+    def load_record(self, thread_id: str) -> JobRecord:
+        """The job's record.
+
+        Raises:
+            ConfigError: When there is no such job.
+        """
+        ...
+
+    def list_records(self) -> list[JobRecord]:
+        """Every job, newest first."""
+        ...
+
+    def append_audit(self, thread_id: str, text: str) -> None:
+        """Append audit lines (JSON lines, each ending in a newline)."""
+        ...
+
+    def read_audit(self, thread_id: str) -> list[dict[str, Any]]:
+        """The job's audit lines, oldest first."""
+        ...
+
+    def append_spans(self, thread_id: str, resource_spans: list[dict[str, Any]]) -> None:
+        """Add OTLP/JSON ``resourceSpans`` to the job's trace."""
+        ...
+
+    def read_trace(self, thread_id: str) -> dict[str, Any]:
+        """The job's trace as one OTLP/JSON request (``{"resourceSpans": [...]}``)."""
+        ...
+
+    def put_blob(self, key: str, data: bytes) -> None:
+        """Keep ``data`` under ``key`` (e.g. ``snapshots/<id>.tar``)."""
+        ...
+
+    def get_blob(self, key: str) -> bytes | None:
+        """The blob under ``key``, or None."""
+        ...
+
+    def claim(self, thread_id: str, owner: str, ttl_s: float) -> str | None:
+        """Take or renew the job's lease for ``owner``.
+
+        Returns:
+            None when ``owner`` holds the lease now, else the live owner holding it.
+        """
+        ...
+
+    def release(self, thread_id: str, owner: str) -> None:
+        """Give the lease back (only when ``owner`` holds it)."""
+        ...
+
+    def where(self, thread_id: str) -> str:
+        """Where the job's trace and audit log are, in words (for messages)."""
+        ...
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ConfigError(f"invalid blob key {key!r}")
+    return key
+
+
+class FileStore:
+    """A job store in the state dir (one machine; the default)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._lock = threading.Lock()
+
+    def run_dir(self, thread_id: str) -> Path:
+        """The job's run folder (``job.json``, ``trace.json``, ``audit.jsonl``)."""
+        return record_path(self.home, thread_id).parent
+
+    def save_record(self, record: JobRecord) -> None:
+        save_record(self.home, record)
+
+    def load_record(self, thread_id: str) -> JobRecord:
+        return load_record(self.home, thread_id)
+
+    def list_records(self) -> list[JobRecord]:
+        return list_records(self.home)
+
+    def append_audit(self, thread_id: str, text: str) -> None:
+        path = self.run_dir(thread_id) / "audit.jsonl"
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+
+    def read_audit(self, thread_id: str) -> list[dict[str, Any]]:
+        return read_audit(self.run_dir(thread_id) / "audit.jsonl")
+
+    def append_spans(self, thread_id: str, resource_spans: list[dict[str, Any]]) -> None:
+        path = self.run_dir(thread_id) / "trace.json"
+        with self._lock:
+            current = self._trace(path)
+            current["resourceSpans"].extend(resource_spans)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(current), encoding="utf-8")
+            os.replace(tmp, path)
+
+    def read_trace(self, thread_id: str) -> dict[str, Any]:
+        return self._trace(self.run_dir(thread_id) / "trace.json")
+
+    @staticmethod
+    def _trace(path: Path) -> dict[str, Any]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"resourceSpans": []}
+        return data if isinstance(data, dict) and "resourceSpans" in data else {"resourceSpans": []}
+
+    def put_blob(self, key: str, data: bytes) -> None:
+        path = self.home / "blobs" / _check_key(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def get_blob(self, key: str) -> bytes | None:
+        try:
+            return (self.home / "blobs" / _check_key(key)).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def claim(self, thread_id: str, owner: str, ttl_s: float) -> str | None:
+        now = time.time()
+        with self._leases() as conn:
+            row = conn.execute(
+                "SELECT owner, expires FROM leases WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+            if row and row[0] != owner and row[1] > now:
+                return str(row[0])
+            conn.execute(
+                "INSERT OR REPLACE INTO leases (thread_id, owner, expires) VALUES (?, ?, ?)",
+                (thread_id, owner, now + ttl_s),
+            )
+        return None
+
+    def release(self, thread_id: str, owner: str) -> None:
+        with self._leases() as conn:
+            conn.execute("DELETE FROM leases WHERE thread_id = ? AND owner = ?", (thread_id, owner))
+
+    @contextmanager
+    def _leases(self) -> Iterator[sqlite3.Connection]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.home / "leases.sqlite", timeout=60, isolation_level=None)
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS leases "
+                "(thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL)"
+            )
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def where(self, thread_id: str) -> str:
+        return str(self.run_dir(thread_id))
+
+
+def store_for(config: RunConfig) -> JobStore:
+    """The job store of a run configuration: PostgreSQL when it has a checkpoint URL.
+
+    Raises:
+        ConfigError: When the PostgreSQL driver is not installed.
+    """
+    if config.checkpoint_url is None:
+        return FileStore(config.home)
+    from codeagent.graphs.jobs.store_postgres import PostgresStore
+
+    return PostgresStore.shared(config.checkpoint_url)
