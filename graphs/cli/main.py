@@ -22,6 +22,7 @@ from rich.table import Table
 from codeagent.graphs.cli import approvals as cli_approvals
 from codeagent.graphs.cli import sandbox as cli_sandbox
 from codeagent.graphs.cli import trace as cli_trace
+from codeagent.graphs.cli import workers as cli_workers
 from codeagent.graphs.cli import workflows as cli_workflows
 from codeagent.graphs.cli.approvals import approve_inline
 from codeagent.graphs.cli.config import CheckpointUrl, Home, cli_run_config, remember_checkpoint_url
@@ -323,6 +324,7 @@ def _finish(result: RunResult, as_json: bool, delivery: Delivery | None = None) 
 
 
 cli_approvals.register(app, _finish)
+cli_workers.register(app, _finish)
 
 COMMAND_GROUP = "codeagent.commands"
 

@@ -37,6 +37,7 @@ __all__ = [
     "Reopen",
     "RunOptions",
     "drive",
+    "job_result",
     "open_graph",
     "thread_config",
     "tracing_config",
@@ -53,7 +54,6 @@ class RunOptions:
     on_event: Callable[[NodeEvent], None] | None = None
     tracing: TracingConfig | None = None
     span_processors: Sequence[SpanProcessor] = field(default_factory=tuple)
-    parent_span: SpanContext | None = None  # a submitted job: the submitter's span
     write_out: bool = True  # False on a worker: the submitter writes the files (wait)
 
 
@@ -120,7 +120,7 @@ def drive(
     try:
         with (
             tracer.activate(),
-            tracer.job_span(spec.name, tid, _link(record), options.parent_span) as root_span,
+            tracer.job_span(spec.name, tid, _link(record), _parent(record)) as root_span,
         ):
             record = _remember_trace(store, record, root_span)
             result = _stream(spec, record, config, start, options, tracer)
@@ -179,7 +179,7 @@ def _stream(
     if snapshot.interrupts:  # paused at an approval point
         store.save_record(record.with_status("awaiting_approval"))
         request = snapshot.interrupts[0].value
-        return replace(_result(record, values, "awaiting_approval"), approval=request)
+        return replace(job_result(record, values, "awaiting_approval"), approval=request)
     status = values.get("status", "failed")
     if status == "running":  # the graph stopped without a terminal transition
         status = "failed"
@@ -190,7 +190,7 @@ def _stream(
         _trace_patch(patch)
     tests = summarize_tests(values.get("test_report"))
     store.save_record(replace(record.with_status(status), tests=tests))
-    return replace(_result(record, values, status), patch=patch)
+    return replace(job_result(record, values, status), patch=patch)
 
 
 def write_outputs(out_dir: Path, values: dict[str, Any], patch: str | None) -> None:
@@ -256,6 +256,22 @@ def _link(record: JobRecord) -> SpanContext | None:
     )
 
 
+def _parent(record: JobRecord) -> SpanContext | None:
+    """A submitted job's parent span (its W3C ``traceparent``): every run, one trace."""
+    parts = (record.trace_parent or "").split("-")
+    if len(parts) != 4:
+        return None
+    try:
+        return SpanContext(
+            trace_id=int(parts[1], 16),
+            span_id=int(parts[2], 16),
+            is_remote=True,
+            trace_flags=TraceFlags(int(parts[3], 16)),
+        )
+    except ValueError:
+        return None
+
+
 def _remember_trace(store: JobStore, record: JobRecord, span: Span) -> JobRecord:
     if record.trace_id:
         return record
@@ -277,12 +293,13 @@ def _events(thread_id: str, mode: str, chunk: Any) -> list[NodeEvent]:
 
 def _failed(store: JobStore, record: JobRecord, values: dict[str, Any], message: str) -> RunResult:
     store.save_record(record.with_status("error", message))
-    return _result(record, values, "error", error=message)
+    return job_result(record, values, "error", error=message)
 
 
-def _result(
+def job_result(
     record: JobRecord, values: dict[str, Any], status: str, error: str | None = None
 ) -> RunResult:
+    """A job's result from its record and checkpointed state (pure)."""
     return RunResult(
         thread_id=record.thread_id,
         status=status,

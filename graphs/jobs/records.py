@@ -46,6 +46,10 @@ class JobRecord:
     budgets: dict[str, Any] | None = None  # raised budgets, overriding the workflow's
     tests: dict[str, Any] | None = None  # the last test run's counts (summarize_tests)
     repo: dict[str, Any] | None = None  # a repo job: root, snapshot id, base commit
+    engine: str | None = None  # "celery": submitted to workers (None: run in-process)
+    queue: str | None = None  # the workers' queue it was submitted to
+    trace_parent: str | None = None  # W3C traceparent of the submit span (one trace)
+    enqueued_at: float | None = None  # when its message was last sent
 
     def with_status(self, status: str, error: str | None = None) -> JobRecord:
         """A copy with a new status and time."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,12 @@ from codeagent.tools.sandbox.preflight import check_sandbox
 __all__ = [
     "Checkpoint",
     "NodeEvent",
+    "PreparedJob",
     "RunResult",
     "job_history",
     "job_values",
     "preflight",
+    "prepare_job",
     "resume_job",
     "run_job",
 ]
@@ -94,6 +96,51 @@ def run_job(
         SandboxMissing: When the workflow's sandbox backend cannot run here (checked
             before any model call; no job record or checkpoint is made).
     """
+    cfg = run_config(config, home)
+    job = prepare_job(
+        task,
+        workflow=workflow,
+        out=out,
+        thread_id=thread_id,
+        config=cfg,
+        repo=repo,
+        test_cmd=test_cmd,
+    )
+    check_before_running(
+        job.spec, Path(job.record.workflow_file).parent, chat_model, sandbox_factory
+    )
+    store_for(cfg).save_record(job.record)
+    options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
+    return drive(job.spec, job.record, cfg, job.start, options)
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job checked and ready to start: its workflow, record and first state."""
+
+    spec: WorkflowSpec
+    record: JobRecord
+    start: dict[str, Any]
+
+
+def prepare_job(
+    task: str,
+    *,
+    workflow: str | Path | WorkflowSpec,
+    out: str | Path | None,
+    thread_id: str | None,
+    config: RunConfig,
+    repo: str | Path | None,
+    test_cmd: str | Sequence[str] | None,
+) -> PreparedJob:
+    """Check a task and its workflow, snapshot a repository: a job ready to run anywhere.
+
+    Nothing is saved but a repository's snapshot (into the job store).
+
+    Raises:
+        ConfigError: For a bad workflow or task.
+        RepoError: When the repository cannot be read or is over the size caps.
+    """
     if not task or not task.strip():
         raise ConfigError("the task is empty", hint='give the task text, e.g. codeagent run "..."')
     spec, wf_file, wf_text = _resolve_workflow(workflow)
@@ -102,14 +149,12 @@ def run_job(
             f"the workflow {spec.name!r} works on a repository",
             hint='give one: codeagent run "TASK" --repo PATH',
         )
-    cfg = run_config(config, home)
     start: dict[str, Any] = dict(initial_state(task, spec.sandbox.language, time.time()))
     repo_record = None
     if repo is not None:  # the repository first: a bad path is the first thing to hear
-        repo_state = repo_start(Path(repo), store_for(cfg), cfg.home, test_cmd)
+        repo_state = repo_start(Path(repo), store_for(config), config.home, test_cmd)
         start["repo"] = repo_state
         repo_record = {k: repo_state[k] for k in ("root", "snapshot", "base_commit")}
-    _check_before_running(spec, wf_file.parent, chat_model, sandbox_factory)
     tid = thread_id or new_thread_id()
     record = JobRecord(
         thread_id=tid,
@@ -120,9 +165,7 @@ def run_job(
         created_at=time.time(),
         repo=repo_record,
     )
-    store_for(cfg).save_record(record)
-    options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
-    return drive(spec, record, cfg, start, options)
+    return PreparedJob(spec, record, start)
 
 
 def resume_job(
@@ -159,8 +202,8 @@ def resume_job(
     """
     cfg = run_config(config, home)
     record = store_for(cfg).load_record(thread_id)
-    spec = _record_spec(record)
-    _check_before_running(spec, Path(record.workflow_file).parent, chat_model, sandbox_factory)
+    spec = record_spec(record)
+    check_before_running(spec, Path(record.workflow_file).parent, chat_model, sandbox_factory)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
     start: Command[Any] | Reopen | None = None
     if decision is not None:
@@ -175,7 +218,7 @@ def resume_job(
     return drive(spec, record, cfg, start, options)
 
 
-def _record_spec(record: JobRecord) -> WorkflowSpec:
+def record_spec(record: JobRecord) -> WorkflowSpec:
     """The job's workflow with the budgets its record raised."""
     spec = parse_workflow(record.workflow_text, record.workflow_file)
     return apply_budgets(spec, record.budgets)
@@ -203,7 +246,7 @@ def job_history(
     """A job's checkpoints, oldest first (``home`` and ``config`` as for :func:`run_job`)."""
     cfg = run_config(config, home)
     record = store_for(cfg).load_record(thread_id)
-    spec = _record_spec(record)
+    spec = record_spec(record)
     with open_graph(spec, record, cfg, RunOptions()) as graph:
         snapshots = list(graph.get_state_history(thread_config(thread_id)))
     rows = []
@@ -232,12 +275,12 @@ def job_values(
     """A job's record and its latest checkpointed state."""
     cfg = run_config(config, home)
     record = store_for(cfg).load_record(thread_id)
-    with open_graph(_record_spec(record), record, cfg, RunOptions()) as graph:
+    with open_graph(record_spec(record), record, cfg, RunOptions()) as graph:
         values = dict(graph.get_state(thread_config(thread_id)).values or {})
     return record, values
 
 
-def _check_before_running(
+def check_before_running(
     spec: WorkflowSpec,
     base_dir: Path,
     chat_model: BaseChatModel | None,
