@@ -1,0 +1,152 @@
+"""The celery engine under faults, with a real Redis broker and real PostgreSQL.
+
+Workers are ``codeagent worker`` subprocesses with disks of their own, sharing only the
+broker and the database; jobs use the scripted model (its calls are logged with the
+worker's pid) and the fake sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from codeagent.graphs import job_history
+from codeagent.graphs.jobs.config import RunConfig
+from codeagent.graphs.jobs.store import store_for
+from codeagent.graphs.workers import EngineSettings, JobHandle, submit_job
+from codeagent.graphs.workers.sweeper import lost_jobs
+from tests import scripts
+from tests.redis_support import RedisServer
+from tests.tcp_proxy import TcpProxy
+from tests.worker_support import Worker, calls, engine_env, until
+
+pytestmark = pytest.mark.slow
+
+PG_ENV = "CODEAGENT_TEST_POSTGRES_URL"
+NODES = ["plan", "code", "test", "review"]
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{PG_ENV} is not set: CI must start PostgreSQL (.ci/setup-postgres.sh)")
+        pytest.skip(f"no PostgreSQL: set {PG_ENV} (see .ci/setup-postgres.sh)")
+    return url
+
+
+def _submit(tmp_path: Path, workflow: Path, url: str, broker: str, n: int) -> list[JobHandle]:
+    config = RunConfig(tmp_path / "client", checkpoint_url=url)
+    settings = EngineSettings(broker)
+    return [
+        submit_job(
+            f"{scripts.TASK}\n(job {i})",
+            workflow=workflow,
+            out=tmp_path / f"out-{i}",
+            config=config,
+            settings=settings,
+        )
+        for i in range(n)
+    ]
+
+
+def _nodes_run(handle: JobHandle) -> list[str]:
+    rows = job_history(handle.thread_id, config=handle.config)
+    return [row.node for row in rows if row.node != "(start)"]
+
+
+def test_a_job_survives_its_worker_killed_mid_job(
+    tmp_path: Path, redis_server: RedisServer, pg_url: str
+) -> None:
+    workflow = scripts.write_workflow(tmp_path, delay_s=1.0, log=True)
+    env = engine_env(redis_server.url, pg_url)
+    with Worker("a", tmp_path, env) as a, Worker("b", tmp_path, env) as b:
+        a.wait_ready()
+        b.wait_ready()
+        (handle,) = _submit(tmp_path, workflow, pg_url, redis_server.url, 1)
+        log = tmp_path / "calls.jsonl"
+        # mid-job: the third model call (the tester's) has started, plan and code are done
+        until(lambda: sum(c["event"] == "start" for c in calls(log)) >= 3, 60, "3rd call")
+        victim = next(w for w in (a, b) if w.pid == calls(log)[-1]["pid"])
+        victim.kill()
+        result = handle.wait(timeout_s=90)
+    assert result.status == "success"
+    assert _nodes_run(handle) == NODES  # no finished node ran again
+    done = [c for c in calls(log) if c["event"] == "done"]
+    assert Counter(c["rule"] for c in done) == {"plan": 1, "code": 1, "test": 1, "review": 1}
+    survivor = a if victim is b else b
+    assert {c["pid"] for c in done if c["rule"] in ("test", "review")} == {survivor.pid}
+    assert (tmp_path / "out-0" / "solution.py").read_text() == "def add(a, b):\n    return a + b\n"
+    record = handle.record()
+    spans = store_for(handle.config).read_trace(handle.thread_id)["resourceSpans"]
+    trace_ids = {
+        span["traceId"] for r in spans for scope in r["scopeSpans"] for span in scope["spans"]
+    }
+    assert trace_ids == {record.trace_parent.split("-")[1]}  # one trace across both workers
+
+
+def test_jobs_survive_a_broker_restart_that_loses_every_message(
+    tmp_path: Path, redis_server: RedisServer, pg_url: str
+) -> None:
+    workflow = scripts.write_workflow(tmp_path, delay_s=0.4, log=True)
+    env = engine_env(redis_server.url, pg_url)
+    with Worker("a", tmp_path, env) as worker:
+        worker.wait_ready()
+        handles = _submit(tmp_path, workflow, pg_url, redis_server.url, 4)
+        log = tmp_path / "calls.jsonl"
+        until(lambda: len(calls(log)) >= 2, 60, "the first job running")
+        redis_server.restart()  # no persistence: the queue and the unacked message are gone
+        results = [h.wait(timeout_s=120) for h in handles]
+    assert [r.status for r in results] == ["success"] * 4
+    assert "had lost its message: sent again" in worker.log.read_text()  # the sweeper's work
+    assert all(_nodes_run(h) == NODES for h in handles)
+    done = Counter(c["rule"] for c in calls(log) if c["event"] == "done")
+    assert done == {"plan": 4, "code": 4, "test": 4, "review": 4}  # nothing done twice
+
+
+def test_jobs_resume_after_the_database_was_briefly_away(
+    tmp_path: Path, redis_server: RedisServer, pg_url: str
+) -> None:
+    workflow = scripts.write_workflow(tmp_path, delay_s=0.3, log=True)
+    host_port = pg_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":")
+    with TcpProxy(host, int(port)) as proxy:
+        proxied = pg_url.replace(host_port, f"127.0.0.1:{proxy.port}")
+        env = engine_env(redis_server.url, proxied)
+        with Worker("a", tmp_path, env) as a, Worker("b", tmp_path, env) as b:
+            a.wait_ready()
+            b.wait_ready()
+            handles = _submit(tmp_path, workflow, pg_url, redis_server.url, 3)
+            log = tmp_path / "calls.jsonl"
+            until(lambda: len(calls(log)) >= 3, 60, "jobs running")
+            proxy.cut()  # every worker connection to PostgreSQL drops, new ones fail
+            until(lambda: "does not answer" in a.log.read_text() + b.log.read_text(), 30, "it")
+            proxy.restore()
+            results = [h.wait(timeout_s=120) for h in handles]
+    assert [r.status for r in results] == ["success"] * 3
+    for handle in handles:
+        nodes = _nodes_run(handle)  # the checkpoints read back whole, in order
+        assert nodes == NODES
+
+
+def test_lost_jobs_are_celery_jobs_waiting_too_long_outside_the_queue(tmp_path: Path) -> None:
+    from codeagent.graphs.jobs.records import JobRecord
+
+    def record(tid: str, **kw: object) -> JobRecord:
+        base = JobRecord(tid, "t", "w", "x", "/o", created_at=100.0, engine="celery")
+        return JobRecord(**{**base.__dict__, **kw})
+
+    records = [
+        record("old-queued", status="queued", enqueued_at=100.0),
+        record("fresh", status="queued", enqueued_at=195.0),
+        record("in-queue", status="queued", enqueued_at=100.0),
+        record("running", status="running", enqueued_at=100.0),
+        record("ended", status="success", enqueued_at=100.0),
+        record("local", status="running", engine=None),
+    ]
+    found = lost_jobs(records, {"in-queue"}, now=200.0, requeue_after_s=60.0)
+    assert [r.thread_id for r in found] == ["old-queued", "running"]
