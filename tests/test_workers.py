@@ -7,11 +7,15 @@ worker's pid) and the fake sandbox.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from codeagent.graphs import job_history
 from codeagent.graphs.jobs.config import RunConfig
@@ -150,3 +154,68 @@ def test_lost_jobs_are_celery_jobs_waiting_too_long_outside_the_queue(tmp_path: 
     ]
     found = lost_jobs(records, {"in-queue"}, now=200.0, requeue_after_s=60.0)
     assert [r.thread_id for r in found] == ["old-queued", "running"]
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codeagent.graphs.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_the_cli_submits_approves_and_inspects_a_job_from_another_machine(
+    tmp_path: Path, redis_server: RedisServer, pg_url: str
+) -> None:
+    workflow = scripts.write_workflow(tmp_path, log=True)
+    data = yaml.safe_load(workflow.read_text())
+    data["approvals"] = ["plan", "final"]
+    workflow.write_text(yaml.safe_dump(data, sort_keys=False))
+    env = engine_env(redis_server.url, pg_url)
+    client = {**env, "CODEAGENT_HOME": str(tmp_path / "client")}  # no worker's disk
+    with Worker("a", tmp_path, env) as worker:
+        worker.wait_ready()
+        submitted = _cli(
+            client,
+            "submit",
+            scripts.TASK,
+            "-w",
+            str(workflow),
+            "-o",
+            str(tmp_path / "out"),
+            "--json",
+        )
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        tid = json.loads(submitted.stdout)["thread_id"]
+        for kind in ("plan", "final"):  # each pause holds no worker; the decision resumes it
+            waited = _cli(client, "wait", tid, "--timeout", "120", "--json")
+            assert waited.returncode == 3 and json.loads(waited.stdout)["status"] == (
+                "awaiting_approval"
+            ), (kind, waited.stdout, waited.stderr)
+            approved = _cli(client, "approve", tid, "--reason", f"ok {kind}", "--json")
+            assert json.loads(approved.stdout) == {"thread_id": tid, "status": "queued"}, (
+                approved.stdout + approved.stderr
+            )
+        final = _cli(client, "wait", tid, "--timeout", "120", "--json")
+    assert final.returncode == 0, final.stdout + final.stderr + worker.log.read_text()[-3000:]
+    assert json.loads(final.stdout)["status"] == "success"
+    status = json.loads(_cli(client, "status", tid, "--json").stdout)
+    assert status["status"] == "success" and status["engine"] == "celery"
+    audit = json.loads(_cli(client, "audit", tid, "--json").stdout)
+    assert [line["event"] for line in audit].count("model_call") == 4
+    trace = json.loads(_cli(client, "trace", "show", tid, "--json").stdout)
+    runs = [
+        span
+        for r in trace["resourceSpans"]
+        for scope in r["scopeSpans"]
+        for span in scope["spans"]
+        if span["name"].startswith("invoke_workflow")
+    ]
+    assert len(runs) == 3 and len({span["traceId"] for span in runs}) == 1  # 3 runs, 1 trace
+    history = _cli(client, "history", tid)
+    assert history.returncode == 0 and "review" in history.stdout
+    assert (tmp_path / "out" / "solution.py").exists()  # written by wait, on the client
+    assert env["CODEAGENT_BROKER_URL"] not in worker.log.read_text()

@@ -16,10 +16,13 @@ from codeagent.graphs.cli.config import Home, cli_run_config
 from codeagent.graphs.cli.render import Progress
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.runner import RunResult, resume_job
+from codeagent.graphs.jobs.store import store_for
+from codeagent.graphs.workers.app import EngineSettings
+from codeagent.graphs.workers.decisions import decide_on_workers
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.observability.tracing import TracingConfig
 
-__all__ = ["approve_inline", "register"]
+__all__ = ["approve_inline", "queued", "register"]
 
 console = Console(stderr=True)
 Finish = Callable[[RunResult, bool], None]
@@ -32,6 +35,10 @@ def register(app: typer.Typer, finish: Finish) -> None:
     def _decide(
         thread_id: str, decision: dict[str, object], as_json: bool, config: RunConfig
     ) -> None:
+        if store_for(config).load_record(thread_id).engine == "celery":  # back to the workers
+            decide_on_workers(thread_id, decision, config, EngineSettings.from_env())
+            queued(thread_id, as_json)
+            return
         progress = Progress(console, enabled=not as_json)
         with progress:
             result = resume_job(
@@ -67,6 +74,14 @@ def register(app: typer.Typer, finish: Finish) -> None:
         """Reject what a paused job waits for; the job ends with status rejected."""
         decision: dict[str, object] = {"action": "reject", "reason": reason}
         _decide(thread_id, decision, as_json, cli_run_config(ctx, home))
+
+
+def queued(thread_id: str, as_json: bool) -> None:
+    """Say that a job went back to the workers (JSON for scripts)."""
+    if as_json:
+        Console().print_json(json.dumps({"thread_id": thread_id, "status": "queued"}))
+    else:
+        console.print(f"{thread_id}: queued for the workers; follow it: codeagent wait {thread_id}")
 
 
 def _read_plan(path: Path) -> dict[str, object]:

@@ -31,6 +31,8 @@ from codeagent.graphs.cli.render import Progress, print_delivery, print_result
 from codeagent.graphs.jobs.delivery import Delivery, deliver
 from codeagent.graphs.jobs.runner import RunResult, job_history, resume_job, run_job
 from codeagent.graphs.jobs.store import store_for
+from codeagent.graphs.workers.app import EngineSettings
+from codeagent.graphs.workers.decisions import requeue_job
 from codeagent.graphs.workflow.checks import check_workflow
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.tools.errors import CodeAgentError, ConfigError
@@ -197,16 +199,24 @@ def resume(
     max_wall_s: Annotated[
         float | None, typer.Option("--max-wall-s", help="Raise the wall-time budget (seconds).")
     ] = None,
+    here: Annotated[
+        bool, typer.Option("--here", help="A workers' job: run it in this process instead.")
+    ] = False,
 ) -> None:
     """Continue an interrupted job from its last checkpoint (finished nodes are not re-run).
 
-    With a raised budget, a job that ended budget_exceeded goes on where it stopped.
+    With a raised budget, a job that ended budget_exceeded goes on where it stopped. A
+    job submitted to workers goes back to them (unless --here or a raised budget).
     """
     tracing = _tracing(None, trace, trace_endpoint, capture_content, jaeger_ui)
     raised: dict[str, float | None] = {"max_model_calls": max_model_calls}
     raised.update(max_tokens=max_tokens, max_wall_s=max_wall_s)
     budgets = {k: v for k, v in raised.items() if v is not None}
     config = cli_run_config(ctx, home)
+    if not (here or budgets) and store_for(config).load_record(thread_id).engine == "celery":
+        requeue_job(thread_id, config, EngineSettings.from_env())
+        cli_approvals.queued(thread_id, as_json)
+        return
     progress = Progress(console, enabled=not as_json)
     with progress:
         result = resume_job(

@@ -44,6 +44,7 @@ __all__ = [
     "RunResult",
     "job_history",
     "job_values",
+    "pending_approval",
     "preflight",
     "prepare_job",
     "resume_job",
@@ -278,6 +279,17 @@ def job_values(
     with open_graph(record_spec(record), record, cfg, RunOptions()) as graph:
         values = dict(graph.get_state(thread_config(thread_id)).values or {})
     return record, values
+
+
+def pending_approval(thread_id: str, *, config: RunConfig) -> tuple[str, dict[str, Any]] | None:
+    """``(checkpoint id, request)`` of the approval a job waits for, else None."""
+    record = store_for(config).load_record(thread_id)
+    with open_graph(record_spec(record), record, config, RunOptions()) as graph:
+        snapshot = graph.get_state(thread_config(thread_id))
+    if not snapshot.interrupts:
+        return None
+    checkpoint_id = str(snapshot.config["configurable"].get("checkpoint_id", ""))
+    return checkpoint_id, dict(snapshot.interrupts[0].value or {})
 
 
 def check_before_running(

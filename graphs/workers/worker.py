@@ -25,16 +25,17 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
 
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.execution import RunOptions, drive
-from codeagent.graphs.jobs.runner import check_before_running, record_spec
+from codeagent.graphs.jobs.runner import check_before_running, pending_approval, record_spec
 from codeagent.graphs.jobs.store import JobStore, store_for
 from codeagent.tools.errors import CodeAgentError
 
-__all__ = ["ENDED", "WorkerContext", "execute_job", "start_blob"]
+__all__ = ["ENDED", "WorkerContext", "decision_blob", "execute_job", "start_blob"]
 
 ENDED = frozenset({"success", "failed", "budget_exceeded", "blocked", "rejected", "error"})
 _log = logging.getLogger("codeagent.worker")
@@ -43,6 +44,11 @@ _log = logging.getLogger("codeagent.worker")
 def start_blob(thread_id: str) -> str:
     """The store key of a submitted job's first state."""
     return f"starts/{thread_id}.json"
+
+
+def decision_blob(thread_id: str, checkpoint_id: str) -> str:
+    """The store key of the approval decision for the pause at ``checkpoint_id``."""
+    return f"decisions/{thread_id}/{checkpoint_id}.json"
 
 
 @dataclass(frozen=True)
@@ -101,10 +107,27 @@ def execute_job(thread_id: str, ctx: WorkerContext) -> str:
         except CodeAgentError as exc:  # this worker cannot run it: say so in the record
             store.save_record(record.with_status("error", f"on worker {ctx.owner}: {exc}"))
             return "error"
-        start = None if _started(ctx.config, thread_id) else _first_state(store, thread_id)
-        _log.info("job %s: %s", thread_id, "starting" if start else "resuming")
+        paused, start = _start(store, ctx.config, thread_id)
+        if paused:  # at an approval point with no decision kept for it
+            store.save_record(record.with_status("awaiting_approval"))
+            return "awaiting_approval"
+        _log.info("job %s: %s", thread_id, "resuming" if start is None else "starting")
         result = drive(spec, record, ctx.config, start, options)
         return result.status
+
+
+def _start(
+    store: JobStore, config: RunConfig, thread_id: str
+) -> tuple[bool, dict[str, Any] | Command[Any] | None]:
+    """``(paused, start)``: the first state, None (resume), or the decision for a pause;
+    ``paused`` when the job waits at an approval with no decision kept for it."""
+    if not _started(config, thread_id):
+        return False, _first_state(store, thread_id)
+    pending = pending_approval(thread_id, config=config)
+    if pending is None:
+        return False, None
+    data = store.get_blob(decision_blob(thread_id, pending[0]))
+    return data is None, None if data is None else Command(resume=json.loads(data))
 
 
 def _started(config: RunConfig, thread_id: str) -> bool:
