@@ -23,6 +23,7 @@ from pathlib import Path
 
 from opentelemetry.trace import format_span_id, format_trace_id
 
+from codeagent.graphs.jobs.checkpoint import hide_password
 from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.execution import (
     job_result,
@@ -112,7 +113,8 @@ def enqueue(record: JobRecord, config: RunConfig, settings: EngineSettings) -> N
         )
     except Exception as exc:  # kombu's connection errors have no common public root
         raise ConfigError(
-            f"cannot queue job {record.thread_id}: the broker does not answer ({exc})",
+            f"cannot queue job {record.thread_id}: the broker does not answer "
+            f"({hide_password(str(exc))})",
             hint="check CODEAGENT_BROKER_URL (--broker) and that Redis is running",
         ) from None
     finally:
