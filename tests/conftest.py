@@ -59,6 +59,23 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
+def pg_url() -> str:
+    """The test PostgreSQL server's URL ($CODEAGENT_TEST_POSTGRES_URL). CI starts one
+    (.ci/setup-postgres.sh), so CI never skips."""
+    import os
+
+    url = os.environ.get("CODEAGENT_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "CODEAGENT_TEST_POSTGRES_URL is not set: CI must start PostgreSQL "
+                "(.ci/setup-postgres.sh)"
+            )
+        pytest.skip("no PostgreSQL: set CODEAGENT_TEST_POSTGRES_URL (see .ci/setup-postgres.sh)")
+    return url
+
+
+@pytest.fixture
 def git_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The machine's git configuration and identity (global excludes, user, email,
     ``GIT_AUTHOR_*`` variables) play no part."""

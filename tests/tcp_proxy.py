@@ -13,6 +13,7 @@ import select
 import socket
 import threading
 from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
 
 _CHUNK = 65536
 _POLL_S = 0.1
@@ -144,3 +145,17 @@ def _pump(a: socket.socket, b: socket.socket) -> None:
                 peer[source].sendall(data)
     except OSError:
         return
+
+
+def through(url: str, port: int) -> str:
+    """``url`` with its host and port replaced by a proxy's on 127.0.0.1."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def target_of(url: str) -> tuple[str, int]:
+    """The host and port a URL points at (5432 when it names none)."""
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 5432

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
@@ -17,24 +16,13 @@ from codeagent.graphs.jobs.store_postgres import PostgresStore, StoreUnavailable
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.sandbox import LocalSandbox
 from tests import scripts
-from tests.tcp_proxy import TcpProxy
-
-PG_ENV = "CODEAGENT_TEST_POSTGRES_URL"
-
-
-def _pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{PG_ENV} is not set: CI must start PostgreSQL (.ci/setup-postgres.sh)")
-        pytest.skip(f"no PostgreSQL: set {PG_ENV} (see .ci/setup-postgres.sh)")
-    return url
+from tests.tcp_proxy import TcpProxy, target_of, through
 
 
 @pytest.fixture(params=["file", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
     if request.param == "postgres":
-        return PostgresStore(_pg_url())
+        return PostgresStore(request.getfixturevalue("pg_url"))
     return FileStore(tmp_path / "home")
 
 
@@ -92,8 +80,10 @@ def test_a_lease_has_one_live_owner(store: JobStore) -> None:
     assert store.claim(tid, "w3", 30) is None
 
 
-def test_a_job_with_a_checkpoint_url_keeps_everything_in_postgres(tmp_path: Path) -> None:
-    config = RunConfig(tmp_path / "home", checkpoint_url=_pg_url())
+def test_a_job_with_a_checkpoint_url_keeps_everything_in_postgres(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = RunConfig(tmp_path / "home", checkpoint_url=pg_url)
     result = run_job(
         scripts.TASK,
         chat_model=scripts.model(),
@@ -118,13 +108,10 @@ def test_a_job_with_a_checkpoint_url_keeps_everything_in_postgres(tmp_path: Path
     assert "invoke_workflow default" in names and "invoke_agent test" in names
 
 
-def test_an_unreachable_database_is_a_clear_error_with_no_password() -> None:
-    url = _pg_url()
-    host_part = url.split("@", 1)[1].split("/", 1)[0]
-    host, port = host_part.split(":") if ":" in host_part else (host_part, "5432")
-    with TcpProxy(host, int(port)) as proxy:
-        proxied = url.replace(host_part, f"127.0.0.1:{proxy.port}")
-        store = PostgresStore(proxied)
+def test_an_unreachable_database_is_a_clear_error_with_no_password(pg_url: str) -> None:
+    url = pg_url
+    with TcpProxy(*target_of(url)) as proxy:
+        store = PostgresStore(through(url, proxy.port))
         store.append_audit("t-proxy", '{"event": "job"}\n')
         proxy.cut()
         with pytest.raises(StoreUnavailable) as caught:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests import redis_support
 from tests.redis_support import RedisServer
-from tests.tcp_proxy import TcpProxy
-
-PG_ENV = "CODEAGENT_TEST_POSTGRES_URL"
+from tests.tcp_proxy import TcpProxy, target_of, through
 
 
 def test_a_restarted_redis_server_answers_on_the_same_port_with_no_keys(
@@ -161,30 +157,11 @@ def _unused_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def postgres_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{PG_ENV} is not set: CI must start PostgreSQL (.ci/setup-postgres.sh)")
-        pytest.skip(f"no PostgreSQL: set {PG_ENV} (see .ci/setup-postgres.sh)")
-    return url
-
-
-def _through(url: str, port: int) -> str:
-    """``url`` with its host and port replaced by the proxy's."""
-    parts = urlsplit(url)
-    credentials = parts.netloc.rpartition("@")[0]
-    netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def test_postgres_through_the_proxy_fails_while_cut_and_works_after(postgres_url: str) -> None:
+def test_postgres_through_the_proxy_fails_while_cut_and_works_after(pg_url: str) -> None:
     import psycopg
 
-    target = urlsplit(postgres_url)
-    with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as proxy:
-        url = _through(postgres_url, proxy.port)
+    with TcpProxy(*target_of(pg_url)) as proxy:
+        url = through(pg_url, proxy.port)
         with psycopg.connect(url, connect_timeout=5) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
             proxy.cut()

@@ -8,7 +8,6 @@ worker's pid) and the fake sandbox.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -24,23 +23,12 @@ from codeagent.graphs.workers import EngineSettings, JobHandle, submit_job
 from codeagent.graphs.workers.sweeper import lost_jobs
 from tests import scripts
 from tests.redis_support import RedisServer
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, target_of, through
 from tests.worker_support import Worker, calls, engine_env, until
 
 pytestmark = pytest.mark.slow
 
-PG_ENV = "CODEAGENT_TEST_POSTGRES_URL"
 NODES = ["plan", "code", "test", "review"]
-
-
-@pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{PG_ENV} is not set: CI must start PostgreSQL (.ci/setup-postgres.sh)")
-        pytest.skip(f"no PostgreSQL: set {PG_ENV} (see .ci/setup-postgres.sh)")
-    return url
 
 
 def _submit(tmp_path: Path, workflow: Path, url: str, broker: str, n: int) -> list[JobHandle]:
@@ -116,11 +104,8 @@ def test_jobs_resume_after_the_database_was_briefly_away(
     tmp_path: Path, redis_server: RedisServer, pg_url: str
 ) -> None:
     workflow = scripts.write_workflow(tmp_path, delay_s=0.3, log=True)
-    host_port = pg_url.split("@", 1)[1].split("/", 1)[0]
-    host, port = host_port.split(":")
-    with TcpProxy(host, int(port)) as proxy:
-        proxied = pg_url.replace(host_port, f"127.0.0.1:{proxy.port}")
-        env = engine_env(redis_server.url, proxied)
+    with TcpProxy(*target_of(pg_url)) as proxy:
+        env = engine_env(redis_server.url, through(pg_url, proxy.port))
         with Worker("a", tmp_path, env) as a, Worker("b", tmp_path, env) as b:
             a.wait_ready()
             b.wait_ready()
