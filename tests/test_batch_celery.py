@@ -1,4 +1,4 @@
-"""Batches on the celery engine: real Redis, real PostgreSQL, two worker processes.
+"""Batches and evals on the celery engine: real Redis, real PostgreSQL, two worker processes.
 
 The workers run the scripted workflows with ``FakeSandbox``; the local engine runs the
 same tasks in threads with the same sandbox, and every result must match.
@@ -17,8 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from codeagent.evals.cli import register as register_eval
+from codeagent.evals.results import read_results
 from codeagent.graphs.cli.main import app as codeagent_app
 from codeagent.graphs.jobs.batch import BatchResult, run_batch
 from codeagent.graphs.jobs.config import CHECKPOINT_URL_ENV, RunConfig
@@ -254,3 +257,40 @@ def test_the_batch_command_runs_on_workers(
     assert (out / "t1" / "solution.py").is_file()
     missing = CliRunner().invoke(codeagent_app, args)
     assert missing.exit_code != 0 and "no broker" in str(missing.exception)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("bwrap")
+def test_an_eval_on_workers_is_scored_here(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CHECKPOINT_URL_ENV, engine.config.checkpoint_url or "")
+    monkeypatch.setenv(BROKER_URL_ENV, engine.settings.broker_url)
+    app = typer.Typer()
+    register_eval(app)
+    app.command("noop")(lambda: None)  # a second command, so "eval" is a subcommand
+    workflow = scripts.write_workflow(tmp_path)
+    prompt = 'def add(a, b):\n    """Return the sum.\n    >>> add(2, 3)\n    5\n    """\n'
+    rows = [
+        {
+            "task_id": f"Toy/{i}",
+            "prompt": prompt,
+            "entry_point": "add",
+            "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n",
+        }
+        for i in range(3)
+    ]
+    dataset = tmp_path / "toy.jsonl"
+    dataset.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "e"
+    args = ["eval", "-d", str(dataset), "-w", str(workflow), "-o", str(out), "--json"]
+
+    result = CliRunner().invoke(app, [*args, "--engine", "celery", "--workers", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["pass_at_1"] == 1.0
+    problems = read_results(out / "results-agent.jsonl")
+    assert sorted(p.task_id for p in problems) == ["Toy/0", "Toy/1", "Toy/2"]
+    assert all(p.status == "success" and p.own_total == 1 and p.wall_s > 0 for p in problems)
+    assert (out / "work" / "agent" / "Toy_1" / "solution.py").is_file()  # written here
+    assert not (out / "state").exists()  # the jobs' state is in the shared store
