@@ -32,7 +32,8 @@ from codeagent.evals.harness import EvalOptions, run_eval
 from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
 from codeagent.evals.repo.report import write_repo_report
 from codeagent.evals.report import write_report
-from codeagent.graphs.cli.config import cli_run_config
+from codeagent.graphs.cli.config import Broker, EngineOption, cli_run_config
+from codeagent.graphs.workers.app import EngineSettings
 from codeagent.tools.errors import CodeAgentError, ConfigError
 
 __all__ = ["register"]
@@ -87,17 +88,36 @@ def eval_command(
         ),
     ] = "agent",
     workers: Annotated[
-        int, typer.Option("--workers", "-k", min=1, max=64, help="Problems run at once.")
+        int,
+        typer.Option(
+            "--workers",
+            "-k",
+            min=1,
+            max=64,
+            help="Problems run at once (celery engine: problems waited for and scored at once).",
+        ),
     ] = 1,
     resume: Annotated[
         bool, typer.Option("--resume", help="Keep finished problems; run only the rest.")
     ] = False,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Eval folder.")] = Path("eval-out"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    engine: EngineOption = "local",
+    broker: Broker = None,
 ) -> None:
-    """Evaluate on a benchmark: pass@1 (or resolved %) on hidden tests, time, tokens; report."""
+    """Evaluate on a benchmark: pass@1 (or resolved %) on hidden tests, time, tokens; report.
+
+    With --engine celery the agent's jobs run on 'codeagent worker' processes (their
+    chat model and sandbox); the hidden tests are run here, on their files. Single-shot
+    mode always runs here; repository tasks run here only.
+    """
     try:
         if dataset_shape(dataset) == "repo":
+            if engine == "celery":
+                raise ConfigError(
+                    "--engine celery is for HumanEval-style problems",
+                    hint="run repository tasks with --engine local",
+                )
             wf = workflow or "repo-fix"
             repo = _repo_options(dataset, split, limit, subset, wf, mode, workers, resume)
             summary, files = _run_repo(ctx, repo.model_copy(update={"out": out_dir}), as_json)
@@ -106,14 +126,8 @@ def eval_command(
                 raise ConfigError("--split is for repository tasks", hint="leave it out")
             wf = workflow or "default"
             options = _options(dataset, limit, subset, wf, mode, workers, resume, out_dir)
-            with _Bar(enabled=not as_json) as bar:
-                run = run_eval(
-                    options,
-                    on_start=bar.start,
-                    on_result=bar.advance,
-                    config=cli_run_config(ctx, None),
-                )
-            summary, files = run.summary, write_report(out_dir, _meta(options))
+            options = options.model_copy(update={"engine": engine})
+            summary, files = _run_problems(ctx, options, broker, as_json)
     except CodeAgentError as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -124,6 +138,21 @@ def eval_command(
         _out.print_json(json.dumps(payload))
         return
     _print_summary(mode, summary, files)
+
+
+def _run_problems(
+    ctx: typer.Context, options: EvalOptions, broker: str | None, as_json: bool
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    remote = options.engine == "celery" and options.mode == "agent"
+    with _Bar(enabled=not as_json) as bar:
+        run = run_eval(
+            options,
+            on_start=bar.start,
+            on_result=bar.advance,
+            config=cli_run_config(ctx, None),
+            settings=EngineSettings.from_env(broker) if remote else None,
+        )
+    return run.summary, write_report(options.out, _meta(options))
 
 
 def _run_repo(

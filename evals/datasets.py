@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,11 @@ class Problem:
     prompt: str
     test: str
     entry_point: str
+
+    @property
+    def key(self) -> str:
+        """A folder name for the problem (``HumanEval/3`` -> ``HumanEval_3``)."""
+        return re.sub(r"[^\w.-]+", "_", self.task_id)
 
 
 def load_dataset(name: str | Path) -> list[Problem]:

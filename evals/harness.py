@@ -11,14 +11,18 @@ Example::
 The agent sees only the problem's prompt; the hidden tests run afterwards, in a
 fresh sandbox, to score. Each finished problem is appended to
 ``OUT/results-MODE.jsonl``, so ``resume=True`` skips what is done.
+
+With ``engine="celery"`` the agent's jobs run on ``codeagent worker`` processes
+(:mod:`codeagent.evals.remote`); their files come back here and are scored here, as
+for a local run. Single-shot mode always runs here.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,12 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codeagent.evals.datasets import Problem, load_dataset, select
 from codeagent.evals.metrics import summarize
-from codeagent.evals.results import Mode, ProblemResult, result_store, results_path
+from codeagent.evals.remote import QueuedJobs
+from codeagent.evals.results import Mode, ProblemResult, agent_fields, result_store, results_path
 from codeagent.evals.scoring import score_hidden
 from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
 from codeagent.graphs.builder import SandboxFactory, spec_sandbox
 from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.runner import preflight, run_job
+from codeagent.graphs.workers.app import Engine, EngineSettings, check_broker
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.nodes.registry import describe_node
@@ -58,6 +64,7 @@ class EvalOptions(BaseModel):
     resume: bool = False
     out: Path = Path("eval-out")
     hidden_timeout_s: float = Field(default=20.0, gt=0)
+    engine: Engine = "local"
 
 
 @dataclass(frozen=True)
@@ -89,25 +96,29 @@ def run_eval(
     on_start: Callable[[int, int], None] | None = None,
     on_result: Callable[[ProblemResult], None] | None = None,
     config: RunConfig | None = None,
+    settings: EngineSettings | None = None,
 ) -> EvalRun:
     """Evaluate the chosen problems; results stream to ``OUT/results-MODE.jsonl``.
 
     Args:
-        options: Dataset, mode, workflow, workers, resume, output folder.
-        chat_model: Use this model instead of the workflow's (e.g. a scripted one).
-        sandbox_factory: Use this sandbox for the agent and for scoring.
+        options: Dataset, mode, workflow, workers, resume, output folder, engine.
+        chat_model: Use this model instead of the workflow's (e.g. a scripted one; not
+            with the celery engine in agent mode: the workers bring their own).
+        sandbox_factory: Use this sandbox for the agent and for scoring (with the celery
+            engine, for scoring only: the workers bring their own).
         on_start: Called once with (problems to run now, problems already done).
         on_result: Called with each problem's result as it finishes.
         config: The checkpoint store of the agent's jobs (default: from the environment;
-            their state dirs are always under ``OUT/state``).
+            locally their state dirs are under ``OUT/state``; the celery engine needs a
+            store its workers share, a checkpoint URL).
+        settings: The celery engine's broker (default ``$CODEAGENT_BROKER_URL``).
 
     Raises:
-        ConfigError: For a bad dataset, subset or workflow (nothing is run).
+        ConfigError: For a bad dataset, subset, workflow or broker (nothing is run).
     """
     problems = select(load_dataset(options.dataset), limit=options.limit, subset=options.subset)
     spec, wf_path = load_workflow(options.workflow)
-    if chat_model is None:
-        preflight(spec, wf_path.parent)
+    engine = _check_engine(options, spec, wf_path, chat_model, settings)
     env = _Env(
         options,
         wf_path,
@@ -122,23 +133,69 @@ def run_eval(
     todo = [p for p in problems if p.task_id not in done]
     if on_start is not None:
         on_start(len(todo), len(problems) - len(todo))
-    solve = _single_shot_solver(env) if options.mode == "single-shot" else _agent_solver(env)
-    pool = ThreadPoolExecutor(max_workers=options.workers)
-    try:
-        futures = [pool.submit(_evaluate, env, p, solve) for p in todo]
-        for future in as_completed(futures):
-            result = future.result()
+    with _solver(env, todo, engine) as solve:
+        for result in _results(env, todo, solve):
             store.append(result)
             done[result.task_id] = result
             if on_result is not None:
                 on_result(result)
-    finally:  # on an interrupt, drop the queued problems: --resume runs them later
-        pool.shutdown(wait=False, cancel_futures=True)
     ordered = [done[p.task_id] for p in problems if p.task_id in done]
     return EvalRun(options, ordered, summarize(ordered), store.path)
 
 
 Solver = Callable[[Problem], tuple[dict[str, str], dict[str, Any]]]
+
+
+def _check_engine(
+    options: EvalOptions,
+    spec: WorkflowSpec,
+    wf_path: Path,
+    chat_model: BaseChatModel | None,
+    settings: EngineSettings | None,
+) -> EngineSettings | None:
+    """Check what runs the agent before anything runs; the broker when the agent's jobs
+    run on celery workers (single-shot always runs here), else None.
+
+    Raises:
+        ConfigError: When a model is not configured, or the broker does not answer.
+    """
+    if options.engine != "celery" or options.mode != "agent":
+        if chat_model is None:
+            preflight(spec, wf_path.parent)
+        return None
+    if chat_model is not None:
+        raise ConfigError(
+            "a chat model cannot travel to celery workers",
+            hint="start the workers with --chat-model MODULE:FACTORY instead",
+        )
+    engine = settings or EngineSettings.from_env()
+    check_broker(engine)  # before the results file is started afresh
+    return engine
+
+
+@contextmanager
+def _solver(env: _Env, todo: Sequence[Problem], engine: EngineSettings | None) -> Iterator[Solver]:
+    """How each problem is solved; on celery workers, every job is queued first."""
+    if env.options.mode == "single-shot":
+        yield _single_shot_solver(env)
+    elif engine is not None:
+        with QueuedJobs(
+            todo, workflow=env.workflow, out=env.options.out, config=env.config, settings=engine
+        ) as jobs:
+            yield jobs.solve
+    else:
+        yield _agent_solver(env)
+
+
+def _results(env: _Env, todo: Sequence[Problem], solve: Solver) -> Iterator[ProblemResult]:
+    """Each problem's result as it is scored, ``options.workers`` problems at a time."""
+    pool = ThreadPoolExecutor(max_workers=env.options.workers)
+    try:
+        futures = [pool.submit(_evaluate, env, p, solve) for p in todo]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:  # on an interrupt, drop the queued problems: --resume runs them later
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _evaluate(env: _Env, problem: Problem, solve: Solver) -> ProblemResult:
@@ -150,7 +207,8 @@ def _evaluate(env: _Env, problem: Problem, solve: Solver) -> ProblemResult:
         raise
     except CodeAgentError as exc:
         files, fields = {}, {"status": "error", "detail": str(exc)[:300]}
-    wall = round(time.monotonic() - started, 2)
+    wall = fields.pop("wall_s", None)  # a worker's run time (queue time left out)
+    wall = round(time.monotonic() - started if wall is None else wall, 2)
     try:
         score = score_hidden(problem, files, env.sandbox, env.options.hidden_timeout_s)
         passed, detail = score.passed, score.detail
@@ -164,33 +222,16 @@ def _evaluate(env: _Env, problem: Problem, solve: Solver) -> ProblemResult:
 
 def _agent_solver(env: _Env) -> Solver:
     def solve(problem: Problem) -> tuple[dict[str, str], dict[str, Any]]:
-        key = _key(problem)
         result = run_job(
             task_text(problem),
             workflow=env.workflow,
-            out=env.options.out / "work" / "agent" / key,
+            out=env.options.out / "work" / "agent" / problem.key,
             chat_model=env.chat_model,
             sandbox_factory=env.override_sandbox,
-            home=env.options.out / "state" / key,
+            home=env.options.out / "state" / problem.key,
             config=env.config,
         )
-        report = result.test_report or {}
-        usage = result.usage
-        fields: dict[str, Any] = {
-            "status": result.status,
-            "own_passed": int(report.get("passed", 0)),
-            "own_vacuous": int(report.get("vacuous", 0)),
-            "own_total": int(report.get("total", 0)),
-            "own_ok": bool(report.get("ok")) if report else None,
-            "own_coverage": report.get("coverage"),
-            "calls": usage.get("calls", 0),
-            "input_tokens": usage.get("input_tokens", 0),
-            "output_tokens": usage.get("output_tokens", 0),
-            "attempts": result.attempts,
-        }
-        if result.error:
-            fields["detail"] = result.error[:300]
-        return result.files, fields
+        return result.files, agent_fields(result)
 
     return solve
 
@@ -202,15 +243,10 @@ def _single_shot_solver(env: _Env) -> Solver:
         reply = ask_text(model, single_shot_prompt(problem))
         fields = {"status": "answered", "attempts": 1, **reply.usage()}
         files = {"solution.py": extract_code(reply.text)}
-        write_tree(env.options.out / "work" / "single-shot" / _key(problem), files)
+        write_tree(env.options.out / "work" / "single-shot" / problem.key, files)
         return files, fields
 
     return solve
-
-
-def _key(problem: Problem) -> str:
-    """A folder name for a problem (``HumanEval/3`` -> ``HumanEval_3``)."""
-    return re.sub(r"[^\w.-]+", "_", problem.task_id)
 
 
 def coder_model(spec: WorkflowSpec, base_dir: Path) -> BaseChatModel:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from codeagent.graphs.jobs.result_log import ResultLog
+from codeagent.graphs.jobs.results import RunResult
 
-__all__ = ["Mode", "ProblemResult", "read_results", "result_store", "results_path"]
+__all__ = [
+    "Mode",
+    "ProblemResult",
+    "agent_fields",
+    "read_results",
+    "result_store",
+    "results_path",
+]
 
 Mode = Literal["agent", "single-shot"]
 
@@ -54,6 +62,28 @@ class ProblemResult(BaseModel):
     output_tokens: int = 0
     attempts: int = 0
     detail: str = ""
+
+
+def agent_fields(result: RunResult) -> dict[str, Any]:
+    """The :class:`ProblemResult` fields an agent job's result gives (pure; ``passed``,
+    ``wall_s`` and the hidden-test ``detail`` come from scoring)."""
+    report = result.test_report or {}
+    usage = result.usage
+    fields: dict[str, Any] = {
+        "status": result.status,
+        "own_passed": int(report.get("passed", 0)),
+        "own_vacuous": int(report.get("vacuous", 0)),
+        "own_total": int(report.get("total", 0)),
+        "own_ok": bool(report.get("ok")) if report else None,
+        "own_coverage": report.get("coverage"),
+        "calls": usage.get("calls", 0),
+        "input_tokens": usage.get("input_tokens", 0),
+        "output_tokens": usage.get("output_tokens", 0),
+        "attempts": result.attempts,
+    }
+    if result.error:
+        fields["detail"] = result.error[:300]
+    return fields
 
 
 def results_path(out: Path, mode: str) -> Path:

@@ -46,12 +46,9 @@ def bwrap() -> None:
 def redis_server() -> Iterator[RedisServer]:
     """A Redis server of this test's own (127.0.0.1, a free port, nothing kept on disk),
     stopped afterwards. CI installs redis-server (.ci/setup-redis.sh), so CI never skips."""
-    import os
+    from tests.worker_support import require_redis
 
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is not installed (CI must install it: .ci/setup-redis.sh)")
-        pytest.skip("redis-server is not installed")
+    require_redis()
     from tests.redis_support import RedisServer
 
     with RedisServer() as server:
@@ -60,19 +57,10 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def pg_url() -> str:
-    """The test PostgreSQL server's URL ($CODEAGENT_TEST_POSTGRES_URL). CI starts one
-    (.ci/setup-postgres.sh), so CI never skips."""
-    import os
+    """The test PostgreSQL server's URL (CI starts one, so CI never skips)."""
+    from tests.worker_support import require_postgres
 
-    url = os.environ.get("CODEAGENT_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "CODEAGENT_TEST_POSTGRES_URL is not set: CI must start PostgreSQL "
-                "(.ci/setup-postgres.sh)"
-            )
-        pytest.skip("no PostgreSQL: set CODEAGENT_TEST_POSTGRES_URL (see .ci/setup-postgres.sh)")
-    return url
+    return require_postgres()
 
 
 @pytest.fixture

@@ -24,11 +24,21 @@ from codeagent.graphs.workers.sweeper import lost_jobs
 from tests import scripts
 from tests.redis_support import RedisServer
 from tests.tcp_proxy import TcpProxy, target_of, through
-from tests.worker_support import Worker, calls, engine_env, until
+from tests.worker_support import FAKE_SANDBOX, Worker, calls, engine_env, until
 
 pytestmark = pytest.mark.slow
 
 NODES = ["plan", "code", "test", "review"]
+
+
+def _queue(tmp_path: Path) -> str:
+    """A queue of this test's own: jobs other tests left in the shared database (which
+    a sweeper may send again) never reach this test's workers."""
+    return f"q-{abs(hash(str(tmp_path))):x}"
+
+
+def _worker(name: str, tmp_path: Path, env: dict[str, str]) -> Worker:
+    return Worker(name, tmp_path, env, *FAKE_SANDBOX, "--queues", _queue(tmp_path))
 
 
 def _submit(tmp_path: Path, workflow: Path, url: str, broker: str, n: int) -> list[JobHandle]:
@@ -39,6 +49,7 @@ def _submit(tmp_path: Path, workflow: Path, url: str, broker: str, n: int) -> li
             f"{scripts.TASK}\n(job {i})",
             workflow=workflow,
             out=tmp_path / f"out-{i}",
+            queue=_queue(tmp_path),
             config=config,
             settings=settings,
         )
@@ -56,7 +67,7 @@ def test_a_job_survives_its_worker_killed_mid_job(
 ) -> None:
     workflow = scripts.write_workflow(tmp_path, delay_s=1.0, log=True)
     env = engine_env(redis_server.url, pg_url)
-    with Worker("a", tmp_path, env) as a, Worker("b", tmp_path, env) as b:
+    with _worker("a", tmp_path, env) as a, _worker("b", tmp_path, env) as b:
         a.wait_ready()
         b.wait_ready()
         (handle,) = _submit(tmp_path, workflow, pg_url, redis_server.url, 1)
@@ -86,7 +97,7 @@ def test_jobs_survive_a_broker_restart_that_loses_every_message(
 ) -> None:
     workflow = scripts.write_workflow(tmp_path, delay_s=0.4, log=True)
     env = engine_env(redis_server.url, pg_url)
-    with Worker("a", tmp_path, env) as worker:
+    with _worker("a", tmp_path, env) as worker:
         worker.wait_ready()
         handles = _submit(tmp_path, workflow, pg_url, redis_server.url, 4)
         log = tmp_path / "calls.jsonl"
@@ -106,7 +117,7 @@ def test_jobs_resume_after_the_database_was_briefly_away(
     workflow = scripts.write_workflow(tmp_path, delay_s=0.3, log=True)
     with TcpProxy(*target_of(pg_url)) as proxy:
         env = engine_env(redis_server.url, through(pg_url, proxy.port))
-        with Worker("a", tmp_path, env) as a, Worker("b", tmp_path, env) as b:
+        with _worker("a", tmp_path, env) as a, _worker("b", tmp_path, env) as b:
             a.wait_ready()
             b.wait_ready()
             handles = _submit(tmp_path, workflow, pg_url, redis_server.url, 3)
@@ -161,7 +172,7 @@ def test_the_cli_submits_approves_and_inspects_a_job_from_another_machine(
     workflow.write_text(yaml.safe_dump(data, sort_keys=False))
     env = engine_env(redis_server.url, pg_url)
     client = {**env, "CODEAGENT_HOME": str(tmp_path / "client")}  # no worker's disk
-    with Worker("a", tmp_path, env) as worker:
+    with _worker("a", tmp_path, env) as worker:
         worker.wait_ready()
         submitted = _cli(
             client,
@@ -171,6 +182,8 @@ def test_the_cli_submits_approves_and_inspects_a_job_from_another_machine(
             str(workflow),
             "-o",
             str(tmp_path / "out"),
+            "--queue",
+            _queue(tmp_path),
             "--json",
         )
         assert submitted.returncode == 0, submitted.stdout + submitted.stderr

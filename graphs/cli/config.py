@@ -13,8 +13,16 @@ from typing import Annotated
 import typer
 
 from codeagent.graphs.jobs.config import CHECKPOINT_URL_ENV, HOME_ENV, RunConfig
+from codeagent.graphs.workers.app import BROKER_URL_ENV, Engine
 
-__all__ = ["CheckpointUrl", "Home", "cli_run_config", "remember_checkpoint_url"]
+__all__ = [
+    "Broker",
+    "CheckpointUrl",
+    "EngineOption",
+    "Home",
+    "cli_run_config",
+    "remember_checkpoint_url",
+]
 
 Home = Annotated[
     Path | None,
@@ -27,6 +35,23 @@ CheckpointUrl = Annotated[
         envvar=CHECKPOINT_URL_ENV,
         help="Keep checkpoints in PostgreSQL (postgresql://user:pass@host/db).",
         show_envvar=True,
+    ),
+]
+Broker = Annotated[
+    str | None,
+    typer.Option(
+        "--broker",
+        envvar=BROKER_URL_ENV,
+        show_envvar=True,
+        help="The celery engine's broker: redis://HOST:6379/0.",
+    ),
+]
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="Where the jobs run: local (threads here) or celery (queued for "
+        "'codeagent worker' processes; set --broker and a shared --checkpoint-url).",
     ),
 ]
 _URL_KEY = "checkpoint_url"

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from codeagent.graphs.cli.config import Home, cli_run_config
+from codeagent.graphs.cli.config import Broker, Home, cli_run_config
 from codeagent.graphs.jobs.records import JobRecord
 from codeagent.graphs.jobs.results import RunResult
 from codeagent.graphs.jobs.store import store_for
-from codeagent.graphs.workers.app import BROKER_URL_ENV, DEFAULT_QUEUE, EngineSettings
+from codeagent.graphs.workers.app import DEFAULT_QUEUE, EngineSettings
 from codeagent.graphs.workers.service import run_worker
 from codeagent.graphs.workers.submit import JobHandle, submit_job
 from codeagent.graphs.workers.worker import WorkerContext
@@ -28,10 +28,6 @@ __all__ = ["load_object", "register"]
 out = Console()
 console = Console(stderr=True)
 
-Broker = Annotated[
-    str | None,
-    typer.Option("--broker", envvar=BROKER_URL_ENV, show_envvar=True, help="redis://HOST:6379/0"),
-]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 

@@ -22,8 +22,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from codeagent.graphs.cli.config import Home, cli_run_config
+from codeagent.graphs.cli.config import Broker, EngineOption, Home, cli_run_config
 from codeagent.graphs.jobs.batch import BatchResult, batch_folder, read_tasks, run_batch
+from codeagent.graphs.jobs.config import RunConfig
+from codeagent.graphs.workers.app import EngineSettings
 from codeagent.graphs.workflow.drawing import to_dot, to_mermaid, write_png
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.graphs.workflow.schema import SCHEMA_FILE, schema_text
@@ -86,7 +88,14 @@ def schema(
 def batch(
     ctx: typer.Context,
     tasks: Annotated[Path, typer.Argument(help="Tasks file: one JSON object per line.")],
-    workers: Annotated[int, typer.Option("--workers", "-k", help="Jobs run at once.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-k",
+            help="Jobs run at once (local engine; with celery the workers decide).",
+        ),
+    ] = 1,
     workflow: Annotated[
         str, typer.Option("--workflow", "-w", help="Workflow of tasks that name none.")
     ] = "default",
@@ -95,9 +104,19 @@ def batch(
         typer.Option("--out", "-o", help="Batch folder (default out/batch-<tasks name>)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    engine: EngineOption = "local",
+    broker: Broker = None,
     home: Home = None,
 ) -> None:
-    """Run every task of a JSONL file; resumable: finished tasks are not re-run."""
+    """Run every task of a JSONL file; resumable: finished tasks are not re-run.
+
+    With --engine celery every task is queued for 'codeagent worker' processes and
+    followed until it ends; running the batch again follows the jobs still running.
+    """
+    config = cli_run_config(ctx, home)
+    settings = EngineSettings.from_env(broker) if engine == "celery" else None
+    if settings is not None and not as_json:
+        _shared_state_note(config)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -118,14 +137,24 @@ def batch(
             workers=workers,
             workflow=workflow,
             out=out_dir,
-            config=cli_run_config(ctx, home),
+            config=config,
             on_result=on_result,
+            engine=engine,
+            settings=settings,
         )
     if as_json:
         _out.print_json(json.dumps([r.to_json() | {"skipped": r.skipped} for r in results]))
     else:
         _summary(results, batch_folder(tasks, out_dir) / "results.jsonl")
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+def _shared_state_note(config: RunConfig) -> None:
+    if config.checkpoint_url is None:
+        _console.print(
+            f"[yellow]no checkpoint URL: jobs keep their state in {config.home}; only "
+            "workers sharing that folder can run them (set CODEAGENT_CHECKPOINT_URL)[/yellow]"
+        )
 
 
 def _line(result: BatchResult) -> str:

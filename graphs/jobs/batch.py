@@ -10,22 +10,27 @@ Every finished task appends one JSON line to the results file. Running the same
 batch again skips the tasks that already finished and resumes interrupted ones from
 their last checkpoint.
 
+Two engines run the jobs: ``local`` (threads of this process, the default) and
+``celery`` (workers on many machines, :mod:`codeagent.graphs.workers.batch`); a task
+keeps its job id, results line and output folder under either.
+
 Example::
 
     from codeagent.graphs.jobs.batch import run_batch
 
     results = run_batch("tasks.jsonl", workers=4, out="out/batch")
     print(sum(r.ok for r in results), "of", len(results), "succeeded")
+
+    # the same tasks on workers (codeagent worker) through $CODEAGENT_BROKER_URL
+    results = run_batch("tasks.jsonl", engine="celery", out="out/batch")
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +38,18 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 
 from codeagent.graphs.builder import SandboxFactory
+from codeagent.graphs.jobs.batch_plan import BatchPlan, batch_folder
+from codeagent.graphs.jobs.batch_results import (
+    FINAL_STATUSES,
+    BatchResult,
+    batch_result_log,
+    batch_summary,
+)
 from codeagent.graphs.jobs.batch_tasks import BatchTask, read_tasks
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig, run_config
-from codeagent.graphs.jobs.result_log import ResultLog
 from codeagent.graphs.jobs.runner import RunResult, resume_job, run_job
+from codeagent.graphs.workers.app import Engine, EngineSettings
 from codeagent.tools.errors import CodeAgentError, ConfigError
 
 __all__ = [
@@ -48,38 +60,6 @@ __all__ = [
     "read_tasks",
     "run_batch",
 ]
-
-FINAL_STATUSES = frozenset({"success", "failed", "budget_exceeded"})
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """One line of the results file."""
-
-    id: str
-    status: str
-    task: str
-    workflow: str
-    thread_id: str | None = None
-    attempts: int = 0
-    passed: int = 0
-    total: int = 0
-    usage: dict[str, int] = field(default_factory=dict)
-    out_dir: str | None = None
-    error: str | None = None
-    seconds: float = 0.0
-    skipped: bool = False  # True when an earlier run of the batch had finished it
-
-    @property
-    def ok(self) -> bool:
-        """True when the task succeeded."""
-        return self.status == "success"
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form written to the results file."""
-        data = asdict(self)
-        data.pop("skipped")
-        return data
 
 
 def run_batch(
@@ -93,6 +73,8 @@ def run_batch(
     home: str | Path | None = None,
     on_result: Callable[[BatchResult], None] | None = None,
     config: RunConfig | None = None,
+    engine: Engine = "local",
+    settings: EngineSettings | None = None,
 ) -> list[BatchResult]:
     """Run every task of a JSONL file through its workflow, ``workers`` jobs at a time.
 
@@ -103,35 +85,39 @@ def run_batch(
 
     Args:
         tasks: The tasks file (JSONL).
-        workers: How many jobs run at the same time.
+        workers: How many jobs run at the same time (``local`` engine; the ``celery``
+            engine runs as many as its workers take).
         workflow: The workflow of tasks that name none (file path or shipped name).
         out: The batch folder (default ``out/batch-<tasks file stem>``).
-        chat_model: Use this chat model for every node of every job (tests, API).
-        sandbox_factory: Use this sandbox instead of the workflows' backends.
+        chat_model: Use this chat model for every node of every job (tests, API;
+            ``local`` engine only: workers bring their own, ``--chat-model``).
+        sandbox_factory: Use this sandbox instead of the workflows' backends (``local``
+            engine only: workers bring their own, ``--sandbox``).
         home: The state dir (default ``config.home``, else ``$CODEAGENT_HOME`` or
             ``./.codeagent``).
         on_result: Called once per task as it finishes (or is skipped), in any order.
         config: Where the jobs keep their state (default: from ``home`` and the
-            environment, as for :func:`~codeagent.graphs.jobs.runner.run_job`).
+            environment, as for :func:`~codeagent.graphs.jobs.runner.run_job`); the
+            ``celery`` engine needs one its workers share (a checkpoint URL).
+        engine: ``local`` (threads of this process) or ``celery`` (queue every task for
+            ``codeagent worker`` processes, then follow them through the job store).
+        settings: The ``celery`` engine's broker (default ``$CODEAGENT_BROKER_URL``).
 
     Returns:
         One result per task, in the order of the tasks file.
 
     Raises:
-        ConfigError: For a bad tasks file or option (nothing is run).
+        ConfigError: For a bad tasks file or option, or a broker that does not answer
+            (nothing is run).
     """
-    if workers < 1:
-        raise ConfigError(f"workers must be at least 1, not {workers}", hint="e.g. --workers 4")
+    _check_options(workers, engine, chat_model, sandbox_factory)
     source = Path(tasks)
     items = read_tasks(source)
     folder = batch_folder(source, out)
     folder.mkdir(parents=True, exist_ok=True)
-    log = _result_log(folder / "results.jsonl")
+    log = batch_result_log(folder / "results.jsonl")
     done = log.load()
-    key = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
-    job = _Job(
-        source.parent, workflow, folder, key, chat_model, sandbox_factory, run_config(config, home)
-    )
+    plan = BatchPlan(source.parent, workflow, folder, run_config(config, home))
     results: dict[str, BatchResult] = {}
 
     def finish(result: BatchResult) -> None:
@@ -145,6 +131,39 @@ def run_batch(
         if task_id in done:
             finish(done[task_id])
     pending = [(i, item) for i, item in items if i not in done]
+    if engine == "celery":
+        from codeagent.graphs.workers.batch import run_on_workers
+
+        run_on_workers(pending, plan, settings or EngineSettings.from_env(), finish)
+    else:
+        _run_here(pending, _Job(plan, chat_model, sandbox_factory), workers, finish)
+    return [results[task_id] for task_id, _ in items]
+
+
+def _check_options(
+    workers: int,
+    engine: str,
+    chat_model: BaseChatModel | None,
+    sandbox_factory: SandboxFactory | None,
+) -> None:
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, not {workers}", hint="e.g. --workers 4")
+    if engine not in ("local", "celery"):
+        raise ConfigError(f"unknown engine {engine!r}", hint="use local or celery")
+    if engine == "celery" and (chat_model is not None or sandbox_factory is not None):
+        raise ConfigError(
+            "a chat model or sandbox cannot travel to celery workers",
+            hint="start the workers with --chat-model / --sandbox MODULE:FACTORY instead",
+        )
+
+
+def _run_here(
+    pending: Sequence[tuple[str, BatchTask]],
+    job: _Job,
+    workers: int,
+    finish: Callable[[BatchResult], None],
+) -> None:
+    """The ``local`` engine: ``workers`` jobs at a time on threads of this process."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codeagent-batch") as pool:
         futures = [pool.submit(job.run, task_id, item) for task_id, item in pending]
         try:
@@ -153,86 +172,38 @@ def run_batch(
         except BaseException:  # Ctrl-C: start nothing new; running jobs stay resumable
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return [results[task_id] for task_id, _ in items]
-
-
-def _result_log(path: Path) -> ResultLog[BatchResult]:
-    """A batch's results file; loading it gives the tasks that finished (not ``error``)."""
-    return ResultLog(path, key=lambda r: r.id, decode=_finished, encode=_line)
-
-
-def _finished(data: dict[str, Any]) -> BatchResult | None:
-    result = BatchResult(**data, skipped=True)
-    return result if result.status in FINAL_STATUSES else None
-
-
-def _line(result: BatchResult) -> str:
-    return json.dumps(result.to_json(), ensure_ascii=False)
-
-
-def batch_folder(tasks: str | Path, out: str | Path | None = None) -> Path:
-    """The batch folder: ``out``, else ``out/batch-<tasks file stem>`` (absolute)."""
-    return Path(out or Path("out") / f"batch-{Path(tasks).stem}").resolve()
 
 
 @dataclass(frozen=True)
 class _Job:
-    """How to run one task of a batch."""
+    """How to run one task of a batch here."""
 
-    base: Path
-    workflow: str | Path
-    folder: Path
-    key: str
+    plan: BatchPlan
     chat_model: BaseChatModel | None
     sandbox_factory: SandboxFactory | None
-    config: RunConfig
 
     def run(self, task_id: str, item: BatchTask) -> BatchResult:
-        wf = self._workflow(item.workflow)
-        thread_id = f"batch-{self.key}-{task_id}"
+        wf = self.plan.workflow_of(item)
+        thread_id = self.plan.thread_id(task_id)
         started = time.monotonic()
         try:
-            result = self._run_or_resume(thread_id, item.task, wf, self.folder / task_id)
+            result = self._run_or_resume(thread_id, item.task, wf, self.plan.out_dir(task_id))
         except CodeAgentError as exc:
             return BatchResult(task_id, "error", item.task, str(wf), thread_id, error=str(exc))
         except Exception as exc:  # a bug must not stop the other tasks
             error = f"{type(exc).__name__}: {exc}"
             return BatchResult(task_id, "error", item.task, str(wf), thread_id, error=error)
-        return _summary(task_id, item.task, str(wf), result, time.monotonic() - started)
+        return batch_summary(task_id, item.task, str(wf), result, time.monotonic() - started)
 
     def _run_or_resume(self, thread_id: str, task: str, wf: str | Path, out: Path) -> RunResult:
         deps: dict[str, Any] = {
             "chat_model": self.chat_model,
             "sandbox_factory": self.sandbox_factory,
-            "config": self.config,
+            "config": self.plan.config,
         }
-        with open_checkpointer(self.config) as saver:
+        with open_checkpointer(self.plan.config) as saver:
             config = RunnableConfig(configurable={"thread_id": thread_id})
             started = saver.get_tuple(config) is not None
         if not started:  # never ran, or killed before its first checkpoint
             return run_job(task, workflow=wf, out=out, thread_id=thread_id, **deps)
         return resume_job(thread_id, **deps)
-
-    def _workflow(self, named: str | None) -> str | Path:
-        ref = named or self.workflow
-        if isinstance(ref, str) and named and (self.base / ref).is_file():
-            return self.base / ref  # relative to the tasks file
-        return ref
-
-
-def _summary(task_id: str, task: str, wf: str, result: RunResult, seconds: float) -> BatchResult:
-    report = result.test_report or {}
-    return BatchResult(
-        id=task_id,
-        status=result.status,
-        task=task,
-        workflow=wf,
-        thread_id=result.thread_id,
-        attempts=result.attempts,
-        passed=int(report.get("passed", 0)),
-        total=int(report.get("total", 0)),
-        usage=dict(result.usage),
-        out_dir=result.out_dir,
-        error=result.error,
-        seconds=round(seconds, 3),
-    )

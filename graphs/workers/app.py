@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from codeagent.graphs.jobs.checkpoint import hide_password
 from codeagent.tools.errors import ConfigError
@@ -23,13 +23,18 @@ __all__ = [
     "BROKER_URL_ENV",
     "DEFAULT_QUEUE",
     "JOB_TASK",
+    "Engine",
     "EngineSettings",
     "celery_app",
+    "check_broker",
 ]
 
 BROKER_URL_ENV = "CODEAGENT_BROKER_URL"
 DEFAULT_QUEUE = "codeagent"
 JOB_TASK = "codeagent.job"
+
+Engine = Literal["local", "celery"]
+"""Where jobs run: threads of this process, or ``codeagent worker`` processes."""
 
 
 @dataclass(frozen=True)
@@ -119,3 +124,22 @@ def celery_app(settings: EngineSettings) -> Any:
         worker_send_task_events=False,
     )
     return app
+
+
+def check_broker(settings: EngineSettings) -> None:
+    """Connect to the broker once, so a batch of jobs fails before queueing any.
+
+    Raises:
+        ConfigError: When Celery is not installed or the broker does not answer.
+    """
+    app = celery_app(settings)
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0.2)
+    except Exception as exc:  # kombu's connection errors have no common public root
+        raise ConfigError(
+            f"the broker {hide_password(settings.broker_url)} does not answer ({exc})",
+            hint=f"check {BROKER_URL_ENV} (--broker) and that Redis is running",
+        ) from None
+    finally:
+        app.close()
