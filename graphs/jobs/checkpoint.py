@@ -23,6 +23,7 @@ from codeagent.graphs.jobs.config import CHECKPOINT_URL_ENV, HOME_ENV, RunConfig
 from codeagent.tools.errors import ConfigError
 
 __all__ = [
+    "check_checkpoint_url",
     "hide_password",
     "is_connection_error",
     "open_checkpointer",
@@ -65,14 +66,24 @@ def open_checkpointer(config: RunConfig | Path) -> Iterator[BaseCheckpointSaver[
         yield sqlite_saver
 
 
-@contextmanager
-def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
+def check_checkpoint_url(url: str) -> str:
+    """``url`` when it is a PostgreSQL URL.
+
+    Raises:
+        ConfigError: For any other kind of URL (with the password hidden).
+    """
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
             f"unsupported checkpoint URL {hide_password(url)!r}",
             hint=f"{CHECKPOINT_URL_ENV} (--checkpoint-url) takes a "
             "postgresql://user:password@host:port/database URL",
         )
+    return url
+
+
+@contextmanager
+def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
+    check_checkpoint_url(url)
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg import Error as PgError

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from codeagent.graphs.jobs.checkpoint import check_checkpoint_url
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.records import (
     JobRecord,
@@ -220,10 +221,10 @@ def store_for(config: RunConfig) -> JobStore:
     """The job store of a run configuration: PostgreSQL when it has a checkpoint URL.
 
     Raises:
-        ConfigError: When the PostgreSQL driver is not installed.
+        ConfigError: For a checkpoint URL that is not PostgreSQL's.
     """
     if config.checkpoint_url is None:
         return FileStore(config.home)
     from codeagent.graphs.jobs.store_postgres import PostgresStore
 
-    return PostgresStore.shared(config.checkpoint_url)
+    return PostgresStore.shared(check_checkpoint_url(config.checkpoint_url))

@@ -236,7 +236,14 @@ class PostgresStore:
                     "the PostgreSQL job store is not installed",
                     hint="pip install 'codeagent[postgres]'",
                 ) from exc
-            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            try:
+                conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            except psycopg.ProgrammingError as exc:  # a malformed URL: not worth a retry
+                raise ConfigError(
+                    f"cannot use the job database {hide_password(self._url)}: "
+                    f"{hide_password(str(exc)).strip()}",
+                    hint=f"check {CHECKPOINT_URL_ENV} (--checkpoint-url)",
+                ) from None
             with schema_lock(conn):  # two workers starting at once on a fresh database
                 conn.execute(_SCHEMA)
             self._conn = conn
