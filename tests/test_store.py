@@ -121,3 +121,14 @@ def test_an_unreachable_database_is_a_clear_error_with_no_password(pg_url: str) 
         proxy.restore()
         store.append_audit("t-proxy", '{"event": "node"}\n')  # reconnects by itself
         assert [line["event"] for line in store.read_audit("t-proxy")][-1] == "node"
+
+
+def test_records_can_be_listed_by_status(store: JobStore) -> None:
+    key = uuid.uuid4().hex[:8]
+    store.save_record(_record(f"20991231-000000-{key}a", status="queued"))
+    store.save_record(_record(f"20991231-000000-{key}b", status="success"))
+    store.save_record(_record(f"20991231-000000-{key}c", status="running"))
+    found = [
+        r.thread_id[-1] for r in store.list_records({"queued", "running"}) if key in r.thread_id
+    ]
+    assert found == ["c", "a"]

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,8 +60,8 @@ class JobStore(Protocol):
         """
         ...
 
-    def list_records(self) -> list[JobRecord]:
-        """Every job, newest first."""
+    def list_records(self, statuses: Collection[str] | None = None) -> list[JobRecord]:
+        """Every job (or those with one of ``statuses``), newest first."""
         ...
 
     def append_audit(self, thread_id: str, text: str) -> None:
@@ -129,8 +129,9 @@ class FileStore:
     def load_record(self, thread_id: str) -> JobRecord:
         return load_record(self.home, thread_id)
 
-    def list_records(self) -> list[JobRecord]:
-        return list_records(self.home)
+    def list_records(self, statuses: Collection[str] | None = None) -> list[JobRecord]:
+        records = list_records(self.home)
+        return records if statuses is None else [r for r in records if r.status in statuses]
 
     def append_audit(self, thread_id: str, text: str) -> None:
         path = self.run_dir(thread_id) / "audit.jsonl"

@@ -13,7 +13,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from typing import Any, ClassVar, TypeVar
 
@@ -98,12 +98,16 @@ class PostgresStore:
             )
         return _record(row[0], thread_id)
 
-    def list_records(self) -> list[JobRecord]:
-        rows = self._run(
-            lambda cur: cur.execute(
-                "SELECT record FROM codeagent_jobs ORDER BY thread_id DESC"
-            ).fetchall()
-        )
+    def list_records(self, statuses: Collection[str] | None = None) -> list[JobRecord]:
+        params: tuple[Any, ...] = ()
+        query = "SELECT record FROM codeagent_jobs ORDER BY thread_id DESC"
+        if statuses is not None:
+            query = (
+                "SELECT record FROM codeagent_jobs WHERE record->>'status' = ANY(%s) "
+                "ORDER BY thread_id DESC"
+            )
+            params = (list(statuses),)
+        rows = self._run(lambda cur: cur.execute(query, params).fetchall())
         records = []
         for (data,) in rows:
             try:

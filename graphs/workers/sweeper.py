@@ -48,7 +48,7 @@ def lost_jobs(
 def sweep(config: RunConfig, settings: EngineSettings, owner: str) -> list[str]:
     """Send the messages of lost jobs again; returns their thread ids."""
     store = store_for(config)
-    records = [r for r in store.list_records() if r.engine == "celery" and r.status in _WAITING]
+    records = [r for r in store.list_records(_WAITING) if r.engine == "celery"]
     queues = {r.queue or DEFAULT_QUEUE for r in records}
     candidates = lost_jobs(
         records, _queued_ids(settings, queues), time.time(), settings.requeue_after_s
