@@ -24,6 +24,7 @@ from codeagent.graphs.jobs.records import JobRecord
 from codeagent.graphs.jobs.store import store_for
 from codeagent.graphs.jobs.store_postgres import StoreUnavailable
 from codeagent.graphs.workers.app import EngineSettings, check_broker
+from codeagent.graphs.workers.decisions import requeue_job
 from codeagent.graphs.workers.follow import run_seconds, settled
 from codeagent.graphs.workers.submit import SETTLED, JobHandle, submit_job
 from codeagent.tools.errors import CodeAgentError, ConfigError
@@ -89,7 +90,10 @@ def _queue(
     wf = plan.workflow_of(item)
     thread_id = plan.thread_id(task_id)
     try:
-        if needs_submit(_record(plan.config, thread_id)):
+        record = _record(plan.config, thread_id)
+        if record is not None and record.engine == "celery" and record.status == "error":
+            requeue_job(thread_id, plan.config, settings)  # resumes from its checkpoint
+        elif needs_submit(record):
             submit_job(
                 item.task,
                 workflow=wf,
