@@ -217,3 +217,17 @@ def test_the_cli_submits_approves_and_inspects_a_job_from_another_machine(
     assert history.returncode == 0 and "review" in history.stdout
     assert (tmp_path / "out" / "solution.py").exists()  # written by wait, on the client
     assert env["CODEAGENT_BROKER_URL"] not in worker.log.read_text()
+
+
+def test_a_shipped_workflow_from_another_install_is_read_next_to_ours(tmp_path: Path) -> None:
+    from codeagent.graphs.jobs.execution import workflow_dir
+    from codeagent.graphs.jobs.records import JobRecord
+    from codeagent.graphs.workflow.shipped import workflow_path
+
+    def record(path: str) -> JobRecord:
+        return JobRecord("t", "task", path, "name: x", "/o", created_at=0.0)
+
+    elsewhere = "/opt/other-venv/site-packages/codeagent/configs/repo-tests.yaml"
+    shipped = workflow_path("repo-tests")
+    assert shipped is not None and workflow_dir(record(elsewhere)) == shipped.parent
+    assert workflow_dir(record(str(tmp_path / "mine.yaml"))) == tmp_path  # a file of yours

@@ -17,7 +17,11 @@ from opentelemetry.trace import Span, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from codeagent.graphs.builder import SandboxFactory, build_graph, spec_sandbox
-from codeagent.graphs.jobs.checkpoint import is_connection_error, open_checkpointer
+from codeagent.graphs.jobs.checkpoint import (
+    hide_password,
+    is_connection_error,
+    open_checkpointer,
+)
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.records import JobRecord, summarize_tests
 from codeagent.graphs.jobs.repo import job_patch, snapshot_loader
@@ -25,6 +29,7 @@ from codeagent.graphs.jobs.results import NodeEvent, RunResult
 from codeagent.graphs.jobs.store import JobStore, store_for
 from codeagent.graphs.jobs.store_postgres import StoreUnavailable
 from codeagent.graphs.routes import Transition, event_attributes
+from codeagent.graphs.workflow.shipped import workflow_path
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.observability.audit import AuditProcessor
@@ -41,6 +46,7 @@ __all__ = [
     "open_graph",
     "thread_config",
     "tracing_config",
+    "workflow_dir",
     "write_outputs",
 ]
 
@@ -71,6 +77,17 @@ def thread_config(thread_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
 
 
+def workflow_dir(record: JobRecord) -> Path:
+    """The folder of a job's workflow file: its relative paths (prompts, rules) are read
+    from there. A shipped workflow from another machine (installed elsewhere, e.g. a job
+    submitted to workers) is read next to this machine's copy of it."""
+    folder = Path(record.workflow_file).parent
+    if folder.is_dir():
+        return folder
+    shipped = workflow_path(Path(record.workflow_file).stem)
+    return shipped.parent if shipped is not None else folder
+
+
 def tracing_config(spec: WorkflowSpec, override: TracingConfig | None) -> TracingConfig:
     """The tracing settings: the caller's, else the workflow's ``tracing:`` key."""
     if override is not None:
@@ -92,7 +109,7 @@ def open_graph(
     with open_checkpointer(config) as saver:
         yield build_graph(
             spec,
-            base_dir=Path(record.workflow_file).parent,
+            base_dir=workflow_dir(record),
             checkpointer=saver,
             chat_model=options.chat_model,
             sandbox_factory=options.sandbox_factory,
@@ -168,7 +185,8 @@ def _stream(
         except Exception as exc:  # a bug or an unexpected library error: keep the job resumable
             if is_connection_error(exc):  # the database went away: nothing can be recorded
                 raise StoreUnavailable(
-                    f"job {record.thread_id} stopped: the job database went away ({exc})",
+                    f"job {record.thread_id} stopped: the job database went away "
+                    f"({hide_password(str(exc)).strip()})",
                     hint="resume it when the database answers: "
                     f"codeagent resume {record.thread_id}",
                 ) from None

@@ -23,7 +23,14 @@ from opentelemetry.sdk.trace import SpanProcessor
 from codeagent.graphs.budgets import apply_budgets, merge_budgets, reopen_update
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.config import RunConfig, run_config
-from codeagent.graphs.jobs.execution import Reopen, RunOptions, drive, open_graph, thread_config
+from codeagent.graphs.jobs.execution import (
+    Reopen,
+    RunOptions,
+    drive,
+    open_graph,
+    thread_config,
+    workflow_dir,
+)
 from codeagent.graphs.jobs.records import JobRecord, new_thread_id
 from codeagent.graphs.jobs.repo import repo_start
 from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
@@ -107,9 +114,7 @@ def run_job(
         repo=repo,
         test_cmd=test_cmd,
     )
-    check_before_running(
-        job.spec, Path(job.record.workflow_file).parent, chat_model, sandbox_factory
-    )
+    check_before_running(job.spec, workflow_dir(job.record), chat_model, sandbox_factory)
     store_for(cfg).save_record(job.record)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
     return drive(job.spec, job.record, cfg, job.start, options)
@@ -204,7 +209,7 @@ def resume_job(
     cfg = run_config(config, home)
     record = store_for(cfg).load_record(thread_id)
     spec = record_spec(record)
-    check_before_running(spec, Path(record.workflow_file).parent, chat_model, sandbox_factory)
+    check_before_running(spec, workflow_dir(record), chat_model, sandbox_factory)
     options = RunOptions(chat_model, sandbox_factory, on_event, tracing, tuple(span_processors))
     start: Command[Any] | Reopen | None = None
     if decision is not None:

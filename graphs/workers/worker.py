@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -30,7 +29,7 @@ from langgraph.types import Command
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.config import RunConfig
-from codeagent.graphs.jobs.execution import RunOptions, drive
+from codeagent.graphs.jobs.execution import RunOptions, drive, workflow_dir
 from codeagent.graphs.jobs.runner import check_before_running, pending_approval, record_spec
 from codeagent.graphs.jobs.store import JobStore, store_for
 from codeagent.tools.errors import CodeAgentError
@@ -101,9 +100,7 @@ def execute_job(thread_id: str, ctx: WorkerContext) -> str:
         spec = record_spec(record)
         options = RunOptions(ctx.chat_model, ctx.sandbox_factory, write_out=False)
         try:
-            check_before_running(
-                spec, Path(record.workflow_file).parent, ctx.chat_model, ctx.sandbox_factory
-            )
+            check_before_running(spec, workflow_dir(record), ctx.chat_model, ctx.sandbox_factory)
         except CodeAgentError as exc:  # this worker cannot run it: say so in the record
             store.save_record(record.with_status("error", f"on worker {ctx.owner}: {exc}"))
             return "error"
