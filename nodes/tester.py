@@ -12,6 +12,7 @@ from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import parse_probe_output
 from codeagent.nodes.prompts import load_template, render
+from codeagent.nodes.stated import stated_names
 from codeagent.nodes.testfiles import (
     screen_tests,
     solution_module,
@@ -174,15 +175,18 @@ def write_tests(
     """
     language, modules = ctx.language, solution_modules(state, ctx.language)
     solution = state.get("files") or {}
+    stated = stated_names(state["task"], language).functions
     replies = [ask_text(ctx.chat, prompt)]
-    first = screen_tests(tests_from_answer(replies[0].text, language), language, solution, modules)
+    first = screen_tests(
+        tests_from_answer(replies[0].text, language), language, solution, modules, stated
+    )
     tests, notes = first.tests, list(first.notes)
     if first.unlinked:
         replies.append(
             ask_text(ctx.chat, reask_prompt(prompt, replies[0].text, first.unlinked, modules))
         )
         again = screen_tests(
-            tests_from_answer(replies[1].text, language), language, solution, modules
+            tests_from_answer(replies[1].text, language), language, solution, modules, stated
         )
         tests = {p: t for p, t in tests.items() if p not in first.unlinked}
         tests.update({p: t for p, t in again.tests.items() if p not in again.unlinked})

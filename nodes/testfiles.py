@@ -119,19 +119,21 @@ def screen_tests(
     language: LanguageAdapter,
     solution: Mapping[str, str],
     modules: Sequence[str],
+    stated: Sequence[str] = (),
 ) -> Screened:
     """Make model-written tests test the code, not a copy of it (pure).
 
     A test file defining a name the ``solution`` files define (its own copy of the
     function under test) has that definition removed, so the test uses the
-    solution's. A file with tests that imports none of ``modules`` is listed in
-    ``unlinked``. A language without :class:`~codeagent.tools.languages.SourceAnalysis`
-    keeps its files as they are.
+    solution's; so is one defining a function the task names (``stated``), which
+    matters when the tests are written before any code (the tdd workflow). A file
+    with tests that imports none of ``modules`` is listed in ``unlinked``. A language
+    without :class:`~codeagent.tools.languages.SourceAnalysis` keeps its files as they are.
     """
     analysis = source_analysis(language)
     if analysis is None:
         return Screened(dict(tests))
-    names: set[str] = set()
+    names: set[str] = set(stated)
     for path, text in solution.items():
         if path.endswith(language.source_suffix) and not language.is_test_file(path):
             names |= analysis.defined_names(text)

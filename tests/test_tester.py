@@ -167,3 +167,22 @@ def test_the_cli_summary_shows_effective_passes() -> None:
     text = console.export_text()
     assert "6/6 passed (effective 4/6: 2 vacuous)" in text
     assert "test_solution.py dropped" in text
+
+
+def test_tests_written_before_the_code_lose_their_copy_of_a_stated_function() -> None:
+    # the tdd workflow: no solution yet, but the task names the function under test
+    text = (
+        "from solution import is_palindrome\n\n\n"
+        "def is_palindrome(s):\n    return True\n\n\n"
+        "def test_it():\n    assert is_palindrome('ab') is False\n"
+    )
+    screened = screen_tests(
+        {"test_solution.py": text}, PythonAdapter(), {}, ["solution"], ("is_palindrome",)
+    )
+
+    assert "def is_palindrome" not in screened.tests["test_solution.py"]
+    assert "from solution import is_palindrome" in screened.tests["test_solution.py"]
+    assert screened.unlinked == []
+    assert screened.notes == [
+        "test_solution.py: removed its own copy of is_palindrome (the tests now use the solution's)"
+    ]
