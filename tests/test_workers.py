@@ -231,3 +231,16 @@ def test_a_shipped_workflow_from_another_install_is_read_next_to_ours(tmp_path: 
     shipped = workflow_path("repo-tests")
     assert shipped is not None and workflow_dir(record(elsewhere)) == shipped.parent
     assert workflow_dir(record(str(tmp_path / "mine.yaml"))) == tmp_path  # a file of yours
+
+
+def test_submitting_to_a_dead_broker_is_a_clear_error_that_records_nothing(
+    tmp_path: Path,
+) -> None:
+    from tests.redis_support import free_port
+
+    env = {**os.environ, "CODEAGENT_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    env.pop("CODEAGENT_CHECKPOINT_URL", None)
+    done = _cli(env, "submit", scripts.TASK, "-w", "quick", "--home", str(tmp_path / "h"))
+    assert done.returncode == 2 and "does not answer" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "h" / "runs").exists()  # no job recorded, nothing queued

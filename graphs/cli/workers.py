@@ -17,7 +17,7 @@ from codeagent.graphs.cli.config import Broker, Home, cli_run_config
 from codeagent.graphs.jobs.records import JobRecord
 from codeagent.graphs.jobs.results import RunResult
 from codeagent.graphs.jobs.store import store_for
-from codeagent.graphs.workers.app import DEFAULT_QUEUE, EngineSettings
+from codeagent.graphs.workers.app import DEFAULT_QUEUE, EngineSettings, check_broker
 from codeagent.graphs.workers.service import run_worker
 from codeagent.graphs.workers.submit import JobHandle, submit_job
 from codeagent.graphs.workers.worker import WorkerContext
@@ -113,6 +113,8 @@ def submit(
     home: Home = None,
 ) -> None:
     """Queue a job for the workers and print its thread id at once."""
+    settings = EngineSettings.from_env(broker)
+    check_broker(settings)  # a dead broker is heard before anything is recorded
     handle = submit_job(
         task,
         workflow=workflow or ("repo-fix" if repo is not None else "default"),
@@ -122,7 +124,7 @@ def submit(
         repo=repo,
         test_cmd=test_cmd,
         config=cli_run_config(ctx, home),
-        settings=EngineSettings.from_env(broker),
+        settings=settings,
     )
     if as_json:
         out.print_json(json.dumps({"thread_id": handle.thread_id, "status": "queued"}))

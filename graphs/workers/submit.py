@@ -35,7 +35,13 @@ from codeagent.graphs.jobs.repo import job_patch
 from codeagent.graphs.jobs.results import RunResult
 from codeagent.graphs.jobs.runner import job_values, prepare_job
 from codeagent.graphs.jobs.store import store_for
-from codeagent.graphs.workers.app import DEFAULT_QUEUE, JOB_TASK, EngineSettings, celery_app
+from codeagent.graphs.workers.app import (
+    DEFAULT_QUEUE,
+    JOB_TASK,
+    EngineSettings,
+    celery_app,
+    check_broker,
+)
 from codeagent.graphs.workers.worker import ENDED, start_blob
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.errors import ConfigError
@@ -74,6 +80,8 @@ def submit_job(
     """
     cfg = run_config(config)
     engine = settings or EngineSettings.from_env()
+    if settings is None:  # one job from the CLI or a script: a dead broker, before anything
+        check_broker(engine)
     job = prepare_job(
         task,
         workflow=workflow,
