@@ -8,6 +8,7 @@ worker's pid) and the fake sandbox.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
