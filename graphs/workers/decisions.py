@@ -10,7 +10,6 @@ for an older pause is never applied to a newer one.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from codeagent.graphs.jobs.config import RunConfig
@@ -42,9 +41,7 @@ def decide_on_workers(
         )
     checkpoint_id, _ = pending
     store.put_blob(decision_blob(thread_id, checkpoint_id), json.dumps(decision).encode())
-    record = replace(record.with_status("queued"))
-    store.save_record(record)
-    enqueue(record, config, settings)
+    enqueue(record.with_status("queued"), config, settings)
     return JobHandle(thread_id, config)
 
 
@@ -66,7 +63,5 @@ def requeue_job(thread_id: str, config: RunConfig, settings: EngineSettings) -> 
             if record.status == "awaiting_approval"
             else "raise its budgets to go on: codeagent resume THREAD --max-model-calls N",
         )
-    record = record.with_status("queued")
-    store.save_record(record)
-    enqueue(record, config, settings)
+    enqueue(record.with_status("queued"), config, settings)
     return JobHandle(thread_id, config)

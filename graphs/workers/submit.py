@@ -100,17 +100,21 @@ def submit_job(
         queue=queue,
         trace_parent=_submit_span(job.spec, job.record, cfg),
     )
-    store.save_record(record)
     enqueue(record, cfg, engine)
     return JobHandle(record.thread_id, cfg)
 
 
 def enqueue(record: JobRecord, config: RunConfig, settings: EngineSettings) -> None:
-    """Send the job's message (again) and note when in its record.
+    """Save ``record`` with the time of sending, then send the job's message (again).
+
+    The record is saved first: a worker may take the message and save the job's
+    progress at once, and nothing here may overwrite that afterwards. A message that
+    then fails to go out is sent again by a worker's sweeper.
 
     Raises:
         ConfigError: When the broker does not answer.
     """
+    store_for(config).save_record(replace(record, enqueued_at=time.time()))
     app = celery_app(settings)
     try:
         app.send_task(
@@ -127,7 +131,6 @@ def enqueue(record: JobRecord, config: RunConfig, settings: EngineSettings) -> N
         ) from None
     finally:
         app.close()
-    store_for(config).save_record(replace(record, enqueued_at=time.time()))
 
 
 def _submit_span(spec: WorkflowSpec, record: JobRecord, config: RunConfig) -> str:
