@@ -23,14 +23,13 @@ still declares its options.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from pydantic import ValidationError
 
 from codeagent.nodes.kinds import NodeFn, NodeKind, describe
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.plugins import load_entry_point, plugin_names
+from codeagent.tools.plugins import import_path, load_entry_point, plugin_names
 
 __all__ = [
     "NODE_GROUP",
@@ -155,42 +154,10 @@ def load_object(ref: str, *, group: str, what: str) -> Any:
     Raises:
         ConfigError: With a hint, when the import fails or the object is not callable.
     """
-    obj = _import_path(ref, what) if ":" in ref else load_entry_point(group, ref, what)
+    obj = import_path(ref, what) if ":" in ref else load_entry_point(group, ref, what)
     if not callable(obj):
         raise ConfigError(
             f"{what} {ref!r} is {type(obj).__name__}, not a function",
             hint="point at a function taking (state, ctx) and returning a dict",
         )
-    return obj
-
-
-def _import_path(ref: str, what: str) -> Any:
-    module_name, _, attr = ref.partition(":")
-    if not module_name or not attr:
-        raise ConfigError(
-            f"{what} {ref!r} is not a valid import path",
-            hint="write it as 'package.module:function'",
-        )
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(
-            f"cannot import {what} {ref!r}: {exc}",
-            hint=(
-                f"make '{module_name}' importable: install its package, or add the folder "
-                "that holds it to PYTHONPATH"
-            ),
-        ) from None
-    except Exception as exc:  # the user's module crashed on import
-        raise ConfigError(
-            f"importing {what} {ref!r} failed: {type(exc).__name__}: {exc}",
-            hint=f"fix the error in module '{module_name}'",
-        ) from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError(
-                f"cannot import {what} {ref!r}: {module_name!r} has no attribute {attr!r}",
-                hint=f"check the name after ':' (defined in {getattr(obj, '__file__', '?')})",
-            )
-        obj = getattr(obj, part)
     return obj

@@ -13,13 +13,14 @@ A built-in name wins over a plugin of the same name.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
 from codeagent.tools.errors import ConfigError
 
-__all__ = ["load_entry_point", "load_plugin", "plugin_names"]
+__all__ = ["import_path", "load_entry_point", "load_plugin", "plugin_names"]
 
 
 def plugin_names(group: str, builtin: Iterable[str] = ()) -> list[str]:
@@ -71,3 +72,40 @@ def load_entry_point(group: str, name: str, what: str) -> Any:
             f"cannot load {what} plugin {name!r} ({found[0].value}): {type(exc).__name__}: {exc}",
             hint="reinstall the plugin package or fix its entry point",
         ) from None
+
+
+def import_path(ref: str, what: str) -> Any:
+    """The object an import path ``package.module:name`` (or ``:Class.attr``) names.
+
+    Raises:
+        ConfigError: With a hint, when the path is malformed or the import fails.
+    """
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(
+            f"{what} {ref!r} is not a valid import path",
+            hint="write it as 'package.module:function'",
+        )
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"cannot import {what} {ref!r}: {exc}",
+            hint=(
+                f"make '{module_name}' importable: install its package, or add the folder "
+                "that holds it to PYTHONPATH"
+            ),
+        ) from None
+    except Exception as exc:  # the user's module crashed on import
+        raise ConfigError(
+            f"importing {what} {ref!r} failed: {type(exc).__name__}: {exc}",
+            hint=f"fix the error in module '{module_name}'",
+        ) from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(
+                f"cannot import {what} {ref!r}: {module_name!r} has no attribute {attr!r}",
+                hint=f"check the name after ':' (defined in {getattr(obj, '__file__', '?')})",
+            )
+        obj = getattr(obj, part)
+    return obj

@@ -6,9 +6,8 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
-from importlib import import_module
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,28 +21,14 @@ from codeagent.graphs.workers.service import run_worker
 from codeagent.graphs.workers.submit import JobHandle, submit_job
 from codeagent.graphs.workers.worker import WorkerContext
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.plugins import import_path
 
-__all__ = ["load_object", "register"]
+__all__ = ["register"]
 
 out = Console()
 console = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def load_object(ref: str, what: str) -> Any:
-    """The object named ``module.path:attribute`` (a factory a worker loads once).
-
-    Raises:
-        ConfigError: When it cannot be imported.
-    """
-    module_name, _, attribute = ref.partition(":")
-    if not module_name or not attribute:
-        raise ConfigError(f"{what} {ref!r} is not MODULE:ATTRIBUTE", hint="e.g. my_pkg.llm:make")
-    try:
-        return getattr(import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot load the {what} {ref!r}: {exc}") from None
 
 
 def worker(
@@ -76,8 +61,8 @@ def worker(
     """Start a worker: take jobs from the broker and run them (Ctrl-C stops it warmly)."""
     config = cli_run_config(ctx, home)
     settings = EngineSettings.from_env(broker)
-    model = load_object(chat_model, "chat model factory")() if chat_model else None
-    factory = load_object(sandbox, "sandbox factory") if sandbox else None
+    model = import_path(chat_model, "chat model factory")() if chat_model else None
+    factory = import_path(sandbox, "sandbox factory") if sandbox else None
     if config.checkpoint_url is None:
         console.print(
             "[yellow]no checkpoint URL: jobs keep their state in "

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import RunnableConfig
 
 from codeagent.graphs.builder import SandboxFactory
 from codeagent.graphs.jobs.batch_plan import BatchPlan, batch_folder
@@ -46,7 +45,7 @@ from codeagent.graphs.jobs.batch_results import (
     batch_summary,
 )
 from codeagent.graphs.jobs.batch_tasks import BatchTask, read_tasks
-from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.checkpoint import has_checkpoints
 from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.runner import RunResult, resume_job, run_job
 from codeagent.graphs.workers.app import Engine, EngineSettings
@@ -201,9 +200,6 @@ class _Job:
             "sandbox_factory": self.sandbox_factory,
             "config": self.plan.config,
         }
-        with open_checkpointer(self.plan.config) as saver:
-            config = RunnableConfig(configurable={"thread_id": thread_id})
-            started = saver.get_tuple(config) is not None
-        if not started:  # never ran, or killed before its first checkpoint
+        if not has_checkpoints(self.plan.config, thread_id):  # never ran, or killed early
             return run_job(task, workflow=wf, out=out, thread_id=thread_id, **deps)
         return resume_job(thread_id, **deps)

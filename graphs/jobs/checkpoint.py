@@ -24,6 +24,7 @@ from codeagent.tools.errors import ConfigError
 
 __all__ = [
     "check_checkpoint_url",
+    "has_checkpoints",
     "hide_password",
     "is_connection_error",
     "open_checkpointer",
@@ -103,6 +104,12 @@ def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
             f"{hide_password(str(exc)).strip()}",
             hint=f"check {CHECKPOINT_URL_ENV} (--checkpoint-url) and that the server is running",
         ) from None
+
+
+def has_checkpoints(config: RunConfig, thread_id: str) -> bool:
+    """True when the job has a checkpoint: it ran (resume it), else it never started."""
+    with open_checkpointer(config) as saver:
+        return saver.get_tuple({"configurable": {"thread_id": thread_id}}) is not None
 
 
 def is_connection_error(exc: BaseException) -> bool:

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from codeagent.graphs.builder import SandboxFactory
-from codeagent.graphs.jobs.checkpoint import open_checkpointer
+from codeagent.graphs.jobs.checkpoint import has_checkpoints
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.graphs.jobs.execution import RunOptions, drive, workflow_dir
 from codeagent.graphs.jobs.runner import check_before_running, pending_approval, record_spec
@@ -118,18 +117,13 @@ def _start(
 ) -> tuple[bool, dict[str, Any] | Command[Any] | None]:
     """``(paused, start)``: the first state, None (resume), or the decision for a pause;
     ``paused`` when the job waits at an approval with no decision kept for it."""
-    if not _started(config, thread_id):
+    if not has_checkpoints(config, thread_id):
         return False, _first_state(store, thread_id)
     pending = pending_approval(thread_id, config=config)
     if pending is None:
         return False, None
     data = store.get_blob(decision_blob(thread_id, pending[0]))
     return data is None, None if data is None else Command(resume=json.loads(data))
-
-
-def _started(config: RunConfig, thread_id: str) -> bool:
-    with open_checkpointer(config) as saver:
-        return saver.get_tuple(RunnableConfig(configurable={"thread_id": thread_id})) is not None
 
 
 def _first_state(store: JobStore, thread_id: str) -> dict[str, Any]:
