@@ -8,7 +8,6 @@ the files it wrote) and routing decision.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,12 +58,12 @@ class AuditProcessor(SpanProcessor):
     """Appends an audit line for every finished span (and one per transition event).
 
     Args:
-        sink: A file to append to, or a function given each batch of JSON lines (one
-            finished span's, newline-terminated), e.g. a shared job store's.
+        sink: Given each finished span's JSON lines (newline-terminated): the job
+            store's ``append_audit``.
     """
 
-    def __init__(self, sink: Path | Callable[[str], None]) -> None:
-        self._write = sink if callable(sink) else _appender(sink)
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self._write = sink
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -102,18 +101,6 @@ class AuditProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
-
-
-def _appender(path: Path) -> Callable[[str], None]:
-    lock = threading.Lock()
-
-    def append(text: str) -> None:
-        with lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(text)
-
-    return append
 
 
 def read_audit(path: Path) -> list[dict[str, Any]]:
