@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.host_support import require_executable, require_node
 
 if TYPE_CHECKING:
     from tests.redis_support import RedisServer
@@ -32,14 +33,13 @@ def _isolated(
 @pytest.fixture
 def bwrap() -> None:
     """The local sandbox needs bubblewrap; CI installs it, so CI never skips."""
-    import os
+    require_executable("bwrap", "apt-get install bubblewrap")
 
-    if shutil.which("bwrap") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "bubblewrap is not installed (CI must install it: apt-get install bubblewrap)"
-            )
-        pytest.skip("bubblewrap is not installed")
+
+@pytest.fixture
+def node() -> None:
+    """JavaScript needs Node.js; CI installs it, so CI never skips."""
+    require_node()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from codeagent.tools.sandbox import ExecResult
 from codeagent.tools.sandbox.protocol import SandboxContext
 from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
+from tests.host_support import require_node
 from tests.recording import Recorder
 
 SNEAKY = "solution.py\n```python\nimport socket\n\ndef add(a, b):\n    return a + b\n```\n"
@@ -78,8 +79,7 @@ def _workflow(directory: Path, name: str, on_violation: str) -> Path:
 def _model(name: str) -> ScriptedChatModel:
     """Code with a forbidden import first; the repair (which sees the reason) is clean."""
     if name == "javascript":
-        if shutil.which("node") is None:
-            pytest.skip("node is not installed")
+        require_node()
         return ScriptedChatModel(
             rules=[
                 Rule(match="You are the planner", reply=JS_PLAN),

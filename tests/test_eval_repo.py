@@ -51,15 +51,6 @@ def _no_sandbox() -> LocalSandbox:
     raise AssertionError("this score must not need a sandbox")
 
 
-@pytest.fixture
-def node() -> None:
-    """The JavaScript tasks need Node.js; CI has it, so CI never skips."""
-    if shutil.which("node") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is not installed (CI must install nodejs)")
-        pytest.skip("node is not installed")
-
-
 def _needs(request: pytest.FixtureRequest, task: RepoTask) -> None:
     request.getfixturevalue("bwrap")
     if task.test_cmd and task.test_cmd.startswith("node"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox
 from codeagent.tools.sandbox.protocol import ExecResult
 from tests.docker_support import require_docker
+from tests.host_support import require_node
 
 TAP = """TAP version 13
 # Subtest: adds
@@ -176,8 +176,7 @@ FILES = {
 
 @pytest.mark.usefixtures("bwrap")
 def test_real_run_in_the_local_sandbox() -> None:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
+    require_node()
     adapter = get_adapter("javascript")
     with LocalSandbox() as sandbox:
         sandbox.write_files(FILES)

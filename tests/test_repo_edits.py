@@ -208,8 +208,8 @@ def test_a_symbol_edit_on_a_missing_or_broken_file_is_refused() -> None:
     broken = {"a.py": "def f(:\n"}
     with pytest.raises(EditError, match=re.escape("a.py does not parse")):
         apply_edits(broken, [SymbolEdit("a.py", "def f():\n    pass\n")])
-    with pytest.raises(EditError, match="Python files only"):
-        apply_edits({"a.js": "function f() {}\n"}, [SymbolEdit("a.js", "function f() {}\n")])
+    with pytest.raises(EditError, match="Python and JavaScript files only"):
+        apply_edits({"a.rb": "def f; end\n"}, [SymbolEdit("a.rb", "def f; 1; end\n")])
 
 
 def test_code_that_does_not_parse_or_holds_statements_is_refused() -> None:

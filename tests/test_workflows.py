@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
+from tests.host_support import require_node
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -56,10 +56,7 @@ def _rules_for(path: Path) -> list[Rule]:
     language = yaml.safe_load(path.read_text()).get("sandbox", {}).get("language", "python")
     if language != "javascript":
         return _rules()
-    if shutil.which("node") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is not installed (CI must install it for the JavaScript workflow)")
-        pytest.skip("node is not installed")
+    require_node()
     return _js_rules()
 
 

@@ -42,7 +42,7 @@ class WholeFile:
 
 @dataclass(frozen=True)
 class SymbolEdit:
-    """New versions of one or more functions, methods or classes of one Python file.
+    """New versions of one or more functions, methods or classes of one Python or JavaScript file.
 
     Attributes:
         path: The file.

@@ -27,6 +27,8 @@ from codeagent.tools.repo.paths import looks_like_path
 from codeagent.tools.repo.repomap import is_test_file
 from codeagent.tools.repo.search_replace import newline_of, replace_once, with_newline
 from codeagent.tools.repo.splice import splice_symbols
+from codeagent.tools.repo.splice_js import js_balance_problem, splice_js_symbols
+from codeagent.tools.repo.symbols import JS_SUFFIXES
 
 __all__ = [
     "EDIT_FORMATS",
@@ -299,6 +301,8 @@ def _apply_one(path: str, old: str | None, edit: Edit, files: Mapping[str, str])
     if isinstance(edit, SymbolEdit):
         if old is None and is_test_file(path):  # a new test file: the block is the file
             return edit.code
+        if old is not None and path.endswith(JS_SUFFIXES):
+            return splice_js_symbols(path, old, edit.code, edit.symbol)
         return splice_symbols(path, old, edit.code, edit.symbol)
     if old is None:
         if edit.search.strip():
@@ -321,7 +325,17 @@ def _similar_paths(path: str, files: Mapping[str, str]) -> str:
 
 def _check_parses(path: str, before: str | None, after: str) -> None:
     """Refuse Python that no longer compiles (parsing alone misses a misplaced
-    ``from __future__`` import or ``await`` outside ``async def``); nothing runs."""
+    ``from __future__`` import or ``await`` outside ``async def``) and JavaScript whose
+    brackets no longer balance; nothing runs."""
+    if path.endswith(JS_SUFFIXES):
+        problem = js_balance_problem(after)
+        if problem and (before is None or js_balance_problem(before) is None):
+            raise EditError(
+                f"{path} would no longer be valid after the edit: {problem}; no file was changed",
+                path=path,
+                hint="check the brackets and quotes of the new code",
+            )
+        return
     if not path.endswith((".py", ".pyi")) or _compile_error(after) is None:
         return
     if before is not None and _compile_error(before) is not None:

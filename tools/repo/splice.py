@@ -79,7 +79,7 @@ def splice_symbols(path: str, text: str | None, code: str, label: str = "") -> s
         )
     if not path.endswith((".py", ".pyi")):
         raise EditError(
-            f"symbol edits work on Python files only, not {path}",
+            f"symbol edits work on Python and JavaScript files only, not {path}",
             path=path,
             hint="use SEARCH/REPLACE blocks or the whole-file format for this file",
         )

@@ -18,7 +18,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-__all__ = ["JS_SUFFIXES", "Symbol", "file_symbols", "parse_python"]
+__all__ = ["JS_SUFFIXES", "Symbol", "file_symbols", "js_statement_end", "parse_python"]
 
 JS_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx")
 """File suffixes read as JavaScript/TypeScript."""
@@ -171,7 +171,7 @@ def _js_symbols(path: str, text: str) -> list[Symbol]:
             kind = "function"
         else:
             continue
-        end = _js_end(lines, i, "")
+        end = js_statement_end(lines, i, "")
         found.append(Symbol(path, match.group(1), kind, _js_signature(line), i + 1, end + 1))
         if kind == "class":
             found.extend(_js_methods(path, lines, match.group(1), i, end))
@@ -188,14 +188,16 @@ def _js_methods(path: str, lines: list[str], cls: str, start: int, end: int) -> 
         indent = match.group(1) if indent is None else indent
         if match.group(1) != indent:
             continue  # nested deeper: a function inside a method
-        last = _js_end(lines, i, indent)
+        last = js_statement_end(lines, i, indent)
         name = f"{cls}.{match.group(2)}"
         found.append(Symbol(path, name, "method", _js_signature(lines[i]), i + 1, last + 1))
     return found
 
 
-def _js_end(lines: list[str], start: int, indent: str) -> int:
-    """0-based last line of the definition starting at ``start`` (see the module doc)."""
+def js_statement_end(lines: list[str], start: int, indent: str = "") -> int:
+    """0-based last line of the definition (or statement) starting at ``start``: a block
+    opened on its first line ends at the first later ``}`` at ``indent``; anything else
+    at the first line ending in ``;`` or ``}``, or before a blank line (see the module doc)."""
     first = lines[start].rstrip()
     if first.endswith("{") or first.endswith("=> {"):
         for j in range(start + 1, len(lines)):
