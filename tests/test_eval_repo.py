@@ -26,7 +26,6 @@ from codeagent.evals.repo.gitops import diff_worktree, read_tree
 from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
 from codeagent.evals.repo.materialize import materialize
 from codeagent.evals.repo.metrics import summarize_repo
-from codeagent.evals.repo.patches import filter_patch, parse_patch, patch_paths, patch_stats
 from codeagent.evals.repo.report import render_repo_markdown
 from codeagent.evals.repo.results import RepoResult
 from codeagent.evals.repo.runners import NodeRunner, PytestRunner, Selection, run_tests
@@ -34,6 +33,8 @@ from codeagent.evals.repo.scoring import score_patch
 from codeagent.evals.repo.solvers import single_shot_solver, task_text
 from codeagent.evals.repo.task import RepoTask, load_tasks, select_tasks
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.repo.diffs import filter_patch, parse_patch, patch_paths
+from codeagent.tools.repo.patch import patch_stats
 from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests import scripts
@@ -132,7 +133,7 @@ def test_gold_resolves_a_task_and_no_change_does_not(
     empty = score_patch(task, "", _sandbox)
 
     assert gold.resolved and gold.applied and gold.detail == ""
-    assert gold.stats.files >= 1 and gold.stats.added >= 1
+    assert len(gold.stats.files) >= 1 and gold.stats.added >= 1
     assert not empty.resolved and empty.applied
     assert set(empty.failed) == set(task.FAIL_TO_PASS)
     assert empty.regressions == ()
@@ -205,7 +206,7 @@ def test_a_patch_that_does_not_apply_is_unresolved_with_the_reason() -> None:
     assert not score.resolved and not score.applied
     assert score.detail.startswith("the patch does not apply: ")
     assert "src/billing/money.py" in score.detail
-    assert score.stats.files == 1
+    assert score.stats.files == ("src/billing/money.py",)
 
 
 @pytest.mark.usefixtures("bwrap")
@@ -434,12 +435,12 @@ def test_a_patch_splits_into_files_with_their_paths_and_sizes() -> None:
 
     assert [d.paths for d in diffs] == [("src/a.py",), ("old.txt", "new.txt"), ("tests/test_b.py",)]
     assert (diffs[0].added, diffs[0].removed) == (1, 1)
-    assert patch_stats(_GIT_PATCH).files == 3
+    assert patch_stats(_GIT_PATCH).files == ("new.txt", "src/a.py", "tests/test_b.py")
     assert (patch_stats(_GIT_PATCH).added, patch_stats(_GIT_PATCH).removed) == (3, 1)
     kept, dropped = filter_patch(_GIT_PATCH, lambda p: not p.startswith("tests/"))
     assert dropped == ["tests/test_b.py"]
     assert [d.paths[0] for d in parse_patch(kept)] == ["src/a.py", "old.txt"]
-    assert patch_stats("no diff here").files == 0 and parse_patch("") == []
+    assert patch_stats("no diff here").files == () and parse_patch("") == []
 
 
 def test_a_plain_unified_diff_is_read_too() -> None:

@@ -126,7 +126,7 @@ def test_candidates_are_told_apart_by_probe_runs_on_docker(tmp_path: Path) -> No
 
 def test_a_repo_job_runs_on_docker(tmp_path: Path) -> None:
     """issue 14's 'done when': a failing test named, fixed in the Docker sandbox, a patch."""
-    from tests.test_repo_jobs import FIX, TASK, _model, _untouched, make_calc_repo
+    from tests.repo_support import FIX, TASK, calc_model, make_calc_repo, untouched
 
     client, _ = require_docker()
     repo = make_calc_repo(tmp_path)
@@ -140,7 +140,7 @@ def test_a_repo_job_runs_on_docker(tmp_path: Path) -> None:
         TASK,
         workflow=WorkflowSpec.model_validate(data),
         repo=repo,
-        chat_model=_model(FIX),
+        chat_model=calc_model(FIX),
         span_processors=[SimpleSpanProcessor(exporter)],
     )
 
@@ -150,5 +150,5 @@ def test_a_repo_job_runs_on_docker(tmp_path: Path) -> None:
     assert runs and {s.attributes["codeagent.sandbox.backend"] for s in runs} == {"docker"}
     root = next(s for s in exporter.get_finished_spans() if s.name.startswith("invoke_workflow"))
     assert root.attributes["codeagent.patch.files"] == ("calc.py",)
-    _untouched(repo)
+    untouched(repo)
     assert leftover_containers(client) == []

@@ -18,57 +18,21 @@ from codeagent.graphs import resume_job, run_job
 from codeagent.graphs.jobs.delivery import deliver
 from codeagent.tools.errors import ConfigError, RepoError, SandboxError
 from codeagent.tools.sandbox import LocalSandbox, Sandbox
-from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests.git_support import git
+from tests.repo_support import (
+    BREAKS_SUB,
+    CALC,
+    FIX,
+    RESTORE_SUB,
+    TASK,
+    TESTS,
+    calc_model,
+    make_calc_repo,
+    untouched,
+    write_repo_workflow,
+)
 
 pytestmark = pytest.mark.usefixtures("bwrap")
-
-CALC = '''"""A calculator."""
-
-
-def add(a, b):
-    """The sum of a and b."""
-    return a - b
-
-
-def sub(a, b):
-    return a - b
-'''
-TESTS = """from calc import add, sub
-
-
-def test_add():
-    assert add(2, 3) == 5
-
-
-def test_sub():
-    assert sub(5, 3) == 2
-"""
-PYPROJECT = (
-    '[project]\nname = "calc"\nversion = "0"\n\n[tool.pytest.ini_options]\npythonpath = ["."]\n'
-)
-TASK = "tests/test_calc.py::test_add fails; fix it."
-FIX = 'calc.py\n```python\ndef add(a, b):\n    """The sum of a and b."""\n    return a + b\n```\n'
-BREAKS_SUB = (
-    "calc.py\n```python\ndef sub(a, b):\n    return a + b\n\n\n"
-    "def add(a, b):\n    return a + b\n```\n"
-)
-RESTORE_SUB = "calc.py\n```python\ndef sub(a, b):\n    return a - b\n```\n"
-APPROVE = '{"verdict": "approve", "comments": []}'
-
-
-def make_calc_repo(parent: Path) -> Path:
-    """A git repository with a bug in ``add`` and a failing ``test_add``."""
-    root = parent / "calc"
-    (root / "tests").mkdir(parents=True)
-    (root / "calc.py").write_text(CALC)
-    (root / "tests" / "test_calc.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / ".gitignore").write_text("build/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "start")
-    return root
 
 
 @pytest.fixture
@@ -76,28 +40,8 @@ def repo(tmp_path: Path) -> Path:
     return make_calc_repo(tmp_path)
 
 
-def _model(*code: str, fix: tuple[str, ...] = ()) -> ScriptedChatModel:
-    return ScriptedChatModel(
-        rules=[
-            Rule(name="context", match="You are the navigator", reply='{"open": ["calc.py"]}'),
-            Rule(
-                name="fix",
-                match="Your changes so far|could not be applied",
-                replies=list(fix or code),
-            ),
-            Rule(name="code", match="You are the coder", replies=list(code)),
-            Rule(name="review", match="You are the reviewer", reply=APPROVE),
-        ]
-    )
-
-
-def _untouched(repo: Path) -> None:
-    assert (repo / "calc.py").read_text() == CALC
-    assert git(repo, "status", "--porcelain") == ""
-
-
 def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path: Path) -> None:
-    model = _model(FIX)
+    model = calc_model(FIX)
     result = run_job(
         TASK,
         workflow="repo-fix",
@@ -114,7 +58,7 @@ def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path:
     report = result.test_report or {}
     assert report["verified"] and report["regressions"] == [] and report["passed"] == 2
     assert (tmp_path / "out" / "changes.patch").read_text() == result.patch
-    _untouched(repo)
+    untouched(repo)
     # the patch is a real one: git applies it to the repository as it was
     check = subprocess.run(
         ["git", "-C", str(repo), "apply", "--check", str(tmp_path / "out" / "changes.patch")],
@@ -130,7 +74,7 @@ def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path:
 
 
 def test_a_regression_is_caught_and_named_to_the_coder(repo: Path) -> None:
-    model = _model(BREAKS_SUB, fix=(RESTORE_SUB,))
+    model = calc_model(BREAKS_SUB, fix=(RESTORE_SUB,))
     result = run_job(
         TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=LocalSandbox
     )
@@ -139,11 +83,11 @@ def test_a_regression_is_caught_and_named_to_the_coder(repo: Path) -> None:
     retry = next(p for p in model.prompts if "Your changes so far" in p)
     assert "tests/test_calc.py::test_sub passed before this change and fails now" in retry
     assert "def sub(a, b):\n    return a - b" in result.files["calc.py"]  # sub restored
-    _untouched(repo)
+    untouched(repo)
 
 
 def test_an_edit_that_cannot_apply_is_asked_again_with_the_reason(repo: Path) -> None:
-    model = _model("calc.py::nothing\n```python\ndef nothing_here(:\n```\n", fix=(FIX,))
+    model = calc_model("calc.py::nothing\n```python\ndef nothing_here(:\n```\n", fix=(FIX,))
     result = run_job(
         TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=LocalSandbox
     )
@@ -156,7 +100,11 @@ def test_an_edit_that_cannot_apply_is_asked_again_with_the_reason(repo: Path) ->
 
 def test_apply_refuses_a_file_changed_since_the_job_started(repo: Path) -> None:
     result = run_job(
-        TASK, workflow="repo-fix", repo=repo, chat_model=_model(FIX), sandbox_factory=LocalSandbox
+        TASK,
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=calc_model(FIX),
+        sandbox_factory=LocalSandbox,
     )
     assert result.ok
     mine = CALC + "\n# my own edit\n"
@@ -174,7 +122,11 @@ def test_apply_refuses_a_file_changed_since_the_job_started(repo: Path) -> None:
 
 def test_branch_commits_the_patch_without_touching_the_checkout(repo: Path) -> None:
     result = run_job(
-        TASK, workflow="repo-fix", repo=repo, chat_model=_model(FIX), sandbox_factory=LocalSandbox
+        TASK,
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=calc_model(FIX),
+        sandbox_factory=LocalSandbox,
     )
     head = git(repo, "rev-parse", "HEAD")
 
@@ -183,7 +135,7 @@ def test_branch_commits_the_patch_without_touching_the_checkout(repo: Path) -> N
     assert done.commit and done.branch == "codeagent/fix-add"
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "branch", "--show-current").strip() == "main"
-    _untouched(repo)
+    untouched(repo)
     shown = git(repo, "show", "codeagent/fix-add:calc.py")
     assert "return a + b" in shown
     with pytest.raises(RepoError):
@@ -196,7 +148,7 @@ def test_a_bug_report_is_checked_by_the_failing_test_it_fixes(repo: Path) -> Non
         "add() returns the difference instead of the sum; fix it.",
         workflow="repo-fix",
         repo=repo,
-        chat_model=_model(FIX),
+        chat_model=calc_model(FIX),
         sandbox_factory=LocalSandbox,
     )
 
@@ -217,7 +169,7 @@ def test_a_change_no_test_checks_is_sent_back_for_a_test(repo: Path) -> None:
         TESTS.split("def test_add")[0] + "def test_sub():\n    assert sub(5, 3) == 2\n"
     )
     git(repo, "commit", "-qam", "no test of add")  # so no failing test shows the bug
-    model = _model(FIX, fix=(regression,))
+    model = calc_model(FIX, fix=(regression,))
     result = run_job(
         "add() returns the difference instead of the sum; fix it.",
         workflow="repo-fix",
@@ -245,7 +197,7 @@ def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
         "Add mul(a, b) to calc.py: it returns the product of a and b.",
         workflow="repo-feature",
         repo=repo,
-        chat_model=_model(feature),
+        chat_model=calc_model(feature),
         sandbox_factory=LocalSandbox,
         test_cmd="python -m pytest",  # as READMEs say it; the sandbox has python3
     )
@@ -255,13 +207,13 @@ def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
     assert "def sub(a, b):" in result.files["calc.py"]  # the rest of the file is kept
     assert (result.test_report or {})["verified"]
     assert result.patch and "+++ b/tests/test_mul.py" in result.patch
-    _untouched(repo)
+    untouched(repo)
 
 
 def test_a_test_command_that_cannot_run_stops_the_job_before_any_model_call(
     repo: Path,
 ) -> None:
-    model = _model(FIX)
+    model = calc_model(FIX)
     with pytest.raises(ConfigError, match="could not run") as caught:
         run_job(
             TASK,
@@ -280,9 +232,9 @@ def test_a_repo_workflow_needs_a_repo_and_a_missing_folder_is_a_clear_error(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(ConfigError, match="--repo"):
-        run_job(TASK, workflow="repo-fix", chat_model=_model(FIX), sandbox_factory=LocalSandbox)
+        run_job(TASK, workflow="repo-fix", chat_model=calc_model(FIX), sandbox_factory=LocalSandbox)
     with pytest.raises(RepoError):
-        run_job(TASK, workflow="repo-fix", repo=tmp_path / "nope", chat_model=_model(FIX))
+        run_job(TASK, workflow="repo-fix", repo=tmp_path / "nope", chat_model=calc_model(FIX))
 
 
 class _DiesOnce:
@@ -299,7 +251,7 @@ class _DiesOnce:
 
 
 def test_a_repo_job_resumes_from_its_snapshot_not_from_the_tree(repo: Path) -> None:
-    model = _model(BREAKS_SUB, fix=(RESTORE_SUB,))
+    model = calc_model(BREAKS_SUB, fix=(RESTORE_SUB,))
     sandbox = _DiesOnce()
     first = run_job(TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=sandbox)
     assert first.status == "error" and "went away" in (first.error or "")
@@ -314,18 +266,7 @@ def test_a_repo_job_resumes_from_its_snapshot_not_from_the_tree(repo: Path) -> N
 
 
 def test_the_cli_runs_a_repo_job_and_applies_it(repo: Path, tmp_path: Path) -> None:
-    import yaml
-
-    from codeagent.configs import workflow_path
-
-    path = workflow_path("repo-fix")
-    assert path is not None
-    data = yaml.safe_load(path.read_text())
-    data["models"] = {"default": {"provider": "scripted", "script": "rules.yaml"}}
-    data["sandbox"]["backend"] = "local"
-    rules = [r.model_dump(exclude_defaults=True) for r in _model(FIX).rules]
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
-    (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    write_repo_workflow(tmp_path, calc_model(FIX))
 
     ran = subprocess.run(
         [
@@ -382,7 +323,7 @@ def test_a_dependency_installed_by_the_setup_step_is_there_for_every_test_run(
     ]
     (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
-    result = run_job(TASK, workflow=tmp_path / "wf.yaml", repo=repo, chat_model=_model(FIX))
+    result = run_job(TASK, workflow=tmp_path / "wf.yaml", repo=repo, chat_model=calc_model(FIX))
 
     assert result.status == "success", (result.error, result.test_report)
     assert (result.test_report or {})["passed"] == 3  # test_dep too: the setup's install
@@ -407,7 +348,7 @@ def test_a_killed_repo_job_resumes_without_redoing_nodes(repo: Path, tmp_path: P
     data = yaml.safe_load(path.read_text())
     data["models"] = {"default": {"provider": "scripted", "script": "rules.yaml"}}
     data["sandbox"]["backend"] = "local"
-    rules = [r.model_dump(exclude_defaults=True) for r in _model(FIX).rules]
+    rules = [r.model_dump(exclude_defaults=True) for r in calc_model(FIX).rules]
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": rules, "delay_s": 3.0}))
     (tmp_path / "wf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     home = tmp_path / "home"  # the state dir conftest gives this test (job_history reads it)

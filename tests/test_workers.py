@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ from codeagent.graphs.workers import EngineSettings, JobHandle, submit_job
 from codeagent.graphs.workers.sweeper import lost_jobs
 from tests import scripts
 from tests.redis_support import RedisServer
+from tests.repo_support import write_repo_workflow
 from tests.tcp_proxy import TcpProxy, target_of, through
 from tests.worker_support import FAKE_SANDBOX, Worker, calls, engine_env, until
 
@@ -245,3 +247,46 @@ def test_submitting_to_a_dead_broker_is_a_clear_error_that_records_nothing(
     assert done.returncode == 2 and "does not answer" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "h" / "runs").exists()  # no job recorded, nothing queued
+
+
+@pytest.mark.usefixtures("bwrap", "git_isolated")
+def test_a_repo_job_runs_on_a_worker_and_its_patch_comes_back(
+    tmp_path: Path, redis_server: RedisServer, pg_url: str
+) -> None:
+    """A repo job from a client with no worker's disk: the snapshot travels through the
+    store, the worker runs the repository's tests in its own sandbox, and the patch is
+    written, and applies, on the submitting machine; the user's tree is never touched."""
+    from codeagent.graphs.jobs.delivery import deliver
+    from tests.git_support import git
+    from tests.repo_support import FIX, TASK, calc_model, make_calc_repo, untouched
+
+    repo = make_calc_repo(tmp_path)
+    workflow = write_repo_workflow(tmp_path, calc_model(FIX))
+    env = engine_env(redis_server.url, pg_url)
+    config = RunConfig(tmp_path / "client", checkpoint_url=pg_url)
+    with Worker("a", tmp_path, env, "--queues", _queue(tmp_path)) as worker:  # real sandbox
+        worker.wait_ready()
+        handle = submit_job(
+            TASK,
+            workflow=workflow,
+            repo=repo,
+            out=tmp_path / "out",
+            queue=_queue(tmp_path),
+            config=config,
+            settings=EngineSettings(redis_server.url),
+        )
+        result = handle.wait(timeout_s=180)
+    assert result.status == "success", (result.error, worker.output()[-3000:])
+    assert result.patch and "+    return a + b" in result.patch
+    report = result.test_report or {}
+    assert report["verified"] and report["regressions"] == [] and report["passed"] == 2
+    assert (tmp_path / "out" / "changes.patch").read_text() == result.patch  # on the client
+    untouched(repo)
+    # the worker had only the store to get the repository from (its disk is its own);
+    # so has the client once its local copy is gone
+    assert list((tmp_path / "home-a").rglob("snapshots/*.tar"))
+    shutil.rmtree(tmp_path / "client" / "snapshots")
+    delivered = deliver(handle.thread_id, apply=True, config=config)
+    assert delivered.applied == ["calc.py"]
+    assert "return a + b" in (repo / "calc.py").read_text()
+    assert git(repo, "status", "--porcelain").strip() == "M calc.py"

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from codeagent.evals.repo.harness import RepoEvalOptions, RepoEvalRun, run_repo_eval
 from codeagent.evals.repo.materialize import materialize, verify_bases
-from codeagent.evals.repo.patches import PatchStats, patch_stats
 from codeagent.evals.repo.report import write_repo_report
 from codeagent.evals.repo.results import RepoResult
 from codeagent.evals.repo.scoring import RepoScore, score_patch
 from codeagent.evals.repo.solvers import Solution, agent_solver, single_shot_solver
 from codeagent.evals.repo.task import RepoTask, load_tasks, select_tasks
+from codeagent.tools.repo.patch import PatchStats, patch_stats
 
 __all__ = [
     "PatchStats",

@@ -60,7 +60,6 @@ from codeagent.evals.repo.gitops import (
     tracked_files,
 )
 from codeagent.evals.repo.materialize import base_commit_of, materialize
-from codeagent.evals.repo.patches import filter_patch
 from codeagent.evals.repo.runners import (
     Runner,
     Selection,
@@ -72,6 +71,7 @@ from codeagent.evals.repo.runners import (
 from codeagent.evals.repo.task import Kind, RepoTask, Split
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.languages import get_adapter
+from codeagent.tools.repo.diffs import filter_patch
 from codeagent.tools.sandbox import Sandbox
 
 __all__ = ["PILOT", "Edit", "PilotSpec", "TaskSpec", "author_task", "build", "load_spec", "measure"]

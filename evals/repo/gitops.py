@@ -9,12 +9,12 @@ date, so the same tree gives the same commit hash on every machine.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeagent.tools.errors import ConfigError
+from codeagent.tools.errors import ConfigError, RepoError
+from codeagent.tools.repo.gitops import run_git
 
 __all__ = [
     "Applied",
@@ -75,24 +75,21 @@ def git(
     Raises:
         ConfigError: When git is not installed or does not answer in time.
     """
-    if shutil.which("git") is None:
-        raise ConfigError("git is not installed", hint="install git (apt-get install git)")
-    env = {**os.environ, **_IDENTITY, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env = {**_IDENTITY}
     if isolated:
         env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
     try:
-        return subprocess.run(
-            ["git", *_CONFIG, *args],
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-            check=False,
+        proc = run_git(
+            cwd, [*_CONFIG, *args], stdin=(stdin or "").encode("utf-8"), env=env, timeout_s=600
         )
-    except subprocess.TimeoutExpired:
-        raise ConfigError(f"git {args[0]} did not finish in 10 minutes", hint=str(cwd)) from None
+    except RepoError as exc:  # no git, or stuck: no task of the eval can be set up
+        raise ConfigError(exc.message, hint=exc.hint) from None
+    return subprocess.CompletedProcess(
+        proc.args,
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
 
 
 def checked(args: list[str], cwd: Path, what: str, *, isolated: bool = True) -> str:

@@ -201,7 +201,7 @@ def _result(
         failed=list(score.failed),
         regressions=list(score.regressions),
         discarded=list(score.discarded),
-        patch_files=score.stats.files,
+        patch_files=len(score.stats.files),
         patch_added=score.stats.added,
         patch_removed=score.stats.removed,
         patch_bytes=score.stats.bytes,

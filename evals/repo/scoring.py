@@ -29,7 +29,6 @@ from pathlib import Path
 
 from codeagent.evals.repo.gitops import apply_patch, read_tree, tracked_files
 from codeagent.evals.repo.materialize import materialize
-from codeagent.evals.repo.patches import PatchStats, filter_patch, patch_paths, patch_stats
 from codeagent.evals.repo.runners import (
     Runner,
     Selection,
@@ -42,6 +41,8 @@ from codeagent.evals.repo.runners import (
 from codeagent.evals.repo.task import RepoTask
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.languages import get_adapter
+from codeagent.tools.repo.diffs import filter_patch, patch_paths
+from codeagent.tools.repo.patch import PatchStats, patch_stats
 from codeagent.tools.sandbox import Sandbox
 
 __all__ = ["RepoScore", "referee_paths", "score_patch"]

@@ -25,12 +25,12 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from codeagent.evals.repo.gitops import diff_worktree
-from codeagent.evals.repo.patches import parse_patch
 from codeagent.evals.repo.task import RepoTask
 from codeagent.graphs.jobs.config import RunConfig
 from codeagent.nodes.parsing import code_blocks
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text
+from codeagent.tools.repo.diffs import parse_patch
 from codeagent.tools.sandbox import Sandbox
 from codeagent.tools.workspace import safe_relpath, write_tree
 

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from codeagent.tools.errors import RepoError
 
-__all__ = ["config_value", "current_branch", "git", "head_commit", "top_level", "work_tree_prefix"]
+__all__ = [
+    "config_value",
+    "current_branch",
+    "git",
+    "head_commit",
+    "run_git",
+    "top_level",
+    "work_tree_prefix",
+]
 
 GIT_TIMEOUT_S = 120
 """A plumbing call that takes longer is stuck (a lock, a prompt), not slow."""
@@ -39,10 +47,10 @@ def git(
     Raises:
         RepoError: When git is missing, times out or exits non-zero (with its message).
     """
-    proc = _run(root, args, stdin=stdin, env=env)
+    proc = run_git(root, args, stdin=stdin, env=env)
     if proc.returncode != 0:
         said = proc.stderr.decode("utf-8", "replace").strip() or f"exit status {proc.returncode}"
-        raise RepoError(f"git {args[0]} failed in {root}: {said}")
+        raise RepoError(f"git {_verb(args)} failed in {root}: {said}")
     return proc.stdout
 
 
@@ -57,7 +65,7 @@ def work_tree_prefix(root: Path) -> str | None:
         RepoError: When git refuses the repository (e.g. it belongs to another user).
     """
     try:
-        proc = _run(root, ("rev-parse", "--is-inside-work-tree", "--show-prefix"))
+        proc = run_git(root, ("rev-parse", "--is-inside-work-tree", "--show-prefix"))
     except RepoError:
         return None
     said = proc.stderr.decode("utf-8", "replace")
@@ -74,13 +82,13 @@ def work_tree_prefix(root: Path) -> str | None:
 
 def head_commit(root: Path) -> str | None:
     """The full sha of HEAD, or None in a repository without commits yet."""
-    proc = _run(root, ("rev-parse", "--verify", "--quiet", "HEAD^{commit}"))
+    proc = run_git(root, ("rev-parse", "--verify", "--quiet", "HEAD^{commit}"))
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
 def current_branch(root: Path) -> str | None:
     """The branch HEAD points at (``main``), or None on a detached HEAD."""
-    proc = _run(root, ("symbolic-ref", "--quiet", "--short", "HEAD"))
+    proc = run_git(root, ("symbolic-ref", "--quiet", "--short", "HEAD"))
     return proc.stdout.decode("utf-8", "surrogateescape").strip() if proc.returncode == 0 else None
 
 
@@ -96,17 +104,30 @@ def top_level(root: Path) -> Path:
 
 def config_value(root: Path, key: str) -> str | None:
     """The value git's configuration gives ``key`` in ``root``, or None when unset."""
-    proc = _run(root, ("config", "--get", key))
+    proc = run_git(root, ("config", "--get", key))
     return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else None
 
 
-def _run(
+def run_git(
     root: Path,
     args: Sequence[str],
     *,
     stdin: bytes = b"",
     env: Mapping[str, str] | None = None,
+    timeout_s: float = GIT_TIMEOUT_S,
 ) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git -C root ARGS`` (``LC_ALL=C``, never a prompt) whatever its exit status.
+
+    Args:
+        root: The directory git runs in.
+        args: Everything after ``git -C root`` (``-c key=value`` options first).
+        stdin: Bytes fed to the command.
+        env: Extra environment variables for this command only.
+        timeout_s: How long it may take.
+
+    Raises:
+        RepoError: When git is missing or does not finish in time.
+    """
     full_env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", **(env or {})}
     try:
         return subprocess.run(
@@ -114,7 +135,7 @@ def _run(
             input=stdin,
             capture_output=True,
             env=full_env,
-            timeout=GIT_TIMEOUT_S,
+            timeout=timeout_s,
             check=False,
         )
     except FileNotFoundError:
@@ -123,6 +144,14 @@ def _run(
         ) from None
     except subprocess.TimeoutExpired:
         raise RepoError(
-            f"git {args[0]} did not finish in {GIT_TIMEOUT_S}s in {root}",
+            f"git {_verb(args)} did not finish in {timeout_s:g}s in {root}",
             hint="another git process may hold a lock (.git/index.lock); retry when it ends",
         ) from None
+
+
+def _verb(args: Sequence[str]) -> str:
+    """The git sub-command in ``args`` (after any ``-c key=value`` options)."""
+    rest = list(args)
+    while len(rest) > 1 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"

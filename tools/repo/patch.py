@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from codeagent.tools.errors import RepoError, SandboxError
+from codeagent.tools.repo.diffs import parse_patch
 from codeagent.tools.repo.snapshot import decode_text
 from codeagent.tools.workspace import safe_relpath
 
 __all__ = ["PatchStats", "check_changes", "make_patch", "patch_stats"]
 
 _NO_EOL = "\\ No newline at end of file\n"
-_HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 
 @dataclass(frozen=True)
@@ -30,16 +29,16 @@ class PatchStats:
     """What a patch touches.
 
     Attributes:
-        files: The paths it changes, sorted.
+        files: The paths it changes, sorted (a renamed file by its new name).
         added: Lines added.
         removed: Lines removed.
         bytes: Its size in UTF-8 bytes.
     """
 
-    files: tuple[str, ...]
-    added: int
-    removed: int
-    bytes: int
+    files: tuple[str, ...] = ()
+    added: int = 0
+    removed: int = 0
+    bytes: int = 0
 
 
 def check_changes(
@@ -97,25 +96,15 @@ def make_patch(base: Mapping[str, bytes], changes: Mapping[str, str | None]) -> 
 
 
 def patch_stats(patch: str) -> PatchStats:
-    """Count the files and lines a git-style unified diff changes."""
-    files: set[str] = set()
-    added = removed = 0
-    old_left = new_left = 0
-    for line in patch.splitlines():
-        if old_left > 0 or new_left > 0:
-            if line.startswith("+"):
-                added, new_left = added + 1, new_left - 1
-            elif line.startswith("-"):
-                removed, old_left = removed + 1, old_left - 1
-            elif line.startswith(" ") or line == "":
-                old_left, new_left = old_left - 1, new_left - 1
-            continue
-        if line.startswith("diff --git "):
-            files.add(_header_path(line[len("diff --git ") :]))
-        elif match := _HUNK.match(line):
-            old_left = int(match.group(1) or 1)
-            new_left = int(match.group(2) or 1)
-    return PatchStats(tuple(sorted(files)), added, removed, len(patch.encode("utf-8")))
+    """Count the files and lines a unified diff (git-style or plain) changes."""
+    diffs = parse_patch(patch)
+    files = sorted({diff.paths[-1] for diff in diffs if diff.paths})  # a rename: its new name
+    return PatchStats(
+        tuple(files),
+        sum(d.added for d in diffs),
+        sum(d.removed for d in diffs),
+        len(patch.encode("utf-8")),
+    )
 
 
 def _path_problem(base: Mapping[str, bytes], raw: str, text: str | None) -> tuple[str, str]:
@@ -188,22 +177,6 @@ def _quote(name: str) -> str:
     if '"' not in name and "\\" not in name:
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _unquote(name: str) -> str:
-    if not name.startswith('"'):
-        return name
-    return re.sub(r"\\(.)", r"\1", name[1:-1])
-
-
-def _header_path(names: str) -> str:
-    """The path in ``a/P b/P`` (both the same: these diffs never rename)."""
-    if names.startswith('"'):
-        end = re.match(r'"(?:[^"\\]|\\.)*"', names)
-        first = _unquote(end.group(0)) if end else names
-    else:
-        first = names[: (len(names) - 1) // 2]
-    return first[2:] if first.startswith(("a/", "b/")) else first
 
 
 def _encodable(text: str) -> str | None:

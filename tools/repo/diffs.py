@@ -1,4 +1,4 @@
-"""Unified diffs as data: split into per-file sections, filter by path, measure (pure).
+"""Unified diffs as data: split into per-file sections, filter by path (pure).
 
 A patch is what ``git diff`` writes (``diff --git a/x b/x`` headers) or a plain
 unified diff (``--- a/x`` / ``+++ b/x``); both are read. Hunk headers are followed
@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FileDiff", "PatchStats", "filter_patch", "parse_patch", "patch_paths", "patch_stats"]
+__all__ = ["FileDiff", "filter_patch", "parse_patch", "patch_paths"]
 
 _HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _GIT_HEADER = re.compile(r'^diff --git ("?)a/(.+?)\1 ("?)b/(.+?)\3$')
@@ -35,21 +35,6 @@ class FileDiff:
     text: str
     added: int
     removed: int
-
-
-@dataclass(frozen=True)
-class PatchStats:
-    """How big a patch is: files touched, lines added and removed, bytes."""
-
-    files: int = 0
-    added: int = 0
-    removed: int = 0
-    bytes: int = 0
-
-    @property
-    def lines(self) -> int:
-        """Lines changed (added + removed)."""
-        return self.added + self.removed
 
 
 def parse_patch(patch: str) -> list[FileDiff]:
@@ -78,17 +63,6 @@ def patch_paths(patch: str) -> list[str]:
     for diff in parse_patch(patch):
         seen.update(dict.fromkeys(diff.paths))
     return list(seen)
-
-
-def patch_stats(patch: str) -> PatchStats:
-    """Files, added and removed lines, and bytes of ``patch``."""
-    diffs = parse_patch(patch)
-    return PatchStats(
-        files=len(diffs),
-        added=sum(d.added for d in diffs),
-        removed=sum(d.removed for d in diffs),
-        bytes=len(patch.encode("utf-8")),
-    )
 
 
 def filter_patch(patch: str, keep: Callable[[str], bool]) -> tuple[str, list[str]]:
