@@ -217,8 +217,31 @@ def test_code_that_does_not_parse_or_holds_statements_is_refused() -> None:
         EditError, match=r"new code for src/shop/cart.py::empty does not parse: line 1"
     ):
         _apply(SymbolEdit(PATH, "def empty(:\n    pass\n", "empty"))
-    with pytest.raises(EditError, match="holds a assign statement at line 1"):
+    with pytest.raises(EditError, match="holds a assign statement at line 1 that the file"):
         _apply(SymbolEdit(PATH, "LIMIT = 3\ndef empty():\n    pass\n"))
+    with pytest.raises(EditError, match="holds a expr statement at line 1"):
+        _apply(SymbolEdit(PATH, "print('hi')\ndef empty():\n    pass\n"))
+
+
+def test_a_whole_file_sent_back_changes_only_what_differs() -> None:
+    """Small models often send the whole file in the symbol format: its unchanged
+    imports, docstring and definitions are no-ops, the changed function is spliced."""
+    sent = CART.replace("return Cart([])", "return Cart(list())").replace(
+        "\n\ndef helper():\n    return 1\n", "\n"
+    )  # ... and it forgot helper(): a splice never deletes
+    out = _apply(SymbolEdit(PATH, sent))
+    assert out == CART.replace("return Cart([])", "return Cart(list())")
+
+
+def test_a_new_value_of_a_module_name_or_docstring_replaces_it_in_place() -> None:
+    text = '"""Old doc."""\n\nLIMIT = 3\nNAMES: list[str] = []\n\n\ndef f():\n    return LIMIT\n'
+    code = '"""New doc."""\n\nLIMIT = 4\nNAMES: list[str] = ["a"]\n\n\ndef f():\n    return LIMIT\n'
+    out = apply_edits({"m.py": text}, [SymbolEdit("m.py", code)])["m.py"]
+    assert out == code
+    # a name assigned twice in the file is ambiguous: refused
+    twice = "X = 1\nX = 2\n\n\ndef f():\n    return X\n"
+    with pytest.raises(EditError, match="that the file does not have"):
+        apply_edits({"m.py": twice}, [SymbolEdit("m.py", "X = 3\n\n\ndef f():\n    return X\n")])
 
 
 def test_a_splice_that_no_longer_compiles_is_refused_and_nothing_changes() -> None:

@@ -17,7 +17,11 @@ Which symbol a block of code means:
   exactly one class of the file has a method ``m``, is that method, re-indented;
 * a symbol the file does not have yet is added after the last symbol spliced at its
   level, else at the end of its class or of the module;
-* ``import`` lines the file lacks go after its last top-level import.
+* ``import`` lines the file lacks go after its last top-level import;
+* other module-level statements (a whole file sent back has them) are left alone when
+  the file has them already; a new value of a name the file assigns once at module
+  level, or a new module docstring, replaces the file's in place; anything else is an
+  error.
 
 Re-indenting shifts every line of a symbol, so a multi-line string inside it moves too.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codeagent.tools.repo.edit_types import EditError
@@ -91,8 +96,8 @@ def splice_symbols(path: str, text: str | None, code: str, label: str = "") -> s
             hint="use SEARCH/REPLACE blocks or the whole-file format for this file",
         )
     code_text, new_tree = _parse_code(path, code, label)
-    units, imports = _units(path, text, tree, new_tree, label)
-    return _Splicer(path, text, tree, code_text).apply(units, imports)
+    units, imports, statements = _units(path, text, tree, new_tree, label)
+    return _Splicer(path, text, tree, code_text).apply(units, imports, statements)
 
 
 def _parse_code(path: str, code: str, label: str) -> tuple[str, ast.Module]:
@@ -112,12 +117,13 @@ def _parse_code(path: str, code: str, label: str) -> tuple[str, ast.Module]:
 
 def _units(
     path: str, text: str, tree: ast.Module, new_tree: ast.Module, label: str
-) -> tuple[list[_Unit], list[ast.stmt]]:
+) -> tuple[list[_Unit], list[ast.stmt], list[tuple[ast.stmt, ast.stmt]]]:
     cls_label, _, member_label = label.rpartition(".")
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     top = {n.name for n in tree.body if isinstance(n, _DEFS)}
     units: list[_Unit] = []
     imports: list[ast.stmt] = []
+    statements: list[tuple[ast.stmt, ast.stmt]] = []  # (the file's, its new version)
     for node in new_tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(node)
@@ -126,15 +132,54 @@ def _units(
         elif isinstance(node, _FUNCS):
             owner = _function_owner(path, node, classes, top, (cls_label, member_label))
             units.append(_Unit(node, owner))
+        elif (kept := _module_statement(path, tree, node)) is not None:
+            if kept is not node:
+                statements.append((kept, node))
         else:
             raise EditError(
                 f"the new code for {path} holds a {type(node).__name__.lower()} statement at "
-                f"line {node.lineno}; a symbol edit holds only functions, classes and imports",
+                f"line {node.lineno} that the file does not have; a symbol edit holds "
+                "functions, classes, imports, and new values of the file's module-level names",
                 path=path,
-                hint="use a SEARCH/REPLACE block for module-level statements",
+                hint="use a SEARCH/REPLACE block for other module-level statements",
             )
     _check_label(path, text, units, classes, label)
-    return units, imports
+    return units, imports, statements
+
+
+def _module_statement(path: str, tree: ast.Module, node: ast.stmt) -> ast.stmt | None:
+    """What a module-level statement of the new code does to the file (a whole file sent
+    back holds its constants and docstring too): ``node`` itself when the file has it
+    already (nothing to do); the file's statement it replaces (a new value of a name the
+    file assigns once at module level, or a new module docstring); else None."""
+    dumped = ast.dump(node)
+    if any(ast.dump(n) == dumped for n in tree.body):
+        return node
+    name = _assigned_name(node)
+    if name is not None:
+        same = [n for n in tree.body if _assigned_name(n) == name]
+        return same[0] if len(same) == 1 else None
+    if _is_docstring(node) and tree.body and _is_docstring(tree.body[0]):
+        return tree.body[0]
+    return None
+
+
+def _assigned_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    elif isinstance(node, ast.AnnAssign):
+        target = node.target
+    else:
+        return None
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def _class_units(
@@ -245,9 +290,17 @@ class _Splicer:
         self.ops: list[_Op] = []
         self.used: set[int] = set()
 
-    def apply(self, units: list[_Unit], imports: list[ast.stmt]) -> str:
+    def apply(
+        self,
+        units: list[_Unit],
+        imports: list[ast.stmt],
+        statements: Sequence[tuple[ast.stmt, ast.stmt]] = (),
+    ) -> str:
         # imports first: at a position shared with an added symbol, they come before it
         added_imports = self._imports(imports)
+        for old, replacement in statements:  # module-level values and the docstring, in place
+            lines = self.code_lines[replacement.lineno - 1 : replacement.end_lineno]
+            self._add(old.lineno - 1, old.end_lineno or old.lineno, tuple(lines))
         spliced_end: dict[str, int] = {}  # owner ("" = module) -> last line spliced there
         new: list[_Unit] = []
         for unit in units:
