@@ -9,6 +9,7 @@ task's docstring are exactly that. Recognised forms::
     Input: arr = [1, 2], k = 1       "Input:" then "Output:" (named or positional
     Output: [2]                       arguments; the function is the task's last def)
     For s = "ab", c = "a", the result should be ('b', False)
+    assert math.isclose(f(1), 0.5)   any assert that calls the task's function: as written
 
 Pairs that are not closed Python expressions (``fib(n) -> fib(n-1) + fib(n-2)``
 is a definition), whose argument names do not fit the function, that call a
@@ -25,15 +26,20 @@ import re
 import tokenize
 from collections import Counter
 
+from codeagent.tools.languages.python_source import EXAMPLE_MODULES
+
 __all__ = ["task_examples", "task_signature"]
 
+
+_BUILTIN_VALUES = frozenset({"int", "float", "str", "bool", "list", "tuple", "dict", "set"})
+"""Builtin types an example may pass as values (``isinstance(f(1), str)``)."""
 _JSON_WORDS = {"true": "True", "false": "False", "null": "None"}
 
 
 def task_examples(task: str) -> list[tuple[str, str]]:
     """``(expression, expected)`` pairs the task text gives as examples, deduplicated."""
     signature = task_signature(task)
-    pairs = _doctest_pairs(task) + _arrow_pairs(task)
+    pairs = _doctest_pairs(task) + _arrow_pairs(task) + _assert_pairs(task)
     if signature is not None:
         pairs += _input_output_pairs(task, signature) + _for_pairs(task, signature)
     known = _defined(task)
@@ -99,6 +105,65 @@ def _doctest_pairs(task: str) -> list[tuple[str, str]]:
     return pairs
 
 
+_ASSERT = re.compile(r"^\s*(?:>>>\s*)?assert\s+(.+?)\s*$")
+_BOOLEAN_CALLS = {"isclose", "isinstance", "all", "any", "callable", "issubclass", "bool"}
+
+
+def _assert_pairs(task: str) -> list[tuple[str, str]]:
+    """Any ``assert`` line of the task that calls one of its functions, run as written.
+
+    ``assert f(1) == 2`` is the pair ``("f(1)", "2")``; any other assertion,
+    ``assert math.isclose(f(10), 4188.79, rel_tol=0.001)`` or ``assert abs(f(x) - y) <
+    1e-6``, is ``(EXPR, "True")`` (``bool(EXPR)`` when EXPR need not be a bool), and
+    its failure message, if any, is dropped.
+    """
+    own = {name for name in re.findall(r"^[ \t]*def\s+([A-Za-z_]\w*)", task, re.M)}
+    pairs = []
+    for line in task.splitlines():
+        test = _python_assert(line)
+        if test is None:
+            continue
+        called = {
+            n.func.id
+            for n in ast.walk(test)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        if not (called & own if own else called - set(dir(builtins))):
+            continue
+        if (pair := _equality(ast.unparse(test))) is not None:
+            pairs.append(pair)
+        elif _is_boolean(test):
+            pairs.append((ast.unparse(test), "True"))
+        else:
+            pairs.append((f"bool({ast.unparse(test)})", "True"))
+    return pairs
+
+
+def _python_assert(line: str) -> ast.expr | None:
+    """The tested expression of ``line`` when it is a Python ``assert`` statement."""
+    match = _ASSERT.match(line)
+    if not match:
+        return None
+    try:
+        statement = ast.parse("assert " + _code_only(match.group(1))).body[0]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return statement.test if isinstance(statement, ast.Assert) else None
+
+
+def _is_boolean(node: ast.expr) -> bool:
+    """True when ``node`` evaluates to a bool whatever the function returns."""
+    if isinstance(node, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        return name in _BOOLEAN_CALLS
+    return False
+
+
 def _equality(text: str) -> tuple[str, str] | None:
     """``f(1) == 2`` as the pair ``("f(1)", "2")``; ``None`` for anything else."""
     try:
@@ -125,6 +190,8 @@ _ARROW = re.compile(
 def _arrow_pairs(task: str) -> list[tuple[str, str]]:
     pairs = []
     for line in task.splitlines():
+        if _python_assert(line) is not None:
+            continue  # a real assert statement: an assertion example (_assert_pairs)
         match = _ARROW.match(line)
         if match:
             pairs.append((match.group(1), _final_value(match.group(2).rstrip(".,;"))))
@@ -251,8 +318,20 @@ def _closed(text: str, known: set[str] | None = None) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    modules = {
+        id(n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and n.value.id in EXAMPLE_MODULES
+    }
     names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
-    return all(id(n) in called and (known is None or n.id in known) for n in names)
+    return all(
+        id(n) in modules
+        or (id(n) in called and (known is None or n.id in known))
+        or (id(n) not in called and n.id in _BUILTIN_VALUES)
+        for n in names
+    )
 
 
 def _is_expression(text: str) -> bool:

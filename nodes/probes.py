@@ -19,6 +19,7 @@ sampling coder runs it in the sandbox.
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import json
 from collections.abc import Sequence
@@ -30,12 +31,14 @@ __all__ = [
     "PROBE_MARK",
     "agreement",
     "choose",
+    "consistent",
     "parse_probe_output",
     "probe_calls",
     "settled",
 ]
 
 _MAX_INT = 10**6
+_BUILTINS = frozenset(dir(builtins))
 
 
 def probe_calls(examples: Sequence[tuple[str, str]], limit: int = 24) -> list[str]:
@@ -78,17 +81,29 @@ def agreement(a: Sequence[str] | None, b: Sequence[str] | None) -> int:
 
 
 def settled(outcomes: Sequence[Sequence[str] | None], needed: int) -> bool:
-    """True when ``needed`` of these candidates gave the same outcome on every probe."""
+    """True when ``needed`` of these candidates agree on every probe (:func:`consistent`)."""
     if needed <= 1:
         return bool(outcomes)
-    groups: dict[tuple[str, ...], int] = {}
-    for found in outcomes:
-        if found is not None:
-            key = tuple(found)
-            groups[key] = groups.get(key, 0) + 1
-            if groups[key] >= needed:
-                return True
-    return False
+    found = [o for o in outcomes if o is not None]
+    return any(sum(consistent(mine, other) for other in found) >= needed for mine in found)
+
+
+def consistent(a: Sequence[str], b: Sequence[str]) -> bool:
+    """True when two candidates' outcomes agree wherever both returned a value.
+
+    A probe on which one of them raised (or timed out: ``!Name``) does not count
+    against them: a varied input may be one the function is not meant to take
+    (``n = 0``), and what it does then is not part of the task. They must still both
+    return, and agree, on at least half of the probes (or on all: identical lists).
+    """
+    if list(a) == list(b):
+        return True
+    both = [(x, y) for x, y in zip(a, b, strict=False) if not _raised(x) and not _raised(y)]
+    return all(x == y for x, y in both) and len(both) * 2 >= max(len(a), len(b))
+
+
+def _raised(outcome: str) -> bool:
+    return outcome.startswith("!")
 
 
 def choose(outcomes: Sequence[Sequence[str] | None]) -> int:
@@ -110,16 +125,13 @@ def _normal(expr: str) -> str:
 def _varied_calls(expr: str) -> list[str]:
     """``f(args)`` with one literal argument at a time replaced by each of its variants."""
     try:
-        call = ast.parse(expr, mode="eval").body
+        tree = ast.parse(expr, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+    found = _literal_call(tree)
+    if found is None:
         return []
-    nodes = [*call.args, *(k.value for k in call.keywords)]
-    try:
-        values = [ast.literal_eval(node) for node in nodes]
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return []
+    call, values = found
     out = []
     for position, value in enumerate(values):
         for variant in _variants(value):
@@ -128,8 +140,25 @@ def _varied_calls(expr: str) -> list[str]:
             args = changed[: len(call.args)]
             kwargs = zip((k.arg for k in call.keywords), changed[len(call.args) :], strict=True)
             text = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs)])
-            out.append(f"{call.func.id}({text})")
+            out.append(f"{ast.unparse(call.func)}({text})")
     return out
+
+
+def _literal_call(tree: ast.expr) -> tuple[ast.Call, list[Any]] | None:
+    """The call of a named function with literal arguments, and their values: ``tree``
+    itself, or inside an assertion-style example that wraps the call
+    (``math.isclose(f(10), 4188.79)``, ``set(f([1, 2]))``, ``abs(f(2) - 0.5) < 1e-6``)
+    the first call of a function that is not a builtin."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    own = [n for n in calls if getattr(n.func, "id", "") not in _BUILTINS]
+    if not own:  # (ast.walk goes breadth first: a direct call of the task's comes first)
+        return None
+    call = own[0]
+    try:
+        values = [ast.literal_eval(n) for n in [*call.args, *(k.value for k in call.keywords)]]
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None
+    return call, values
 
 
 def _variants(value: Any) -> list[Any]:

@@ -207,3 +207,26 @@ def test_code_that_forges_its_test_report_does_not_pass(cheat: str) -> None:
         report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
 
     assert not report.ok, report
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_assertion_examples_become_tests_that_import_what_they_use() -> None:
+    adapter = get_adapter("python")
+    examples = [
+        ("math.isclose(volume(10), 4188.790204786391, rel_tol=0.001)", "True"),
+        ("collections.Counter(letters('aab'))['a']", "2"),
+        ("bool(volume(1))", "True"),
+    ]
+    source = adapter.examples_to_tests(examples, "solution")
+    assert "import collections\nimport math\nfrom solution import *" in source
+    right = (
+        "import math\n\n\ndef volume(r):\n    return 4 / 3 * math.pi * r**3\n\n\n"
+        "def letters(s):\n    return list(s)\n"
+    )
+    wrong = right.replace("4 / 3", "4 / 2")
+    for code, passed in ((right, 3), (wrong, 2)):
+        with LocalSandbox() as sandbox:
+            sandbox.write_files({"solution.py": code, adapter.examples_test_path(): source})
+            result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
+            report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
+        assert (report.passed, report.total) == (passed, 3), result.stdout[-2000:]

@@ -150,6 +150,29 @@ def test_prose_formulas_and_conflicting_examples_are_dropped() -> None:
     assert task_examples(task) == [("tri(1)", "3")]
 
 
+def test_any_assert_that_calls_the_tasks_function_is_an_example() -> None:
+    task = (
+        "Write a function to find the volume of a sphere.\n"
+        "def volume_sphere(r):\n"
+        "assert math.isclose(volume_sphere(10), 4188.790204786391, rel_tol=0.001)\n"
+        "assert abs(volume_sphere(1) - 4.18) < 0.01\n"
+        "assert volume_sphere(0.5)\n"
+        'assert volume_sphere(2) == 33.51, "the volume of r=2"\n'
+        "assert not isinstance(volume_sphere(1), str)\n"
+        "assert other(3) == 1\n"  # not the task's function: not an example
+        "assert x == 1\n"
+    )
+    assert task_examples(task) == [
+        ("math.isclose(volume_sphere(10), 4188.790204786391, rel_tol=0.001)", "True"),
+        ("abs(volume_sphere(1) - 4.18) < 0.01", "True"),
+        ("bool(volume_sphere(0.5))", "True"),  # truthiness, as assert means it
+        ("volume_sphere(2)", "33.51"),  # an equality stays a pair; its message is dropped
+        ("not isinstance(volume_sphere(1), str)", "True"),
+    ]
+    # a module the example does not use as module.attribute is not allowed in
+    assert task_examples("def f(x):\nassert f(os.sep) == 1\n") == []
+
+
 def test_a_truncated_test_file_is_cut_back_to_its_complete_tests() -> None:
     from codeagent.nodes.testfiles import complete_prefix
 

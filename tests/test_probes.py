@@ -12,6 +12,7 @@ from codeagent.nodes.probes import (
     PROBE_MARK,
     agreement,
     choose,
+    consistent,
     parse_probe_output,
     probe_calls,
     settled,
@@ -71,6 +72,20 @@ def test_settled_needs_that_many_identical_outcome_lists() -> None:
     assert not settled([None, None], 2)
 
 
+def test_a_probe_one_candidate_raises_on_does_not_count_against_agreement() -> None:
+    """HumanEval/76: on n = 0 one right answer raises, another returns False."""
+    raises = ["True", "False", "!ZeroDivisionError", "True"]
+    returns = ["True", "False", "False", "True"]
+    wrong = ["True", "True", "False", "True"]
+
+    assert consistent(raises, returns) and settled([raises, returns], 2)
+    assert not consistent(raises, wrong) and not settled([raises, wrong], 2)
+    # a candidate that raises on most probes agrees with nobody
+    broken = ["!TypeError", "!TypeError", "!TypeError", "True"]
+    assert not consistent(broken, returns) and not settled([broken, returns, wrong], 2)
+    assert consistent(broken, broken)  # identical lists still agree
+
+
 def test_choose_takes_the_candidate_agreeing_most_then_the_earliest() -> None:
     right = ["1", "2", "3", "4"]
     wrong_low = ["0", "2", "3", "4"]
@@ -81,3 +96,18 @@ def test_choose_takes_the_candidate_agreeing_most_then_the_earliest() -> None:
     assert choose([wrong_low, right, wrong_high]) == 1
     assert choose([wrong_low, wrong_high]) == 0
     assert choose([None, right]) == 0
+
+
+def test_an_assertion_style_example_probes_the_call_it_wraps() -> None:
+    calls = probe_calls(
+        [
+            ("math.isclose(volume(10), 4188.79, rel_tol=0.001)", "True"),
+            ("set(common((3, 4), (5, 4)))", "{4}"),
+            ("abs(area(2) - 12.56) < 0.01", "True"),
+        ],
+        limit=100,
+    )
+
+    assert {"volume(11)", "common((4, 3), (5, 4))", "area(3)"} <= set(calls)
+    assert all(c.startswith(("volume(", "common(", "area(")) for c in calls)  # no isclose/set
+    assert probe_calls([("sorted([3, 1])", "[1, 3]")]) == []  # builtins only: nothing to vary

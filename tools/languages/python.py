@@ -83,9 +83,11 @@ class PythonAdapter:
         return cross_checked(report, result, reported=junit is not None)
 
     def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
+        used = sorted(python_source.module_names_used([e for pair in examples for e in pair]))
         lines = [
             '"""Tests made from the examples in the task text."""',
             "",
+            *(f"import {name}" for name in used),
             f"from {module} import *  # noqa: F403",
             "",
         ]

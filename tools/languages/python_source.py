@@ -13,13 +13,35 @@ import xml.etree.ElementTree as ET
 from collections.abc import Collection
 
 __all__ = [
+    "EXAMPLE_MODULES",
     "defined_names",
     "imports_module",
     "junit_passing",
+    "module_names_used",
     "remove_definitions",
     "remove_self_checks",
     "stub_source",
 ]
+
+EXAMPLE_MODULES = frozenset(
+    {
+        "math",
+        "cmath",
+        "re",
+        "collections",
+        "itertools",
+        "functools",
+        "operator",
+        "string",
+        "statistics",
+        "fractions",
+        "decimal",
+        "heapq",
+        "bisect",
+    }
+)
+"""Standard modules a task's example may use (``math.isclose(f(1), 0.5)``); the test
+made from the example imports them."""
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -174,3 +196,21 @@ def junit_passing(text: str) -> set[str] | None:
         for case in cases
         if not any(child.tag in bad for child in case)
     }
+
+
+def module_names_used(expressions: Collection[str]) -> set[str]:
+    """The :data:`EXAMPLE_MODULES` the expressions use as ``module.attribute``."""
+    used: set[str] = set()
+    for text in expressions:
+        try:
+            tree = ast.parse(text, mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        used.update(
+            n.value.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in EXAMPLE_MODULES
+        )
+    return used

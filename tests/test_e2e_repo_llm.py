@@ -1,0 +1,94 @@
+"""The pilot set of repository tasks on the real embedded model (0.5B, for speed).
+
+Marked ``llm``: run alone with ``pytest -m llm``. They skip without the model on a
+developer's machine and fail under ``CI=true`` (CI installs it first). The 0.5B model
+rarely resolves a task; what is checked is that the whole eval runs on a real model
+(repo job, read step, edits, the repository's tests, scoring on hidden tests) and that
+every number it reports agrees with what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from codeagent.configs import workflow_path
+from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
+from codeagent.evals.repo.report import write_repo_report
+from codeagent.tools.models.local import stop_all
+from codeagent.tools.models.store import installed_path
+from codeagent.tools.repo.patch import patch_stats
+
+MODEL = os.environ.get("CODEAGENT_TEST_MODEL", "qwen2.5-coder-0.5b")
+PILOT = Path(__file__).resolve().parents[1] / "evals" / "pilot" / "tasks.jsonl"
+TASKS = ["billing-parse-negative", "textkit-csv-doubled-quotes"]  # Python and JavaScript
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _model() -> Iterator[None]:
+    if installed_path(MODEL) is None:
+        message = f"the embedded model {MODEL} is not installed (codeagent models install {MODEL})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    yield
+    stop_all()
+
+
+@pytest.mark.usefixtures("bwrap", "node")
+def test_the_pilot_eval_runs_on_the_real_model_and_its_numbers_add_up(tmp_path: Path) -> None:
+    path = workflow_path("repo-fix")
+    assert path is not None
+    data = yaml.safe_load(path.read_text())
+    data["models"] = {
+        "default": {"provider": "local", "model": MODEL, "temperature": 0.2, "seed": 7}
+    }
+    data["sandbox"]["backend"] = "local"
+    data["budgets"] = {"max_model_calls": 6, "max_wall_s": 900}
+    workflow = tmp_path / "repo-fix-0.5b.yaml"
+    workflow.write_text(yaml.safe_dump(data, sort_keys=False))
+    subset = tmp_path / "subset.txt"
+    subset.write_text("\n".join(TASKS) + "\n")
+    out = tmp_path / "eval"
+
+    runs = {
+        mode: run_repo_eval(
+            RepoEvalOptions(
+                dataset=PILOT, mode=mode, subset=subset, workflow=str(workflow), out=out
+            )
+        )
+        for mode in ("agent", "single-shot")
+    }
+
+    for mode, run in runs.items():
+        assert [r.instance_id for r in run.results] == TASKS, mode
+        for result in run.results:
+            assert result.status != "error", (mode, result.instance_id, result.detail)
+            assert result.calls >= 1 and result.output_tokens > 0, (mode, result)
+            patch = (out / "work" / mode / result.instance_id / "patch.diff").read_text()
+            stats = patch_stats(patch)
+            assert (result.patch_files, result.patch_added, result.patch_removed) == (
+                len(stats.files),
+                stats.added,
+                stats.removed,
+            ), (mode, result.instance_id)
+            if result.resolved:  # scored on the hidden tests: a patch did it
+                assert patch.strip() and result.applied and not result.failed
+            else:
+                assert result.detail, (mode, result.instance_id)
+        resolved = sum(r.resolved for r in run.results)
+        assert run.summary["resolved"] == resolved
+        assert run.summary["resolved_pct"] == pytest.approx(100.0 * resolved / len(TASKS), abs=0.1)
+    agent = runs["agent"].results
+    assert all(r.calls >= 2 for r in agent)  # the read step and at least one coder call
+    assert all(r.calls <= 6 for r in agent)  # the workflow's budget held
+    report = json.loads(write_repo_report(out)["json"].read_text())
+    assert set(report["summary"]) == {"agent", "single-shot"}
+    for mode, run in runs.items():
+        assert report["summary"][mode]["resolved"] == run.summary["resolved"]
