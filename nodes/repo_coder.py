@@ -113,7 +113,7 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         reply = ask_text(ctx.chat, prompt)
         replies.append(reply)
         try:
-            edited = apply_edits(texts, parse_edits(reply.text, options.edit_format))
+            edited = apply_edits(texts, parse_edits(reply.text, options.edit_format, texts))
         except EditError as exc:
             reason = exc.message
             prompt = [

@@ -9,6 +9,8 @@ the repository as it is at that moment, so its view never goes stale after an ed
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +26,13 @@ from codeagent.tools.repo.repomap import referenced_paths, repo_map
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
 
-__all__ = ["RepoContextOptions", "context_prompt", "repo_context", "task_query"]
+__all__ = [
+    "RepoContextOptions",
+    "context_prompt",
+    "named_requests",
+    "repo_context",
+    "task_query",
+]
 
 
 class RepoContextOptions(BaseModel):
@@ -43,6 +51,24 @@ def task_query(state: AgentState) -> str:
     failing = [t for t in baseline.get("failing") or [] if any(t.startswith(x) for x in targets)]
     output = str(baseline.get("output") or "") if failing else ""
     return "\n".join([state["task"], *failing, output])
+
+
+def named_requests(query: str, texts: Mapping[str, str]) -> list[str]:
+    """What the task and the failing tests name, to open first: each file, except that a
+    Python test file named by node ids (``tests/test_x.py::test_y``) opens as those tests
+    only, so the code under test keeps the room (pure)."""
+    requests: list[str] = []
+    for path in referenced_paths(query, texts):
+        if path not in texts:
+            continue
+        tests = []
+        if path.endswith(".py"):
+            for found in re.finditer(re.escape(path) + r"::([\w:]+)", query):
+                name = found.group(1).replace("::", ".")
+                if name not in tests:
+                    tests.append(name)
+        requests.extend([f"{path}::{name}" for name in tests] or [path])
+    return requests
 
 
 def context_prompt(
@@ -66,7 +92,7 @@ def repo_context(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     """Choose what the coder reads: the named files first, then what the model asks for."""
     options = RepoContextOptions.model_validate(dict(ctx.options))
     texts = repo_texts(state, ctx)
-    named = [p for p in referenced_paths(task_query(state), texts) if p in texts]
+    named = named_requests(task_query(state), texts)
     reply = ask_text(ctx.chat, context_prompt(state, ctx, texts))
     asked = parse_open_requests(reply.text, options.max_open)
     opened: list[str] = []

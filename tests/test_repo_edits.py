@@ -577,3 +577,22 @@ def test_any_answer_either_applies_or_raises_an_edit_error(pieces: list[str], fm
         assert path in FILES or not path.startswith((".git", "..", "/"))
         if path.endswith(".py"):
             compile(text, path, "exec")
+
+
+def test_a_symbol_block_without_a_file_name_goes_to_the_file_defining_its_symbols() -> None:
+    files = {**FILES, "src/shop/other.py": "def helper2():\n    return 2\n", "tests/test_x.py": ""}
+    answer = "Here is the fix:\n```python\ndef empty():\n    return Cart([1])\n```\n"
+    edits = parse_edits(answer, "symbol", files)
+    assert [(e.path, type(e).__name__) for e in edits] == [(PATH, "SymbolEdit")]
+    assert "return Cart([1])" in apply_edits(files, edits)[PATH]
+    # a method's name finds its class's file too
+    method = "```python\ndef count(self):\n    return 0\n```\n"
+    assert parse_edits(method, "symbol", files)[0].path == PATH
+    # no repository, or no single file defining it: the block still needs its name
+    with pytest.raises(EditError, match="has no file name"):
+        parse_edits(answer, "symbol")
+    with pytest.raises(EditError, match="has no file name"):
+        parse_edits("```python\ndef unknown():\n    pass\n```\n", "symbol", files)
+    both = {**files, "src/shop/copy.py": CART}
+    with pytest.raises(EditError, match="has no file name"):
+        parse_edits(answer, "symbol", both)

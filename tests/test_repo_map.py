@@ -356,3 +356,25 @@ def test_any_text_gives_a_ranking_a_bounded_map_and_bounded_reading(text: str, b
     assert set(opened) | set(missing) <= {*requests, "src/billing/tax.py"} | {
         o for o in opened if "::" in o
     }
+
+
+def test_a_named_test_opens_as_that_test_and_other_named_files_whole() -> None:
+    from codeagent.nodes.repo_context import named_requests
+
+    texts = {
+        "tests/test_money.py": (
+            "def test_a():\n    pass\n\n\nclass TestB:\n    def test_c(self):\n        pass\n"
+        ),
+        "src/money.py": "def allocate():\n    pass\n",
+        "test/csv.test.js": "test('x', () => {});\n",
+    }
+    query = (
+        "tests/test_money.py::test_a fails, and tests/test_money.py::TestB::test_c\n"
+        "src/money.py:2: in allocate\ntest/csv.test.js::x fails"
+    )
+    assert named_requests(query, texts) == [
+        "tests/test_money.py::test_a",
+        "tests/test_money.py::TestB.test_c",
+        "src/money.py",
+        "test/csv.test.js",  # not Python: the file
+    ]

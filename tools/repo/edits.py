@@ -28,7 +28,7 @@ from codeagent.tools.repo.repomap import is_test_file
 from codeagent.tools.repo.search_replace import newline_of, replace_once, with_newline
 from codeagent.tools.repo.splice import splice_symbols
 from codeagent.tools.repo.splice_js import js_balance_problem, splice_js_symbols
-from codeagent.tools.repo.symbols import JS_SUFFIXES
+from codeagent.tools.repo.symbols import JS_SUFFIXES, file_symbols, parse_python
 
 __all__ = [
     "EDIT_FORMATS",
@@ -109,7 +109,7 @@ class _Block:
     before: list[str]  # the non-blank lines just above the fence, nearest first (<= 3)
 
 
-def parse_edits(text: str, fmt: str) -> list[Edit]:
+def parse_edits(text: str, fmt: str, files: Mapping[str, str] | None = None) -> list[Edit]:
     """The edits a model's answer ``text`` holds, written in format ``fmt``.
 
     ``whole``: a path line then a fenced block (also ```` ```python path ```` and a
@@ -117,16 +117,22 @@ def parse_edits(text: str, fmt: str) -> list[Edit]:
     labelled ``path`` or ``path::Symbol`` the same ways. ``search_replace``: a path line,
     then (usually fenced) ``<<<<<<< SEARCH`` / ``=======`` / ``>>>>>>> REPLACE`` blocks.
 
+    With ``files`` (the repository), a ``symbol`` block without a file name goes to the
+    one file that defines the functions and classes it holds (small models often leave
+    the name out).
+
     Raises:
         EditError: Unknown format, no edits found, a code block that is never closed, a
-            block without a file name, a malformed SEARCH/REPLACE block.
+            block without a file name (that ``files`` cannot place), a malformed
+            SEARCH/REPLACE block.
     """
     _check_format(fmt)
     if fmt == "search_replace":
         return _parse_search_replace(text)
     edits: list[Edit] = []
     for block in _blocks(text):
-        label, body = _block_label(block)
+        found = _inferred_label(block, files) if fmt == "symbol" and files else None
+        label, body = found or _block_label(block)
         path, _, symbol = label.partition("::")
         code = "".join(line + "\n" for line in body)
         edits.append(WholeFile(path, code) if fmt == "whole" else SymbolEdit(path, code, symbol))
@@ -180,6 +186,28 @@ def _block_label(block: _Block) -> tuple[str, list[str]]:
             hint="write the file's path alone on the line before the opening ```",
         )
     return label, body
+
+
+def _inferred_label(block: _Block, files: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """For a block with no file name: the one file defining (most of) the symbols in it."""
+    try:
+        _block_label(block)
+        return None  # it has a name
+    except EditError:
+        pass
+    code = "\n".join(block.body) + "\n"
+    suffixes = (".py",) if parse_python(code) is not None else JS_SUFFIXES
+    names = {s.name for s in file_symbols("code" + suffixes[0], code) if "." not in s.name}
+    if not names:
+        return None
+    hits: dict[str, int] = {}
+    for path, text in files.items():
+        if path.endswith(suffixes) and not is_test_file(path):
+            defined = {s.name.rsplit(".", 1)[-1] for s in file_symbols(path, text)}
+            if count := len(names & defined):
+                hits[path] = count
+    best = [p for p, n in hits.items() if n == max(hits.values(), default=0)]
+    return (best[0], block.body) if len(best) == 1 else None
 
 
 def _is_label(text: str) -> bool:
