@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-__all__ = ["require_executable", "require_node"]
+__all__ = ["require_executable", "require_model", "require_node"]
 
 
 def require_executable(name: str, install: str) -> None:
@@ -22,3 +22,14 @@ def require_executable(name: str, install: str) -> None:
 def require_node() -> None:
     """Node.js, for the JavaScript language, workflows and repository tasks."""
     require_executable("node", "apt-get install nodejs")
+
+
+def require_model(name: str) -> None:
+    """The embedded model ``name`` installed (``codeagent models install NAME``)."""
+    from codeagent.tools.models.store import installed_path
+
+    if installed_path(name) is None:
+        message = f"the embedded model {name} is not installed (codeagent models install {name})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)

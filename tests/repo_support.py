@@ -21,6 +21,7 @@ __all__ = [
     "TESTS",
     "calc_model",
     "make_calc_repo",
+    "make_repo",
     "untouched",
     "write_repo_workflow",
 ]
@@ -59,18 +60,26 @@ RESTORE_SUB = "calc.py\n```python\ndef sub(a, b):\n    return a - b\n```\n"
 APPROVE = '{"verdict": "approve", "comments": []}'
 
 
-def make_calc_repo(parent: Path) -> Path:
-    """A git repository with a bug in ``add`` and a failing ``test_add``."""
-    root = parent / "calc"
-    (root / "tests").mkdir(parents=True)
-    (root / "calc.py").write_text(CALC)
-    (root / "tests" / "test_calc.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / ".gitignore").write_text("build/\n")
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    """A git repository at ``root`` holding ``files``, all committed on ``main``."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "start")
     return root
+
+
+def make_calc_repo(parent: Path) -> Path:
+    """A git repository with a bug in ``add`` and a failing ``test_add``."""
+    files = {
+        "calc.py": CALC,
+        "tests/test_calc.py": TESTS,
+        "pyproject.toml": PYPROJECT,
+        ".gitignore": "build/\n",
+    }
+    return make_repo(parent / "calc", files)
 
 
 def calc_model(*code: str, fix: tuple[str, ...] = ()) -> ScriptedChatModel:

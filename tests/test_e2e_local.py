@@ -18,9 +18,9 @@ from codeagent.tools.contracts.model import ModelSpec
 from codeagent.tools.contracts.plan import Plan
 from codeagent.tools.models.llm import ask_json, build_chat_model
 from codeagent.tools.models.local import stop_all
-from codeagent.tools.models.store import installed_path
 from codeagent.tools.observability.tracing import TracingConfig
 from codeagent.tools.sandbox import LocalSandbox
+from tests.host_support import require_model
 from tests.otlp_receiver import http_receiver
 
 MODEL = os.environ.get("CODEAGENT_TEST_MODEL", "qwen2.5-coder-0.5b")
@@ -53,11 +53,7 @@ SIMPLE_TASK = """Write fizzbuzz(n: int) -> str. It returns "Fizz" when n is divi
 
 @pytest.fixture(scope="module", autouse=True)
 def _model() -> Iterator[None]:
-    if installed_path(MODEL) is None:
-        message = f"the embedded model {MODEL} is not installed (codeagent models install {MODEL})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_model(MODEL)
     yield
     stop_all()  # free the model's memory for the tests after these
 

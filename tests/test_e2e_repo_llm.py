@@ -21,8 +21,8 @@ from codeagent.configs import workflow_path
 from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
 from codeagent.evals.repo.report import write_repo_report
 from codeagent.tools.models.local import stop_all
-from codeagent.tools.models.store import installed_path
 from codeagent.tools.repo.patch import patch_stats
+from tests.host_support import require_model
 
 MODEL = os.environ.get("CODEAGENT_TEST_MODEL", "qwen2.5-coder-0.5b")
 PILOT = Path(__file__).resolve().parents[1] / "evals" / "pilot" / "tasks.jsonl"
@@ -32,11 +32,7 @@ pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 @pytest.fixture(scope="module", autouse=True)
 def _model() -> Iterator[None]:
-    if installed_path(MODEL) is None:
-        message = f"the embedded model {MODEL} is not installed (codeagent models install {MODEL})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_model(MODEL)
     yield
     stop_all()
 

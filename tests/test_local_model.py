@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import urllib.error
@@ -19,6 +18,7 @@ from codeagent.tools.contracts.model import ModelSpec
 from codeagent.tools.errors import ConfigError, ModelError
 from codeagent.tools.models import local as local_model
 from codeagent.tools.models import store as model_store
+from tests.host_support import require_model
 
 MODEL = model_store.FAST_MODEL
 SPEC = ModelSpec(provider="local", model=MODEL, context_size=2048, max_tokens=64, temperature=0)
@@ -51,10 +51,7 @@ def test_missing_xllamacpp_gives_the_pip_command(monkeypatch: pytest.MonkeyPatch
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """The shared 0.5B server (CI installs the model first, so CI never skips)."""
-    if model_store.installed_path(MODEL) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{MODEL} is not installed (CI runs .ci/setup-model.sh first)")
-        pytest.skip(f"{MODEL} is not installed: codeagent models install {MODEL}")
+    require_model(MODEL)
     yield local_model.local_endpoint(SPEC)
     local_model.stop_all()
 

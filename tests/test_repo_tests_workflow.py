@@ -15,6 +15,7 @@ from codeagent.tools.errors import ConfigError
 from codeagent.tools.sandbox import LocalSandbox, Sandbox
 from codeagent.tools.testing import Rule, ScriptedChatModel
 from tests.git_support import git
+from tests.repo_support import make_repo
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -72,15 +73,8 @@ RETRY = "Your changes so far"
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A git repository whose ``calc.total`` no test runs."""
-    root = tmp_path / "calc"
-    (root / "tests").mkdir(parents=True)
-    (root / "calc.py").write_text(CALC)
-    (root / "tests" / "test_calc.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "start")
-    return root
+    files = {"calc.py": CALC, "tests/test_calc.py": TESTS, "pyproject.toml": PYPROJECT}
+    return make_repo(tmp_path / "calc", files)
 
 
 class _Counting:

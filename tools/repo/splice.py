@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codeagent.tools.repo.edit_types import EditError
+from codeagent.tools.repo.line_ops import LineOps
 from codeagent.tools.repo.symbols import file_symbols, parse_python
 
 __all__ = ["splice_symbols"]
@@ -42,16 +43,6 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
 _Def = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-
-
-@dataclass(frozen=True)
-class _Op:
-    """Replace original lines ``[start, end)`` (0-based) by ``lines``; start == end inserts."""
-
-    start: int
-    end: int
-    lines: tuple[str, ...]
-    seq: int
 
 
 @dataclass(frozen=True)
@@ -287,7 +278,7 @@ class _Splicer:
         self.tree = tree
         self.code_lines = code.splitlines()
         self.nl = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
-        self.ops: list[_Op] = []
+        self.ops = LineOps(path)
         self.used: set[int] = set()
 
     def apply(
@@ -410,26 +401,14 @@ class _Splicer:
         return bool(indented) and sum(line[0] == "\t" for line in indented) * 2 > len(indented)
 
     def _add(self, start: int, end: int, lines: tuple[str, ...]) -> None:
-        for op in self.ops:
-            if op.start < end and start < op.end:
-                raise EditError(
-                    f"the new code for {self.path} changes the same lines twice "
-                    f"(lines {start + 1}-{end}); send each symbol once",
-                    path=self.path,
-                )
-        self.ops.append(_Op(start, end, lines, len(self.ops)))
+        self.ops.add(start, end, [line + self.nl for line in lines])
 
     def _result(self) -> str:
         lines = list(self.lines)
         open_end = bool(lines) and not lines[-1].endswith(("\n", "\r"))
         if open_end:
             lines[-1] += self.nl  # taken off again below: the file keeps no final newline
-        # bottom-up so earlier positions stay valid; at one position the replacement
-        # goes first, then the insertions, the last one first (they end up in order)
-        order = sorted(self.ops, key=lambda o: (o.start, o.start < o.end, o.seq), reverse=True)
-        for op in order:
-            lines[op.start : op.end] = [line + self.nl for line in op.lines]
-        result = "".join(lines)
+        result = "".join(self.ops.apply(lines))
         return result[: -len(self.nl)] if open_end and result.endswith(self.nl) else result
 
 

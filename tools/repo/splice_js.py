@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
 
 from codeagent.tools.repo.edit_types import EditError
+from codeagent.tools.repo.line_ops import LineOps
 from codeagent.tools.repo.search_replace import newline_of
 from codeagent.tools.repo.symbols import Symbol, file_symbols, js_statement_end
 
@@ -59,16 +59,6 @@ _REGEX_AFTER_WORDS = frozenset(
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
-@dataclass(frozen=True)
-class _Op:
-    """Replace original lines ``[start, end)`` (0-based) by ``lines``; start == end inserts."""
-
-    start: int
-    end: int
-    lines: tuple[str, ...]
-    seq: int
-
-
 def splice_js_symbols(path: str, text: str, code: str, label: str = "") -> str:
     """``text`` (the JavaScript file at ``path``) with the definitions ``code`` holds
     spliced in (see the module doc).
@@ -88,7 +78,7 @@ class _JsSplicer:
         self.code = textwrap.dedent(code.replace("\r\n", "\n")).strip("\n").split("\n")
         self.symbols = {s.name: s for s in file_symbols(path, "\n".join(self.lines))}
         self.new = [s for s in file_symbols(path, "\n".join(self.code)) if "." not in s.name]
-        self.ops: list[_Op] = []
+        self.ops = LineOps(path)
         self.done: set[str] = set()
 
     def result(self) -> str:
@@ -245,21 +235,10 @@ class _JsSplicer:
         return lines[self._comment_start(lines, symbol) : symbol.end_line]
 
     def _add(self, start: int, end: int, lines: list[str]) -> None:
-        for op in self.ops:
-            if start < op.end and op.start < end:
-                raise EditError(
-                    f"two definitions in the new code for {self.path} change the same lines "
-                    f"({start + 1}-{end})",
-                    path=self.path,
-                    hint="send each definition once",
-                )
-        self.ops.append(_Op(start, end, tuple(lines), len(self.ops)))
+        self.ops.add(start, end, lines)
 
     def _apply(self) -> str:
-        lines = list(self.lines)
-        for op in sorted(self.ops, key=lambda o: (o.start, o.end, o.seq), reverse=True):
-            lines[op.start : op.end] = op.lines
-        return self.newline.join(lines)
+        return self.newline.join(self.ops.apply(self.lines))
 
     def _not_found(self, why: str) -> EditError:
         names = ", ".join(list(self.symbols)[:40]) or "no symbols"
