@@ -144,7 +144,9 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             prompt = fresh_prompt(state, ctx)
             continue
         if no_block_asked:
-            raise ModelError("the coder's answers contained no code block twice")
+            raise ModelError(
+                "the coder's answers contained no code block twice", usage=total_usage(replies)
+            )
         no_block_asked = True
         ask = f"I found no code block. Write {default} in a ```{ctx.language.fence} block."
         prompt = [*prompt, ("assistant", reply.text[:4000]), ("user", ask)]

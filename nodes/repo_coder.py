@@ -50,6 +50,17 @@ class RepoCoderOptions(BaseModel):
     map_chars: int = Field(default=1500, ge=200, description="Size of the repo map shown.")
 
 
+_REMINDERS = {
+    "symbol": "Each block: `path::Name` alone on the line before it, then the whole new "
+    "definition. Change the code the task is about; leave existing tests as they are.",
+    "whole": "Each block: the file's path alone on the line before it, then the whole file.",
+    "search_replace": "Each block: the file's path alone on the line before it; SEARCH "
+    "copies lines of the file exactly.",
+}
+"""The format in one line, repeated at the end of the prompt (small models follow the
+last instruction they read)."""
+
+
 def repo_feedback(state: AgentState) -> str:
     """The retry section: the diff so far, what the tests say, the reviewer's comments."""
     report = state.get("test_report")
@@ -93,6 +104,7 @@ def repo_coder_prompt(
         repo_map=repo_map(texts, query, budget_chars=options.map_chars),
         format=format_instructions(options.edit_format),
         feedback=repo_feedback(state),
+        reminder=_REMINDERS[options.edit_format],
     )
 
 
@@ -136,4 +148,7 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             "attempt": state.get("attempt", 0) + 1,
             "usage": total_usage(replies),
         }
-    raise ModelError(f"the coder's edits could not be applied {len(replies)} times; last: {reason}")
+    raise ModelError(
+        f"the coder's edits could not be applied {len(replies)} times; last: {reason}",
+        usage=total_usage(replies),
+    )

@@ -21,7 +21,7 @@ from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.repo_run import repo_texts
 from codeagent.tools.models.llm import ask_text
 from codeagent.tools.repo.reading import parse_open_requests
-from codeagent.tools.repo.repomap import referenced_paths, repo_map
+from codeagent.tools.repo.repomap import is_test_file, referenced_paths, repo_map
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
@@ -56,7 +56,7 @@ def task_query(state: AgentState) -> str:
 def named_requests(query: str, texts: Mapping[str, str]) -> list[str]:
     """What the task and the failing tests name, to open first: each file, except that a
     Python test file named by node ids (``tests/test_x.py::test_y``) opens as those tests
-    only, so the code under test keeps the room (pure)."""
+    only, so the code under test keeps the room; code before tests (pure)."""
     requests: list[str] = []
     for path in referenced_paths(query, texts):
         if path not in texts:
@@ -68,7 +68,8 @@ def named_requests(query: str, texts: Mapping[str, str]) -> list[str]:
                 if name not in tests:
                     tests.append(name)
         requests.extend([f"{path}::{name}" for name in tests] or [path])
-    return requests
+    # the code under test first: a small model tends to rewrite the first thing it reads
+    return sorted(requests, key=lambda r: is_test_file(r.partition("::")[0]))
 
 
 def context_prompt(

@@ -143,7 +143,9 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         if top[0][0][0] and settled([outcomes for _, _, outcomes in top], needed):
             break
     if not drawn:
-        raise ModelError("no candidate answer of the coder contained a code block")
+        raise ModelError(
+            "no candidate answer of the coder contained a code block", usage=total_usage(replies)
+        )
     top = _best(drawn)
     chosen = top[choose([outcomes for _, _, outcomes in top])] if probe else top[0]
     usage = total_usage(replies)

@@ -393,3 +393,20 @@ def test_a_killed_repo_job_resumes_without_redoing_nodes(repo: Path, tmp_path: P
     assert "-    return a - b" in result["patch"]  # against the snapshot, not today's tree
     nodes = [row.node for row in job_history("k")]
     assert nodes.count("baseline") == 1 and nodes.count("context") == 1
+
+
+def test_a_coder_that_never_writes_an_applicable_edit_ends_error_with_its_calls_counted(
+    repo: Path,
+) -> None:
+    """The calls spent on unusable answers count in the result (and so in an eval)."""
+    model = calc_model("no code block here", fix=("still none",))
+    result = run_job(
+        TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=LocalSandbox
+    )
+
+    assert result.status == "error" and "could not be applied 3 times" in (result.error or "")
+    coder_calls = sum("You are the coder" in p for p in model.prompts)
+    assert coder_calls == 3
+    assert result.usage["calls"] == 1 + coder_calls  # the read step, and every coder answer
+    assert result.usage["output_tokens"] > 0
+    untouched(repo)

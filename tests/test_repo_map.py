@@ -373,8 +373,8 @@ def test_a_named_test_opens_as_that_test_and_other_named_files_whole() -> None:
         "src/money.py:2: in allocate\ntest/csv.test.js::x fails"
     )
     assert named_requests(query, texts) == [
+        "src/money.py",  # the code under test first
         "tests/test_money.py::test_a",
         "tests/test_money.py::TestB.test_c",
-        "src/money.py",
         "test/csv.test.js",  # not Python: the file
     ]

@@ -108,7 +108,20 @@ class RepoError(CodeAgentError):
 
 
 class ModelError(CodeAgentError):
-    """The model endpoint failed or kept answering with unusable output."""
+    """The model endpoint failed or kept answering with unusable output.
+
+    Args:
+        message, hint: As :class:`CodeAgentError`.
+        usage: The calls and tokens spent on the unusable answers (``calls``,
+            ``input_tokens``, ``output_tokens``), so a job that ends on this error
+            still counts them.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, usage: dict[str, int] | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.usage = dict(usage or {})
 
 
 class BudgetExceeded(CodeAgentError):

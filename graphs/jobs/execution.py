@@ -31,6 +31,7 @@ from codeagent.graphs.jobs.store_postgres import StoreUnavailable
 from codeagent.graphs.routes import Transition, event_attributes
 from codeagent.graphs.workflow.shipped import workflow_path
 from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.tools.contracts.state import add_counts
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.observability.audit import AuditProcessor
 from codeagent.tools.observability.tracing import JobTracer, TracingConfig
@@ -180,8 +181,12 @@ def _stream(
         except ConfigError as exc:
             _failed(store, record, graph.get_state(thread).values, str(exc))
             raise
-        except CodeAgentError as exc:
-            return _failed(store, record, graph.get_state(thread).values, str(exc))
+        except CodeAgentError as exc:  # (a model error counts the calls it spent)
+            values = graph.get_state(thread).values
+            spent = getattr(exc, "usage", None)
+            if spent:
+                values = {**values, "usage": add_counts(values.get("usage"), spent)}
+            return _failed(store, record, values, str(exc))
         except Exception as exc:  # a bug or an unexpected library error: keep the job resumable
             if is_connection_error(exc):  # the database went away: nothing can be recorded
                 raise StoreUnavailable(

@@ -212,6 +212,7 @@ def ask_json(
                 raise ModelError(
                     f"the model returned invalid {schema.__name__} JSON twice: {error}",
                     hint="use a stronger model, or lower its temperature",
+                    usage=total_usage(replies),
                 ) from None
             messages += [
                 ("assistant", reply.text[:4000]),
