@@ -27,6 +27,11 @@ from tests.host_support import require_model
 MODEL = os.environ.get("CODEAGENT_TEST_MODEL", "qwen2.5-coder-0.5b")
 PILOT = Path(__file__).resolve().parents[1] / "evals" / "pilot" / "tasks.jsonl"
 TASKS = ["billing-parse-negative", "textkit-csv-doubled-quotes"]  # Python and JavaScript
+CALLS = 3  # the job's model-call budget
+ENDINGS = {
+    "agent": {"success", "failed", "budget_exceeded", "error"},
+    "single-shot": {"answered"},
+}
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 
@@ -42,11 +47,18 @@ def test_the_pilot_eval_runs_on_the_real_model_and_its_numbers_add_up(tmp_path: 
     path = workflow_path("repo-fix")
     assert path is not None
     data = yaml.safe_load(path.read_text())
-    data["models"] = {
-        "default": {"provider": "local", "model": MODEL, "temperature": 0.2, "seed": 7}
+    data["models"] = {  # answers cut at 768 tokens and few calls: minutes, not an hour
+        "default": {
+            "provider": "local",
+            "model": MODEL,
+            "temperature": 0.2,
+            "seed": 7,
+            "max_tokens": 768,
+        }
     }
+    data["nodes"]["code"]["options"]["reasks"] = 1
     data["sandbox"]["backend"] = "local"
-    data["budgets"] = {"max_model_calls": 6, "max_wall_s": 900}
+    data["budgets"] = {"max_model_calls": CALLS, "max_wall_s": 600}
     workflow = tmp_path / "repo-fix-0.5b.yaml"
     workflow.write_text(yaml.safe_dump(data, sort_keys=False))
     subset = tmp_path / "subset.txt"
@@ -65,7 +77,9 @@ def test_the_pilot_eval_runs_on_the_real_model_and_its_numbers_add_up(tmp_path: 
     for mode, run in runs.items():
         assert [r.instance_id for r in run.results] == TASKS, mode
         for result in run.results:
-            assert result.status != "error", (mode, result.instance_id, result.detail)
+            # a 0.5B model may never write an edit that applies: the job then ends
+            # "error" with the reason, and its calls still count
+            assert result.status in ENDINGS[mode], (mode, result.instance_id, result.detail)
             assert result.calls >= 1 and result.output_tokens > 0, (mode, result)
             patch = (out / "work" / mode / result.instance_id / "patch.diff").read_text()
             stats = patch_stats(patch)
@@ -83,7 +97,9 @@ def test_the_pilot_eval_runs_on_the_real_model_and_its_numbers_add_up(tmp_path: 
         assert run.summary["resolved_pct"] == pytest.approx(100.0 * resolved / len(TASKS), abs=0.1)
     agent = runs["agent"].results
     assert all(r.calls >= 2 for r in agent)  # the read step and at least one coder call
-    assert all(r.calls <= 6 for r in agent)  # the workflow's budget held
+    # the budget is checked before each node: the coder may finish its re-ask past it
+    assert all(r.calls <= CALLS + 1 for r in agent)
+    assert all("could not be applied" in r.detail for r in agent if r.status == "error")
     report = json.loads(write_repo_report(out)["json"].read_text())
     assert set(report["summary"]) == {"agent", "single-shot"}
     for mode, run in runs.items():
