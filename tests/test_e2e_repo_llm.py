@@ -32,7 +32,8 @@ ENDINGS = {
     "agent": {"success", "failed", "budget_exceeded", "error"},
     "single-shot": {"answered"},
 }
-pytestmark = [pytest.mark.llm, pytest.mark.slow]
+# about 10 minutes on 2 cores: four jobs of up to 3 calls and 2 single calls of 768 tokens
+pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 @pytest.fixture(scope="module", autouse=True)
