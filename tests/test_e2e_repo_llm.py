@@ -32,7 +32,7 @@ ENDINGS = {
     "agent": {"success", "failed", "budget_exceeded", "error"},
     "single-shot": {"answered"},
 }
-# about 10 minutes on 2 cores: four jobs of up to 3 calls and 2 single calls of 768 tokens
+# about 10 minutes on 2 cores: two agent jobs of up to 3 calls, two single calls (768 tokens)
 pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
