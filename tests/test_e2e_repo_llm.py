@@ -33,7 +33,9 @@ ENDINGS = {
     "single-shot": {"answered"},
 }
 # about 10 minutes on 2 cores: two agent jobs of up to 3 calls, two single calls (768 tokens)
-pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(1500)]
+# method="thread": past the limit the run stops loudly instead of leaving the eval's
+# worker thread holding the model while the suite goes on
+pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(1500, method="thread")]
 
 
 @pytest.fixture(scope="module", autouse=True)
