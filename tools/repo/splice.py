@@ -123,7 +123,7 @@ def _units(
         elif isinstance(node, _FUNCS):
             owner = _function_owner(path, node, classes, top, (cls_label, member_label))
             units.append(_Unit(node, owner))
-        elif (kept := _module_statement(path, tree, node)) is not None:
+        elif (kept := _module_statement(tree, node, node is new_tree.body[0])) is not None:
             if kept is not node:
                 statements.append((kept, node))
         else:
@@ -138,11 +138,12 @@ def _units(
     return units, imports, statements
 
 
-def _module_statement(path: str, tree: ast.Module, node: ast.stmt) -> ast.stmt | None:
+def _module_statement(tree: ast.Module, node: ast.stmt, first: bool) -> ast.stmt | None:
     """What a module-level statement of the new code does to the file (a whole file sent
     back holds its constants and docstring too): ``node`` itself when the file has it
     already (nothing to do); the file's statement it replaces (a new value of a name the
-    file assigns once at module level, or a new module docstring); else None."""
+    file assigns once at module level, or, ``first`` in the code, a new module
+    docstring); else None."""
     dumped = ast.dump(node)
     if any(ast.dump(n) == dumped for n in tree.body):
         return node
@@ -150,7 +151,7 @@ def _module_statement(path: str, tree: ast.Module, node: ast.stmt) -> ast.stmt |
     if name is not None:
         same = [n for n in tree.body if _assigned_name(n) == name]
         return same[0] if len(same) == 1 else None
-    if _is_docstring(node) and tree.body and _is_docstring(tree.body[0]):
+    if first and _is_docstring(node) and tree.body and _is_docstring(tree.body[0]):
         return tree.body[0]
     return None
 
