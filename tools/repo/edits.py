@@ -131,8 +131,13 @@ def parse_edits(text: str, fmt: str, files: Mapping[str, str] | None = None) -> 
         return _parse_search_replace(text)
     edits: list[Edit] = []
     for block in _blocks(text):
-        found = _inferred_label(block, files) if fmt == "symbol" and files else None
-        label, body = found or _block_label(block)
+        try:
+            label, body = _block_label(block)
+        except EditError:
+            inferred = _inferred_label(block, files) if fmt == "symbol" and files else None
+            if inferred is None:
+                raise
+            label, body = inferred, block.body
         path, _, symbol = label.partition("::")
         code = "".join(line + "\n" for line in body)
         edits.append(WholeFile(path, code) if fmt == "whole" else SymbolEdit(path, code, symbol))
@@ -188,13 +193,8 @@ def _block_label(block: _Block) -> tuple[str, list[str]]:
     return label, body
 
 
-def _inferred_label(block: _Block, files: Mapping[str, str]) -> tuple[str, list[str]] | None:
+def _inferred_label(block: _Block, files: Mapping[str, str]) -> str | None:
     """For a block with no file name: the one file defining (most of) the symbols in it."""
-    try:
-        _block_label(block)
-        return None  # it has a name
-    except EditError:
-        pass
     code = "\n".join(block.body) + "\n"
     suffixes = (".py",) if parse_python(code) is not None else JS_SUFFIXES
     names = {s.name for s in file_symbols("code" + suffixes[0], code) if "." not in s.name}
@@ -207,7 +207,7 @@ def _inferred_label(block: _Block, files: Mapping[str, str]) -> tuple[str, list[
             if count := len(names & defined):
                 hits[path] = count
     best = [p for p, n in hits.items() if n == max(hits.values(), default=0)]
-    return (best[0], block.body) if len(best) == 1 else None
+    return best[0] if len(best) == 1 else None
 
 
 def _is_label(text: str) -> bool:

@@ -18,9 +18,9 @@ so no parser is needed. Which part of the file a block of new code replaces:
   ``module.exports = ...`` or ``export { ... }`` statement replaces the file's own;
   any other line must already be in the file (it is then left alone).
 
-The result must keep its brackets balanced (:func:`js_balance_problem`; strings,
-template literals, comments and regular expression literals are skipped), or nothing
-is applied.
+:func:`js_balance_problem` (strings, template literals, comments and regular expression
+literals skipped) is the check :func:`~codeagent.tools.repo.edits.apply_edits` runs on
+every JavaScript edit, of any format: brackets that no longer balance, nothing applied.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def splice_js_symbols(path: str, text: str, code: str, label: str = "") -> str:
 
     Raises:
         EditError: The code defines nothing the label or the file can place, holds a
-            statement the file does not have, or leaves the brackets unbalanced.
+            statement the file does not have. (Brackets that no longer balance are
+            refused by :func:`~codeagent.tools.repo.edits.apply_edits`, for every format.)
     """
     return _JsSplicer(path, text, code, label).result()
 
@@ -101,16 +102,7 @@ class _JsSplicer:
                 f"the label says {self.label} but the code defines "
                 f"{', '.join(sorted(self.done)) or 'nothing'}"
             )
-        out = self._apply()
-        problem = js_balance_problem(out)
-        if problem and not js_balance_problem(self.text):
-            raise EditError(
-                f"{self.path} would no longer be valid after the edit: {problem}; "
-                "no file was changed",
-                path=self.path,
-                hint="send each definition whole, from its first line to its closing }",
-            )
-        return out
+        return self._apply()
 
     # -- definitions ---------------------------------------------------------------
     def _top_level(self, symbol: Symbol) -> None:
