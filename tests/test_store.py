@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -55,6 +56,27 @@ def test_audit_lines_and_spans_append_in_order(store: JobStore) -> None:
     store.append_spans(tid, [{"scopeSpans": [{"spans": [{"name": "b"}]}]}])
     spans = store.read_trace(tid)["resourceSpans"]
     assert [r["scopeSpans"][0]["spans"][0]["name"] for r in spans] == ["a", "b"]
+
+
+def test_the_file_trace_is_appended_and_written_whole_when_a_run_ends(tmp_path: Path) -> None:
+    store, tid = FileStore(tmp_path / "home"), "t-file"
+    run = store.run_dir(tid)
+    store.append_spans(tid, [{"scopeSpans": [{"spans": [{"name": "a"}]}]}])
+    store.append_spans(tid, [{"scopeSpans": [{"spans": [{"name": "b"}]}]}])
+    assert len((run / "trace.jsonl").read_text().splitlines()) == 2  # one line per export
+    assert not (run / "trace.json").exists()
+    with open(run / "trace.jsonl", "a") as handle:  # a run killed while writing a line
+        handle.write('[{"scopeSpans": [{"spa')
+    with open(run / "audit.jsonl", "a") as handle:
+        handle.write('{"event": "job"}\n{"event": "no')
+    names = ["a", "b"]
+    assert [
+        r["scopeSpans"][0]["spans"][0]["name"] for r in store.read_trace(tid)["resourceSpans"]
+    ] == names
+    assert [line["event"] for line in store.read_audit(tid)] == ["job"]
+    store.finish_trace(tid)  # the whole trace, one OTLP/JSON document (Jaeger's upload)
+    whole = json.loads((run / "trace.json").read_text())
+    assert whole == store.read_trace(tid)
 
 
 def test_blobs_are_kept_and_keys_cannot_escape(store: JobStore) -> None:

@@ -4,12 +4,20 @@ Usage::
 
     python -m codeagent.evals.benchmarks.bench_orchestration --jobs 20 --workers 1,2,4 [--json]
 
-``transition``: whole default-workflow jobs (plan -> code -> test -> review, 4
-transitions) through ``run_job`` with a scripted model that answers at once and a
-fake sandbox (``codeagent.tools.testing.FakeSandbox``), against a bare LangGraph
-graph of the same shape on the same SQLite checkpointer whose nodes return canned
-updates. The difference per transition is
-what codeagent adds: state bookkeeping, routes, budgets, tracing, run records.
+``transition``: what codeagent adds to each transition of a graph. The same graph is run
+twice on the same SQLite checkpointer (LangGraph's default durability on both sides):
+as a codeagent workflow through ``run_job`` (state bookkeeping, routes, budgets,
+guardrails, tracing with the trace file and the audit log, run records) and as a bare
+LangGraph graph. Its nodes return canned updates on both sides (plan -> code -> test ->
+review, the test node failing ``k`` times so that ``code -> test`` loops), so that
+neither side's time is a model's or a sandbox's. Jobs of 4 and of 40 transitions give
+the cost per transition (the difference over the 36 extra transitions: the marginal
+cost, which would grow with the history length if anything were quadratic) and the
+fixed cost of a job (opening it, compiling the graph, its records).
+
+``job``: whole default-workflow jobs (plan -> code -> test -> review) through
+``run_job`` with a scripted model that answers at once and a fake sandbox: what a
+job costs end to end besides its model and sandbox.
 
 ``throughput``: ``run_eval`` in agent mode on synthetic problems with a scripted
 model that takes ``--model-delay`` seconds per call, with K workers.
@@ -18,6 +26,7 @@ model that takes ``--model-delay`` seconds per call, with K workers.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import statistics
 import tempfile
@@ -28,25 +37,185 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import typer
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from pydantic import BaseModel
 
 from codeagent.evals.harness import EvalOptions, run_eval
 from codeagent.evals.scoring import HIDDEN_OK
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.runner import run_job
+from codeagent.nodes.kinds import node_kind
 from codeagent.tools.sandbox import ExecResult
 from codeagent.tools.testing import FakeRun, FakeSandbox, Rule, ScriptedChatModel
 
-__all__ = ["bare_graph_s", "codeagent_job_s", "main", "throughput"]
+__all__ = [
+    "bare_graph_s",
+    "canned_code",
+    "canned_plan",
+    "canned_review",
+    "canned_test",
+    "codeagent_job_s",
+    "default_job_s",
+    "main",
+    "throughput",
+]
 
 _PLAN = '{"summary": "add", "files": ["solution.py"], "steps": ["add"], "test_cases": []}'
-_CODE = "solution.py\n```python\ndef add(a, b):\n    return a + b\n```\n"
+_SOURCE = "def add(a, b):\n    return a + b\n"
+_CODE = f"solution.py\n```python\n{_SOURCE}```\n"
 _TESTS = (
     "test_solution.py\n```python\nfrom solution import add\n\n"
     "def test_add():\n    assert add(1, 2) == 3\n```\n"
 )
 TASK = "Write add(a, b) returning the sum."
-TRANSITIONS = 4
+SHORT, LONG = 4, 40  # transitions of the short and the long job
+
+
+# -- canned nodes: the same updates on both sides ---------------------------------------
+
+
+def _report(ok: bool) -> dict[str, Any]:
+    return {
+        "passed": int(ok),
+        "failed": int(not ok),
+        "errors": 0,
+        "total": 1,
+        "coverage": None,
+        "output": "",
+        "exit_code": 0 if ok else 1,
+        "timed_out": False,
+        "ok": ok,
+    }
+
+
+def _plan_update() -> dict[str, Any]:
+    return {"plan": {"summary": "add", "files": ["solution.py"], "steps": ["add"]}}
+
+
+def _code_update(runs: int) -> dict[str, Any]:
+    return {"files": {"solution.py": f"{_SOURCE}# attempt {runs}\n"}}
+
+
+def _test_update(history: Sequence[Any], fails: int, files: dict[str, str]) -> dict[str, Any]:
+    report = _report(len(history) >= fails)
+    entry = {"files": files, "tests": {}, "report": report}
+    return {"test_report": report, "history": [entry]}
+
+
+class CannedTestOptions(BaseModel):
+    """How many times the canned test node fails before it passes."""
+
+    fails: int = 0
+
+
+@node_kind(role="planner")
+def canned_plan(state: Any, ctx: Any) -> dict[str, Any]:
+    """A plan, at once."""
+    return _plan_update()
+
+
+@node_kind(role="coder", capabilities={"writes_code"})
+def canned_code(state: Any, ctx: Any) -> dict[str, Any]:
+    """The same file again (one line differs per attempt)."""
+    return _code_update(len(state.get("history") or []))
+
+
+@node_kind(role="tester", capabilities={"runs_code"}, options=CannedTestOptions)
+def canned_test(state: Any, ctx: Any) -> dict[str, Any]:
+    """A failing test report ``fails`` times, then a passing one."""
+    fails = int(ctx.options.get("fails", 0))
+    return _test_update(state.get("history") or [], fails, state.get("files") or {})
+
+
+@node_kind(role="reviewer")
+def canned_review(state: Any, ctx: Any) -> dict[str, Any]:
+    """An approval."""
+    return {"review": {"verdict": "approve", "comments": []}}
+
+
+_MODULE = "codeagent.evals.benchmarks.bench_orchestration"
+
+
+def _workflow(root: Path, transitions: int) -> Path:
+    fails = (transitions - 4) // 2
+    path = root / f"canned-{transitions}.yaml"
+    path.write_text(
+        f"""name: canned-{transitions}
+nodes:
+  plan: {{kind: "{_MODULE}:canned_plan"}}
+  code: {{kind: "{_MODULE}:canned_code"}}
+  test: {{kind: "{_MODULE}:canned_test", options: {{fails: {fails}}}}}
+  review: {{kind: "{_MODULE}:canned_review"}}
+edges:
+  - {{from: plan, to: code}}
+  - {{from: code, to: test}}
+  - from: test
+    route: tests
+    branches: {{pass: review, fail: {{to: code, max: {max(fails, 1)}}}}}
+  - from: review
+    route: review
+    branches: {{approve: END, changes: {{to: code, max: 1}}}}
+sandbox: {{backend: local}}
+budgets: {{max_model_calls: 40, max_wall_s: 600}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def codeagent_job_s(home: Path, jobs: int, transitions: int) -> list[float]:
+    """Seconds per job of the canned workflow through ``run_job`` (``transitions`` each)."""
+    workflow, times = _workflow(home.parent, transitions), []
+    home.mkdir(parents=True, exist_ok=True)
+    for i in range(jobs):
+        started = time.perf_counter()
+        result = run_job(TASK, workflow=workflow, home=home, out=home / f"o{transitions}-{i}")
+        times.append(time.perf_counter() - started)
+        assert result.status == "success", result.error
+    return times
+
+
+class _Bare(TypedDict, total=False):
+    task: str
+    plan: dict[str, Any]
+    files: dict[str, str]
+    test_report: dict[str, Any]
+    history: Annotated[list[dict[str, Any]], operator.add]
+    review: dict[str, Any]
+
+
+def bare_graph_s(home: Path, jobs: int, transitions: int) -> list[float]:
+    """Seconds per job of a plain LangGraph graph of the same shape, updates and checkpointer."""
+    fails = (transitions - 4) // 2
+    graph = StateGraph(_Bare)
+    graph.add_node("plan", lambda s: _plan_update())
+    graph.add_node("code", lambda s: _code_update(len(s.get("history") or [])))
+    graph.add_node("test", lambda s: _test_update(s.get("history") or [], fails, s["files"]))
+    graph.add_node("review", lambda s: {"review": {"verdict": "approve", "comments": []}})
+    graph.add_edge(START, "plan")
+    graph.add_edge("plan", "code")
+    graph.add_edge("code", "test")
+    graph.add_conditional_edges(
+        "test", lambda s: "review" if s["test_report"]["ok"] else "code", ["review", "code"]
+    )
+    graph.add_conditional_edges("review", lambda s: END, [END, "code"])
+    times = []
+    with open_checkpointer(home / f"bare-{transitions}") as saver:
+        compiled = graph.compile(checkpointer=saver)
+        for i in range(jobs):
+            started = time.perf_counter()
+            config: RunnableConfig = {
+                "configurable": {"thread_id": f"bare-{i}"},
+                "recursion_limit": 200,
+            }
+            for _ in compiled.stream(_Bare(task=TASK, history=[]), config):
+                pass
+            times.append(time.perf_counter() - started)
+    return times
+
+
+# -- the default workflow end to end (scripted model, fake sandbox) ----------------------
 
 
 class _ScoredFake(FakeSandbox):
@@ -77,43 +246,16 @@ def _model(delay_s: float = 0.0) -> ScriptedChatModel:
     return ScriptedChatModel(rules=rules, delay_s=delay_s)
 
 
-def codeagent_job_s(home: Path, jobs: int) -> list[float]:
+def default_job_s(home: Path, jobs: int) -> list[float]:
     """Seconds per job of the default workflow through ``run_job`` (scripted, no-op sandbox)."""
     model, times = _model(), []
     for i in range(jobs):
         started = time.perf_counter()
         result = run_job(
-            TASK, chat_model=model, sandbox_factory=_sandbox, home=home, out=home / f"o{i}"
+            TASK, chat_model=model, sandbox_factory=_sandbox, home=home, out=home / f"d{i}"
         )
         times.append(time.perf_counter() - started)
         assert result.status == "success", result.error
-    return times
-
-
-class _Bare(TypedDict, total=False):
-    files: dict[str, str]
-    review: str
-
-
-def bare_graph_s(home: Path, jobs: int) -> list[float]:
-    """Seconds per job of a plain LangGraph graph of the same shape and checkpointer."""
-    graph = StateGraph(_Bare)
-    graph.add_node("plan", lambda s: {"files": {}})
-    graph.add_node("code", lambda s: {"files": {"solution.py": _CODE}})
-    graph.add_node("test", lambda s: {"files": s["files"]})
-    graph.add_node("review", lambda s: {"review": "approve"})
-    graph.add_edge(START, "plan")
-    graph.add_edge("plan", "code")
-    graph.add_edge("code", "test")
-    graph.add_conditional_edges("test", lambda s: "review", {"review": "review", "code": "code"})
-    graph.add_conditional_edges("review", lambda s: END, {END: END, "code": "code"})
-    times = []
-    with open_checkpointer(home / "bare") as saver:
-        compiled = graph.compile(checkpointer=saver)
-        for i in range(jobs):
-            started = time.perf_counter()
-            compiled.invoke({"files": {}}, {"configurable": {"thread_id": f"bare-{i}"}})
-            times.append(time.perf_counter() - started)
     return times
 
 
@@ -134,19 +276,39 @@ def throughput(root: Path, problems: int, workers: int, delay_s: float) -> dict[
     return {"workers": workers, "seconds": round(seconds, 3), "per_s": round(problems / seconds, 2)}
 
 
-def _stats(times: list[float]) -> dict[str, float]:
-    per = [t / TRANSITIONS * 1000 for t in times[1:] or times]  # the first job warms caches
+def _median_ms(times: list[float]) -> float:
+    return statistics.median(times[1:] or times) * 1000  # the first job warms caches
+
+
+def _side(short: list[float], long: list[float]) -> dict[str, float]:
+    """Per-transition costs of one side from its short and long jobs' times."""
+    s_ms, l_ms = _median_ms(short), _median_ms(long)
+    marginal = (l_ms - s_ms) / (LONG - SHORT)
     return {
-        "job_ms_median": round(statistics.median(times[1:] or times) * 1000, 2),
-        "per_transition_ms_median": round(statistics.median(per), 3),
-        "per_transition_ms_p90": round(
-            statistics.quantiles(per, n=10)[-1] if len(per) > 1 else per[0], 3
-        ),
+        f"job_ms_{SHORT}": round(s_ms, 2),
+        f"job_ms_{LONG}": round(l_ms, 2),
+        f"per_transition_ms_at_{SHORT}": round(s_ms / SHORT, 3),
+        f"per_transition_ms_at_{LONG}": round(l_ms / LONG, 3),
+        "marginal_ms": round(marginal, 3),
+        "fixed_ms": round(s_ms - SHORT * marginal, 2),
     }
 
 
+def transition_costs(root: Path, jobs: int) -> dict[str, Any]:
+    """Both sides at 4 and 40 transitions, interleaved so that machine load hits both."""
+    ours: dict[int, list[float]] = {SHORT: [], LONG: []}
+    bare: dict[int, list[float]] = {SHORT: [], LONG: []}
+    for rnd in range(3):  # three rounds, each side's samples pooled
+        for n in (SHORT, LONG):
+            ours[n] += codeagent_job_s(root / f"home-{rnd}", max(2, jobs // 3), n)
+            bare[n] += bare_graph_s(root / f"bare-{rnd}", max(2, jobs // 3), n)
+    a, b = _side(ours[SHORT], ours[LONG]), _side(bare[SHORT], bare[LONG])
+    ratio = a["marginal_ms"] / b["marginal_ms"] if b["marginal_ms"] > 0 else float("inf")
+    return {"codeagent": a, "bare_langgraph": b, "marginal_ratio": round(ratio, 2)}
+
+
 def main(
-    jobs: Annotated[int, typer.Option(help="Jobs per side of the overhead comparison.")] = 20,
+    jobs: Annotated[int, typer.Option(help="Jobs per side and length of the comparison.")] = 21,
     workers: Annotated[str, typer.Option(help="Worker counts to measure, comma-separated.")] = (
         "1,2,4"
     ),
@@ -154,22 +316,26 @@ def main(
     model_delay: Annotated[float, typer.Option(help="Seconds per scripted model call.")] = 0.2,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the overhead per transition and eval throughput with K workers."""
+    """Print the cost per transition (ours vs bare LangGraph), per job, and eval throughput."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        ours = _stats(codeagent_job_s(root / "home", jobs))
-        bare = _stats(bare_graph_s(root, jobs))
+        costs = transition_costs(root, jobs)
+        job_ms = round(_median_ms(default_job_s(root / "default", max(2, jobs // 2))), 2)
         rates = [throughput(root, problems, int(k), model_delay) for k in workers.split(",")]
-    overhead = round(ours["per_transition_ms_median"] - bare["per_transition_ms_median"], 3)
     data: dict[str, Any] = {
-        "transition": {"codeagent": ours, "bare_langgraph": bare, "overhead_ms": overhead},
+        "transition": costs,
+        "default_job_ms": job_ms,
         "throughput": {"model_delay_s": model_delay, "problems": problems, "runs": rates},
     }
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    typer.echo(f"per transition: codeagent {ours['per_transition_ms_median']} ms, ")
-    typer.echo(f"  bare LangGraph {bare['per_transition_ms_median']} ms, overhead {overhead} ms")
+    ours, bare = costs["codeagent"], costs["bare_langgraph"]
+    typer.echo(f"{'':28}{'codeagent':>12}{'bare LangGraph':>16}")
+    for key in ours:
+        typer.echo(f"{key:28}{ours[key]:>12}{bare[key]:>16}")
+    typer.echo(f"marginal cost per transition, codeagent / bare: {costs['marginal_ratio']}x")
+    typer.echo(f"default workflow job, scripted model and fake sandbox: {job_ms} ms")
     for rate in rates:
         typer.echo(f"eval throughput, {rate['workers']} workers: {rate['per_s']} problems/s")
 

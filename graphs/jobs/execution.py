@@ -145,6 +145,7 @@ def drive(
             root_span.set_attribute("codeagent.status", result.status)
     finally:
         tracer.shutdown()
+        store.finish_trace(tid)
     trace_id = format(root_span.get_span_context().trace_id, "032x")
     return replace(result, trace_id=trace_id, trace_url=tconfig.trace_url(trace_id))
 

@@ -37,6 +37,7 @@ from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
 from codeagent.graphs.jobs.store import store_for
 from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.nodes.registry import describe_node
 from codeagent.tools.contracts.state import initial_state
 from codeagent.tools.errors import ConfigError, ModelError
 from codeagent.tools.models.llm import build_chat_model, resolve_provider
@@ -313,10 +314,13 @@ def check_before_running(
 def preflight(spec: WorkflowSpec, base_dir: Path) -> None:
     """Fail before anything runs when a model the nodes use is not configured.
 
+    Only nodes whose kind may call a model (undeclared ones are assumed to) need one.
+
     Raises:
         ConfigError: With what to set, e.g. when no endpoint or API key is configured.
     """
-    for name in sorted({node.model for node in spec.nodes.values()}):
+    calling = [n for n in spec.nodes.values() if describe_node(n.kind).can("calls_model")]
+    for name in sorted({node.model for node in calling}):
         model = resolve_provider(spec.models[name])
         if model.provider != "local":  # building a remote client sends nothing
             build_chat_model(model, base_dir)

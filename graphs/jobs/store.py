@@ -5,8 +5,9 @@ spans), shared blobs (a repo job's snapshot) and the leases that keep two worker
 one job. Two implementations:
 
 - :class:`FileStore` (the default, one machine): ``<home>/runs/<thread id>/job.json``,
-  ``audit.jsonl`` and ``trace.json``; blobs under ``<home>/blobs``; leases in
-  ``<home>/leases.sqlite``.
+  ``audit.jsonl`` and the trace (``trace.jsonl``, appended as spans end, and
+  ``trace.json``, the whole trace as one OTLP/JSON document, written when a run ends);
+  blobs under ``<home>/blobs``; leases in ``<home>/leases.sqlite``.
 - ``PostgresStore`` (``codeagent.graphs.jobs.store_postgres``): the same in tables of the
   checkpoint database, so that a job run by a worker on another machine can be
   inspected, resumed and approved from anywhere (``CODEAGENT_CHECKPOINT_URL``).
@@ -80,6 +81,10 @@ class JobStore(Protocol):
         """The job's trace as one OTLP/JSON request (``{"resourceSpans": [...]}``)."""
         ...
 
+    def finish_trace(self, thread_id: str) -> None:
+        """A run of the job ended: bring whatever derives from its spans up to date."""
+        ...
+
     def put_blob(self, key: str, data: bytes) -> None:
         """Keep ``data`` under ``key`` (e.g. ``snapshots/<id>.tar``)."""
         ...
@@ -120,7 +125,7 @@ class FileStore:
         self._lock = threading.Lock()
 
     def run_dir(self, thread_id: str) -> Path:
-        """The job's run folder (``job.json``, ``trace.json``, ``audit.jsonl``)."""
+        """The job's run folder (``job.json``, ``trace.jsonl``, ``trace.json``, ``audit.jsonl``)."""
         return record_path(self.home, thread_id).parent
 
     def save_record(self, record: JobRecord) -> None:
@@ -144,25 +149,39 @@ class FileStore:
         return read_audit(self.run_dir(thread_id) / "audit.jsonl")
 
     def append_spans(self, thread_id: str, resource_spans: list[dict[str, Any]]) -> None:
-        path = self.run_dir(thread_id) / "trace.json"
+        """Append one line to ``trace.jsonl`` (each span is written once, as it ends)."""
+        path = self.run_dir(thread_id) / "trace.jsonl"
+        line = json.dumps(resource_spans, separators=(",", ":")) + "\n"
         with self._lock:
-            current = self._trace(path)
-            current["resourceSpans"].extend(resource_spans)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(current), encoding="utf-8")
-            os.replace(tmp, path)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(line)
 
     def read_trace(self, thread_id: str) -> dict[str, Any]:
-        return self._trace(self.run_dir(thread_id) / "trace.json")
+        run = self.run_dir(thread_id)
+        log = run / "trace.jsonl"
+        if not log.exists():  # a job traced before the log existed: its whole-file trace
+            return _trace_document(run / "trace.json")
+        spans: list[dict[str, Any]] = []
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                batch = json.loads(line)
+            except ValueError:  # the last line of a run killed while writing it
+                continue
+            if isinstance(batch, list):
+                spans.extend(batch)
+        return {"resourceSpans": spans}
 
-    @staticmethod
-    def _trace(path: Path) -> dict[str, Any]:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {"resourceSpans": []}
-        return data if isinstance(data, dict) and "resourceSpans" in data else {"resourceSpans": []}
+    def finish_trace(self, thread_id: str) -> None:
+        """Write ``trace.json``: the whole trace as one document (Jaeger's "Upload JSON")."""
+        path = self.run_dir(thread_id) / "trace.json"
+        with self._lock:
+            data = self.read_trace(thread_id)
+            if not data["resourceSpans"]:
+                return
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, path)
 
     def put_blob(self, key: str, data: bytes) -> None:
         path = self.home / "blobs" / _check_key(key)
@@ -216,6 +235,14 @@ class FileStore:
 
     def where(self, thread_id: str) -> str:
         return str(self.run_dir(thread_id))
+
+
+def _trace_document(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"resourceSpans": []}
+    return data if isinstance(data, dict) and "resourceSpans" in data else {"resourceSpans": []}
 
 
 def store_for(config: RunConfig) -> JobStore:

@@ -152,6 +152,7 @@ def _submit_span(spec: WorkflowSpec, record: JobRecord, config: RunConfig) -> st
             ctx = span.get_span_context()
     finally:
         tracer.shutdown()
+        store.finish_trace(record.thread_id)
     return f"00-{format_trace_id(ctx.trace_id)}-{format_span_id(ctx.span_id)}-01"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from codeagent.tools.observability.tracing import redact
+from codeagent.tools.observability.tracing import Redactor
 
 __all__ = ["AuditProcessor", "read_audit"]
 
@@ -60,10 +60,13 @@ class AuditProcessor(SpanProcessor):
     Args:
         sink: Given each finished span's JSON lines (newline-terminated): the job
             store's ``append_audit``.
+
+    Secret values are those of the environment as the processor is made (a job's start).
     """
 
     def __init__(self, sink: Callable[[str], None]) -> None:
         self._write = sink
+        self._redact = Redactor()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -94,7 +97,7 @@ class AuditProcessor(SpanProcessor):
         self._append(lines)
 
     def _append(self, lines: list[dict[str, Any]]) -> None:
-        self._write("".join(redact(json.dumps(line, default=str)) + "\n" for line in lines))
+        self._write("".join(self._redact(json.dumps(line, default=str)) + "\n" for line in lines))
 
     def shutdown(self) -> None:
         return None
@@ -104,7 +107,11 @@ class AuditProcessor(SpanProcessor):
 
 
 def read_audit(path: Path) -> list[dict[str, Any]]:
-    """The audit lines of a job (empty when it has none yet)."""
+    """The audit lines of a job (empty when it has none yet).
+
+    A last line without its newline (a run killed while writing it) is left out.
+    """
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    lines = path.read_text(encoding="utf-8").split("\n")[:-1]  # after the last newline: torn
+    return [json.loads(line) for line in lines if line]

@@ -39,6 +39,7 @@ from codeagent.tools.observability.trace_file import OtlpJsonExporter
 
 __all__ = [
     "JobTracer",
+    "Redactor",
     "TracingConfig",
     "active_tracer",
     "chat_span",
@@ -83,12 +84,30 @@ class TracingConfig:
         return f"{ui.rstrip('/')}/trace/{trace_id}" if ui else None
 
 
+class Redactor:
+    """Masks the values secret-looking environment variables had when it was made.
+
+    A job makes one as it starts (its audit log scrubs every line: reading the
+    environment for each would cost more than the line); :func:`redact` reads it now.
+    """
+
+    def __init__(self) -> None:
+        self._secrets = [
+            (name, value)
+            for name, value in os.environ.items()
+            if len(value) >= 8 and _SECRET_NAME.search(name)
+        ]
+
+    def __call__(self, text: str) -> str:
+        for name, value in self._secrets:
+            if value in text:
+                text = text.replace(value, f"[{name} redacted]")
+        return text
+
+
 def redact(text: str) -> str:
     """``text`` with the values of secret-looking environment variables masked."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_NAME.search(name) and value in text:
-            text = text.replace(value, f"[{name} redacted]")
-    return text
+    return Redactor()(text)
 
 
 def _otlp_exporter(config: TracingConfig) -> SpanExporter | None:
