@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -92,7 +92,14 @@ def build_graph(
     return graph.compile(checkpointer=checkpointer)
 
 
-def _next(state: AgentState) -> str:
+class _NextOnly(TypedDict, total=False):
+    """What the routers read: LangGraph builds a router's input from its annotation, so
+    a router that reads one key does not copy the whole state on every transition."""
+
+    next: str
+
+
+def _next(state: _NextOnly) -> str:
     return state.get("next") or END
 
 

@@ -13,6 +13,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from codeagent.tools.errors import SandboxError
 from codeagent.tools.workspace import safe_relpath
@@ -71,11 +72,14 @@ def _paths(names: list[str]) -> list[str]:
     return problems
 
 
-def _python(text: str, policy: Policy) -> list[str]:
+@lru_cache(maxsize=256)  # the same files are checked before every test run of a job
+def _python(text: str, policy: Policy) -> tuple[str, ...]:
+    if not (policy.forbidden_imports or policy.forbidden_calls):
+        return ()
     try:
         tree = ast.parse(text)
     except SyntaxError:
-        return []  # the test run reports it, with the line
+        return ()  # the test run reports it, with the line
     banned_modules = set(policy.forbidden_imports)
     banned_calls = set(policy.forbidden_calls)
     problems = []
@@ -93,7 +97,7 @@ def _python(text: str, policy: Policy) -> list[str]:
             name = _dotted(node.func)
             if name and (name in banned_calls or name.split(".")[-1] in banned_calls):
                 problems.append(f"line {line}: calls {name}, which the policy forbids")
-    return problems
+    return tuple(problems)
 
 
 _JS_SUFFIXES = (".js", ".mjs", ".cjs")
@@ -105,6 +109,8 @@ _JS_IMPORT = re.compile(
 
 def _javascript(text: str, policy: Policy) -> list[str]:
     """Forbidden modules in ``require(...)``, ``import ... from ...`` and ``import(...)``."""
+    if not policy.forbidden_imports:
+        return []
     banned = set(policy.forbidden_imports)
     problems = []
     for match in _JS_IMPORT.finditer(text):

@@ -29,7 +29,7 @@ import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 from codeagent.graphs.jobs.checkpoint import check_checkpoint_url
 from codeagent.graphs.jobs.config import RunConfig
@@ -123,10 +123,26 @@ class FileStore:
     def __init__(self, home: Path) -> None:
         self.home = home
         self._lock = threading.Lock()
+        self._open: dict[Path, TextIO] = {}  # append handles of running jobs' logs
+        self._runs: dict[str, Path] = {}
+
+    def _append(self, path: Path, text: str) -> None:
+        """Append ``text`` to ``path`` and flush it to the OS (a killed process loses
+        nothing written); the file stays open until the run ends (:meth:`finish_trace`)."""
+        with self._lock:
+            handle = self._open.get(path)
+            if handle is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = self._open[path] = open(path, "a", encoding="utf-8")  # noqa: SIM115
+            handle.write(text)
+            handle.flush()
 
     def run_dir(self, thread_id: str) -> Path:
         """The job's run folder (``job.json``, ``trace.jsonl``, ``trace.json``, ``audit.jsonl``)."""
-        return record_path(self.home, thread_id).parent
+        found = self._runs.get(thread_id)
+        if found is None:
+            found = self._runs[thread_id] = record_path(self.home, thread_id).parent
+        return found
 
     def save_record(self, record: JobRecord) -> None:
         save_record(self.home, record)
@@ -139,23 +155,15 @@ class FileStore:
         return records if statuses is None else [r for r in records if r.status in statuses]
 
     def append_audit(self, thread_id: str, text: str) -> None:
-        path = self.run_dir(thread_id) / "audit.jsonl"
-        with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(text)
+        self._append(self.run_dir(thread_id) / "audit.jsonl", text)
 
     def read_audit(self, thread_id: str) -> list[dict[str, Any]]:
         return read_audit(self.run_dir(thread_id) / "audit.jsonl")
 
     def append_spans(self, thread_id: str, resource_spans: list[dict[str, Any]]) -> None:
         """Append one line to ``trace.jsonl`` (each span is written once, as it ends)."""
-        path = self.run_dir(thread_id) / "trace.jsonl"
         line = json.dumps(resource_spans, separators=(",", ":")) + "\n"
-        with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(line)
+        self._append(self.run_dir(thread_id) / "trace.jsonl", line)
 
     def read_trace(self, thread_id: str) -> dict[str, Any]:
         run = self.run_dir(thread_id)
@@ -173,9 +181,13 @@ class FileStore:
         return {"resourceSpans": spans}
 
     def finish_trace(self, thread_id: str) -> None:
-        """Write ``trace.json``: the whole trace as one document (Jaeger's "Upload JSON")."""
-        path = self.run_dir(thread_id) / "trace.json"
+        """Close the run's logs; write ``trace.json``: the whole trace as one document
+        (Jaeger's "Upload JSON")."""
+        run = self.run_dir(thread_id)
+        path = run / "trace.json"
         with self._lock:
+            for log in [p for p in self._open if p.parent == run]:
+                self._open.pop(log).close()
             data = self.read_trace(thread_id)
             if not data["resourceSpans"]:
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,16 @@ def load_workflow(ref: str | Path) -> tuple[WorkflowSpec, Path]:
 
 
 def parse_workflow(text: str, filename: str = "<workflow>") -> WorkflowSpec:
-    """Validate workflow YAML text (pure: no file access)."""
+    """Validate workflow YAML text (pure: no file access).
+
+    The spec is frozen, so the same text in the same process (a batch, an eval, a
+    resume) is parsed once.
+    """
+    return _parse(text, filename)
+
+
+@lru_cache(maxsize=64)
+def _parse(text: str, filename: str) -> WorkflowSpec:
     try:
         tree = yaml.compose(text)
         data = yaml.safe_load(text)

@@ -49,16 +49,35 @@ def to_otlp_json(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
         groups.setdefault(key, (span, []))[1].append(_span(span))
     resource_spans = []
     for first, encoded in groups.values():
-        scope = first.instrumentation_scope
-        scope_spans: dict[str, Any] = {"scope": _scope(scope), "spans": encoded}
-        if scope is not None and scope.schema_url:
-            scope_spans["schemaUrl"] = scope.schema_url
-        entry: dict[str, Any] = {"resource": _attributes_of(first.resource.attributes)}
-        entry["scopeSpans"] = [scope_spans]
-        if first.resource.schema_url:
-            entry["schemaUrl"] = first.resource.schema_url
-        resource_spans.append(entry)
+        header = _header(first)
+        resource_spans.append(
+            {**header, "scopeSpans": [{**header["scopeSpans"][0], "spans": encoded}]}
+        )
     return {"resourceSpans": resource_spans}
+
+
+_HEADERS: dict[tuple[int, int], tuple[Any, Any, dict[str, Any]]] = {}
+
+
+def _header(span: ReadableSpan) -> dict[str, Any]:
+    """The resource and scope part of a span's ``resourceSpans`` entry, made once per
+    provider (the objects are held with it so that their ids are not reused)."""
+    resource, scope = span.resource, span.instrumentation_scope
+    key = (id(resource), id(scope))
+    found = _HEADERS.get(key)
+    if found is not None and found[0] is resource and found[1] is scope:
+        return found[2]
+    scope_spans: dict[str, Any] = {"scope": _scope(scope)}
+    if scope is not None and scope.schema_url:
+        scope_spans["schemaUrl"] = scope.schema_url
+    header: dict[str, Any] = {"resource": _attributes_of(resource.attributes)}
+    header["scopeSpans"] = [scope_spans]
+    if resource.schema_url:
+        header["schemaUrl"] = resource.schema_url
+    if len(_HEADERS) > 256:  # one per job's provider: forget old jobs'
+        _HEADERS.clear()
+    _HEADERS[key] = (resource, scope, header)
+    return header
 
 
 def _scope(scope: Any) -> dict[str, Any]:

@@ -22,16 +22,27 @@ SETUP = "codeagent sandbox setup"
 _BWRAP_PROBE = ("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true")
 
 
+_bwrap_ran: set[str] = set()  # bwrap binaries that made a sandbox in this process
+
+
 def bwrap_problem() -> str | None:
-    """Why bubblewrap cannot run sandboxes here, or None when it can."""
-    if shutil.which("bwrap") is None:
+    """Why bubblewrap cannot run sandboxes here, or None when it can.
+
+    A binary that once made a sandbox is not probed again in the same process (a
+    batch of jobs pays the probe once); a failure is always probed again.
+    """
+    binary = shutil.which("bwrap")
+    if binary is None:
         return "bubblewrap (bwrap) is not installed"
+    if binary in _bwrap_ran:
+        return None
     try:
         proc = subprocess.run(_BWRAP_PROBE, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap does not run: {exc}"
     if proc.returncode != 0:
         return f"bwrap cannot create a sandbox: {proc.stderr.strip()[:200] or proc.returncode}"
+    _bwrap_ran.add(binary)
     return None
 
 
