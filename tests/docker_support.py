@@ -40,6 +40,10 @@ def require_docker(image: str | None = None) -> tuple[Any, str]:
 
 
 def leftover_containers(client: Any) -> list[str]:
-    """Ids of this process's sandbox containers that still exist."""
+    """Ids of this process's sandbox containers that still exist once its shared pools are
+    closed (as they are when it exits): a container no pool holds is a leak."""
+    from codeagent.tools.sandbox.pool import close_shared_pools
+
+    close_shared_pools()
     mine = f"codeagent.sandbox.pid={os.getpid()}"
     return [c.short_id for c in client.containers.list(all=True, filters={"label": mine})]

@@ -14,7 +14,7 @@ from codeagent.tools.sandbox import Sandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox
 from codeagent.tools.sandbox.engine import LABEL, clean_stale
 from codeagent.tools.sandbox.factory import WeakSandboxWarning, doctor, open_docker_or_auto
-from codeagent.tools.sandbox.pool import SandboxPool
+from codeagent.tools.sandbox.pool import PooledSandbox, SandboxPool, close_shared_pools
 from tests.docker_support import leftover_containers, require_docker
 
 pytestmark = pytest.mark.docker
@@ -150,8 +150,22 @@ def test_missing_image_has_build_hint(engine: tuple[Any, str]) -> None:
 
 
 def test_factory_docker_and_auto(engine: tuple[Any, str]) -> None:
-    _, image = engine
-    assert isinstance(open_docker_or_auto("docker", LIMITS, image), DockerSandbox)
+    client, image = engine
+    with open_docker_or_auto("docker", LIMITS, image) as first:  # leased from the shared pool
+        assert isinstance(first, PooledSandbox)
+        first.write_files({"left.txt": "behind\n"})
+        first.run(["sh", "-c", "sleep 300 & echo x > /tmp/t"], 10)
+        cid = first._sandbox().container_id
+    with open_docker_or_auto("docker", LIMITS, image) as second:  # the same container, reset
+        assert second._sandbox().container_id == cid
+        assert second.run(["ls", "-A", "/tmp", "/workspace"], 10).stdout.split() == [
+            "/tmp:",
+            "/workspace:",
+        ]
+        procs = second.run(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"], 10)
+        assert "sleep" not in procs.stdout
+    close_shared_pools()  # (as at exit) removes it
+    assert cid not in [c.id for c in client.containers.list(all=True)]
     with pytest.raises(SandboxError):
         open_docker_or_auto("docker", LIMITS, "codeagent-sandbox:no-such-version")
     with pytest.warns(WeakSandboxWarning):
@@ -186,8 +200,7 @@ def test_pool_reuses_and_resets(engine: tuple[Any, str]) -> None:
             first.write_files({"secret.txt": "from job one\n"})
             first.run(["sh", "-c", "sleep 300 & echo x > /tmp/t"], 10)
             cid = first._sandbox().container_id
-        assert pool.idle == 1
-        with pool.sandbox() as second:
+        with pool.sandbox() as second:  # (waits for the reset in progress)
             assert second._sandbox().container_id == cid  # the same warm container ...
             assert second.read_files(["secret.txt"]) == {}  # ... with a clean workspace
             assert second.run(["ls", "-A", "/tmp", "/workspace"], 10).stdout.split() == [

@@ -47,8 +47,11 @@ class PythonAdapter:
 
     def test_command(self, run_id: str) -> list[str]:
         junit, coverage = self.report_paths(run_id)
+        # No pytest plugins but pytest's own: every backend runs the tests as the sandbox
+        # image does (pytest and coverage), and the local backend, on codeagent's own
+        # interpreter, does not spend seconds importing the plugins installed with it.
         script = (
-            "python3 -m coverage run --source=. "
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python3 -m coverage run --source=. "
             "--omit='test_*.py,*/test_*.py,*_test.py,conftest.py,*/conftest.py' "
             "-m pytest -q --tb=short -p no:cacheprovider "
             f"--junitxml={junit} -o junit_family=xunit1; rc=$?; "

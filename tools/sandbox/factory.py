@@ -7,6 +7,7 @@ and otherwise the weaker ``local`` backend, announcing that with a
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,8 +28,16 @@ class WeakSandboxWarning(UserWarning):
     """The ``auto`` backend fell back to ``local``, which isolates less than docker."""
 
 
+_READY: dict[str, Any] = {}  # image -> the client that found it (checked once per process)
+_READY_LOCK = threading.Lock()
+
+
 def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) -> Sandbox:
     """Create (not start) a docker sandbox, or for ``auto`` the best one available.
+
+    A docker sandbox is leased from the process's warm pool
+    (:func:`~codeagent.tools.sandbox.pool.shared_pool`) when started and reset when
+    closed; the engine and the image are checked once per process.
 
     Args:
         backend: ``"docker"`` or ``"auto"``.
@@ -38,13 +47,19 @@ def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) 
     Raises:
         SandboxError: For ``docker`` when no engine answers or the image is missing.
     """
-    from codeagent.tools.sandbox.docker import DockerSandbox, docker_client, ensure_image
+    from codeagent.tools.sandbox.docker import docker_client, ensure_image
+    from codeagent.tools.sandbox.image import default_image
+    from codeagent.tools.sandbox.pool import shared_pool
 
+    ref = image or default_image()
     try:
-        client = docker_client()
-        sandbox = DockerSandbox(limits, image, client=client)
-        ensure_image(client, sandbox.image)
-        return sandbox
+        with _READY_LOCK:
+            client = _READY.get(ref)
+            if client is None:
+                client = docker_client()
+                ensure_image(client, ref)
+                _READY[ref] = client
+        return shared_pool(limits, ref, client).sandbox()
     except SandboxError as exc:
         if backend != "auto":
             raise

@@ -1,9 +1,17 @@
 """A warm pool of docker sandboxes, so a test run costs about one ``docker exec``.
 
 Starting a container takes a few hundred milliseconds; a pooled one is already
-running. Between jobs a returned sandbox is reset: every process it ran is
-killed and its workspace and ``/tmp`` are emptied. A sandbox that cannot be reset
-cleanly (or whose container died) is destroyed instead of being handed out again.
+running. A returned sandbox is reset before anyone gets it again: every process it
+ran is killed and its workspace, ``/tmp`` and ``/dev/shm`` are emptied, so no run
+sees another's leftovers. The reset runs in the background (the job that gave the
+sandbox back goes on at once; the next lease waits for a reset in progress rather
+than start a container). A sandbox that cannot be reset cleanly (or whose
+container died) is destroyed instead of being handed out again.
+
+Every docker sandbox a workflow opens comes from :func:`shared_pool`: one pool per
+process and (limits, image), shared by a job's test, example and probe runs, and by
+the jobs of a ``batch``, an ``eval`` or a worker. Its containers are removed when the
+process exits (and, after a crash, by the next process's start-up clean-up).
 
 Example:
     >>> with SandboxPool(SandboxLimits(), size=2) as pool:   # doctest: +SKIP
@@ -14,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -23,7 +32,11 @@ from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
 from codeagent.tools.sandbox.protocol import ExecResult, FileData, SandboxContext, SandboxLimits
 
-__all__ = ["PooledSandbox", "SandboxPool"]
+__all__ = ["POOL_SIZE", "PooledSandbox", "SandboxPool", "close_shared_pools", "shared_pool"]
+
+POOL_SIZE = 4
+"""Most idle containers a shared pool keeps per (limits, image)."""
+_RESET_WAIT_S = 30.0
 
 
 class SandboxPool:
@@ -49,7 +62,8 @@ class SandboxPool:
         self.size = size
         self._client = client
         self._idle: list[DockerSandbox] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._resetting = 0
         self._closed = False
 
     def __enter__(self) -> SandboxPool:
@@ -76,40 +90,93 @@ class SandboxPool:
             with self._lock:
                 self._idle.append(fresh)
 
+    @property
+    def client(self) -> Any:
+        """The ``docker.DockerClient`` of the pool's sandboxes (made on first use)."""
+        if self._client is None:
+            self._client = docker_client()
+        return self._client
+
     def acquire(self) -> DockerSandbox:
-        """A started sandbox with an empty workspace: a warm one when there is one."""
+        """A started sandbox with an empty workspace: a warm one when there is one (or one
+        being reset now), else a new one."""
         with self._lock:
+            self._lock.wait_for(lambda: self._idle or not self._resetting, _RESET_WAIT_S)
             if self._idle:
                 return self._idle.pop()
         return self._new()
 
     def release(self, sandbox: DockerSandbox) -> None:
-        """Reset ``sandbox`` and keep it warm, or destroy it if it is not clean or not needed."""
-        if not self._closed and self.idle < self.size and sandbox.reset():
+        """Reset ``sandbox`` in the background and keep it warm, or destroy it if it is not
+        clean or not needed."""
+        with self._lock:
+            keep = not self._closed and len(self._idle) + self._resetting < self.size
+            if keep:
+                self._resetting += 1
+        if not keep:
+            sandbox.close()
+            return
+        # not a daemon: an exiting process finishes its resets before the pool is closed
+        threading.Thread(target=self._reset, args=(sandbox,), name="sandbox-reset").start()
+
+    def _reset(self, sandbox: DockerSandbox) -> None:
+        kept = False
+        try:
+            clean = sandbox.reset()
             with self._lock:
-                if not self._closed and len(self._idle) < self.size:
+                kept = clean and not self._closed and len(self._idle) < self.size
+                if kept:
                     self._idle.append(sandbox)
-                    return
-        sandbox.close()
+            if not kept:
+                sandbox.close()
+        finally:
+            with self._lock:  # counted until the sandbox is kept or gone (close waits for it)
+                self._resetting -= 1
+                self._lock.notify_all()
 
     def sandbox(self) -> PooledSandbox:
         """A :class:`~tools.sandbox.protocol.Sandbox` leased from this pool."""
         return PooledSandbox(self)
 
     def close(self) -> None:
-        """Destroy every idle sandbox; later releases destroy theirs too."""
+        """Destroy every idle sandbox and those being reset; later releases destroy theirs."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for sandbox in idle:
             sandbox.close()
+        with self._lock:  # a reset in progress destroys its sandbox when it ends
+            self._lock.wait_for(lambda: not self._resetting, _RESET_WAIT_S)
 
     def _new(self) -> DockerSandbox:
-        if self._client is None:
-            self._client = docker_client()
-        fresh = DockerSandbox(self.limits, self.image, client=self._client)
+        fresh = DockerSandbox(self.limits, self.image, client=self.client)
         fresh.start()
         return fresh
+
+
+_SHARED: dict[tuple[SandboxLimits, str | None], SandboxPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(limits: SandboxLimits, image: str | None, client: Any = None) -> SandboxPool:
+    """This process's pool of sandboxes with ``limits`` on ``image`` (made on first use)."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get((limits, image))
+        if pool is None:
+            pool = _SHARED[(limits, image)] = SandboxPool(
+                limits, image, size=POOL_SIZE, client=client
+            )
+        return pool
+
+
+@atexit.register
+def close_shared_pools() -> None:
+    """Remove every container of this process's shared pools (also done at exit)."""
+    with _SHARED_LOCK:
+        pools = list(_SHARED.values())
+        _SHARED.clear()
+    for pool in pools:
+        pool.close()
 
 
 class PooledSandbox(SandboxContext):
@@ -120,6 +187,16 @@ class PooledSandbox(SandboxContext):
     def __init__(self, pool: SandboxPool) -> None:
         self._pool = pool
         self._lease: DockerSandbox | None = None
+
+    @property
+    def limits(self) -> SandboxLimits:
+        """The limits every sandbox of the pool has."""
+        return self._pool.limits
+
+    def unpooled(self) -> DockerSandbox:
+        """An unstarted sandbox of the same image, limits and client, outside the pool (for
+        a setup step, whose container becomes an image)."""
+        return DockerSandbox(self._pool.limits, self._pool.image, client=self._pool.client)
 
     def start(self) -> None:
         if self._lease is None:

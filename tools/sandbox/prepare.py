@@ -80,6 +80,10 @@ def prepare_workspace(
     if proto.backend == "docker":  # docker-py is imported only where docker is used
         from codeagent.tools.sandbox.docker import DockerSandbox
         from codeagent.tools.sandbox.docker_setup import prepare_docker
+        from codeagent.tools.sandbox.pool import PooledSandbox
+
+        if isinstance(proto, PooledSandbox):
+            proto = proto.unpooled()
 
         if isinstance(proto, DockerSandbox):
             return prepare_docker(proto, files, step)
