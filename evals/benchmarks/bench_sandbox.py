@@ -1,29 +1,49 @@
-"""Benchmark: one one-test pytest run in a cold container, a warm pool and the local backend.
+"""Benchmark: a one-test pytest run, per sandbox mode, side by side with its references.
 
 Usage::
 
     python -m codeagent.evals.benchmarks.bench_sandbox --runs 10 [--json]
 
 Each sample is the whole job as the tester node sees it: get a sandbox, write two
-files, run pytest, read nothing back, give the sandbox up. ``cold`` starts and
-removes a container per sample; ``warm`` leases one from a pool warmed
-beforehand (the reset on return is counted too); ``local`` is bubblewrap.
+files, run pytest, read nothing back, give the sandbox up. The modes:
+
+- ``cold``: a container started and removed per sample (what every run cost before
+  jobs leased from a pool);
+- ``pool``: what jobs do now: a sandbox from the process's shared pool
+  (``open_docker_or_auto``), reset in the background between samples (a lease waits
+  for a reset still in progress, so the reset is counted);
+- ``autogen``: AutoGen's ``DockerCommandLineCodeExecutor`` exec path, reproduced (the
+  package is not installed here): one long-running container with a bind-mounted host
+  directory, files written on the host, ``container.exec_run(["timeout", ...])``;
+  no reset and no isolation between runs;
+- ``local``: the bubblewrap backend; ``host``: pytest on the host, no sandbox.
+
+All run ``python3 -m pytest -q -p no:cacheprovider`` with plugin autoloading off (the
+sandbox image has none; on the host, this interpreter's plugins would dominate).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
+from codeagent.tools.sandbox.factory import open_docker_or_auto
 from codeagent.tools.sandbox.image import default_image
-from codeagent.tools.sandbox.pool import SandboxPool
+from codeagent.tools.sandbox.pool import close_shared_pools
 
 __all__ = ["main", "summarize"]
 
@@ -32,7 +52,8 @@ FILES = {
     "test_solution.py": "from solution import add\n\n\ndef test_add():\n"
     "    assert add(1, 2) == 3\n",
 }
-CMD = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+PYTEST = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+CMD = ["env", "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1", *PYTEST]
 
 
 def summarize(samples: list[float]) -> dict[str, float]:
@@ -56,35 +77,111 @@ def _job(open_sandbox: Callable[[], Any]) -> float:
     return elapsed
 
 
-def _measure(runs: int, image: str) -> dict[str, dict[str, float]]:
-    limits = SandboxLimits()
-    client = docker_client()
-    results = {}
-    results["cold"] = summarize(
-        [_job(lambda: DockerSandbox(limits, image, client=client)) for _ in range(runs)]
+@contextmanager
+def _autogen_container(client: Any, image: str) -> Iterator[tuple[Any, Path]]:
+    """AutoGen's set-up: a container kept running, the work dir bind-mounted from the host."""
+    work = Path(tempfile.mkdtemp(prefix="bench-autogen-"))
+    work.chmod(0o777)
+    container = client.containers.run(
+        image,
+        ["sleep", "infinity"],
+        detach=True,
+        auto_remove=False,
+        volumes={str(work): {"bind": "/workspace", "mode": "rw"}},
+        working_dir="/workspace",
+        entrypoint=[],
+        network_mode="none",
     )
-    with SandboxPool(limits, image, size=1, client=client) as pool:
-        pool.warm()
-        results["warm"] = summarize([_job(pool.sandbox) for _ in range(runs)])
+    try:
+        yield container, work
+    finally:
+        container.remove(force=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _autogen_job(container: Any, work: Path) -> float:
+    """One sample the way AutoGen's executor runs a code block: write it on the host, exec."""
+    started = time.perf_counter()
+    for name, text in FILES.items():
+        (work / name).write_text(text)
+    exit_code, output = container.exec_run(
+        ["timeout", "60", *CMD], workdir="/workspace", environment={}
+    )
+    elapsed = time.perf_counter() - started
+    if exit_code != 0:
+        raise RuntimeError(f"benchmark job failed: {output!r}")
+    return elapsed
+
+
+def _host_job() -> float:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in FILES.items():
+            Path(tmp, name).write_text(text)
+        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        done = subprocess.run(
+            [sys.executable, *PYTEST[1:]], cwd=tmp, env=env, capture_output=True, check=False
+        )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark job failed: {done.stdout!r}")
+    return elapsed
+
+
+def _measure(runs: int, image: str, docker: bool) -> dict[str, dict[str, float]]:
+    limits = SandboxLimits()
+    results: dict[str, dict[str, float]] = {}
+    if docker:
+        client = docker_client()
+        results["cold"] = summarize(
+            [_job(lambda: DockerSandbox(limits, image, client=client)) for _ in range(runs)]
+        )
+        _job(lambda: open_docker_or_auto("docker", limits, image))  # the pool's first start
+        results["pool"] = summarize(
+            [_job(lambda: open_docker_or_auto("docker", limits, image)) for _ in range(runs)]
+        )
+        close_shared_pools()
+        with _autogen_container(client, image) as (container, work):
+            _autogen_job(container, work)
+            results["autogen"] = summarize([_autogen_job(container, work) for _ in range(runs)])
     results["local"] = summarize([_job(lambda: LocalSandbox(limits)) for _ in range(runs)])
+    results["host"] = summarize([_host_job() for _ in range(runs)])
     return results
 
 
+def _ratios(results: dict[str, dict[str, float]]) -> dict[str, float]:
+    def ratio(a: str, b: str) -> float | None:
+        if a in results and b in results:
+            return round(results[a]["median_ms"] / results[b]["median_ms"], 2)
+        return None
+
+    pairs = {
+        "pool/autogen": ratio("pool", "autogen"),
+        "cold/autogen": ratio("cold", "autogen"),
+        "local/host": ratio("local", "host"),
+    }
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
 def main(
-    runs: Annotated[int, typer.Option("--runs", min=1, help="Samples per backend.")] = 10,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Samples per mode.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     image: Annotated[str | None, typer.Option("--image", help="Sandbox image.")] = None,
+    docker: Annotated[bool, typer.Option(help="Measure the docker modes.")] = True,
 ) -> None:
-    """Print median and p95 of a one-test pytest job per sandbox mode."""
-    results = _measure(runs, image or default_image())
+    """Print median and p95 of a one-test pytest job per mode, and the ratios."""
+    results = _measure(runs, image or default_image(), docker)
+    ratios = _ratios(results)
     if as_json:
-        typer.echo(json.dumps({"runs": runs, "results": results}, indent=2))
+        typer.echo(json.dumps({"runs": runs, "results": results, "ratios": ratios}, indent=2))
         return
     typer.echo(f"one-test pytest job, {runs} runs each")
     for mode, stats in results.items():
         typer.echo(
-            f"  {mode:<5}  median {stats['median_ms']:8.1f} ms   p95 {stats['p95_ms']:8.1f} ms"
+            f"  {mode:<8}  median {stats['median_ms']:8.1f} ms   p95 {stats['p95_ms']:8.1f} ms"
         )
+    for name, value in ratios.items():
+        typer.echo(f"  {name:<14} {value}x")
 
 
 if __name__ == "__main__":
