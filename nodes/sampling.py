@@ -18,14 +18,24 @@ runs (it never reaches the sandbox) and ranks below every candidate that ran;
 when all break it, the first is kept and the tester's check sends it back or
 stops the job, as the workflow's ``on_violation`` says.
 
+With ``parallel: K`` the answers are asked for K at a time, side by side (the
+embedded model decodes them together when it has ``slots: K``; a remote endpoint
+gets K requests at once). They are still judged one by one in the order they were
+asked for, with the same per-draw temperature and seed, so the kept answer is the
+one drawing one at a time would keep; answers of the last round past the one that
+settled it are spent (and counted) without being judged.
+
 Use it in a workflow in place of ``coder``::
 
     nodes:
-      code: {kind: sampling_coder, options: {candidates: 5, agreement: 2}}
+      code: {kind: sampling_coder, options: {candidates: 5, agreement: 2, parallel: 2}}
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,6 +87,12 @@ class SamplingOptions(BaseModel):
             " 1: keep the first that passes."
         ),
     )
+    parallel: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Answers asked for at once (side by side); judged in order all the same.",
+    )
 
 
 _Drawn = tuple[tuple[int, int, int], dict[str, str], list[str] | None]
@@ -121,10 +137,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     needed = options.agreement if probe else 1
     replies: list[Reply] = []
     drawn: list[_Drawn] = []
-    for index in range(_draws(state, ctx, options.candidates)):
-        kwargs = _later_draw(ctx, options, index)
-        reply = ask_text(ctx.chat, prompt, **kwargs)
-        replies.append(reply)
+    for reply in _answers(ctx, prompt, options, _draws(state, ctx, options.candidates), replies):
         files = source_files(reply.text, default, ctx, state["task"])
         if not files:
             continue
@@ -150,6 +163,45 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     chosen = top[choose([outcomes for _, _, outcomes in top])] if probe else top[0]
     usage = total_usage(replies)
     return {"files": chosen[1], "attempt": state.get("attempt", 0) + 1, "usage": usage}
+
+
+def _answers(
+    ctx: NodeContext,
+    prompt: list[tuple[str, str]],
+    options: SamplingOptions,
+    count: int,
+    spent: list[Reply],
+) -> Iterator[Reply]:
+    """Up to ``count`` answers in draw order, asked for ``options.parallel`` at a time.
+
+    Every answer received is appended to ``spent`` (its usage counts) before the first
+    of its round is yielded; the caller stops iterating once it has what it needs.
+    """
+    if options.parallel == 1:
+        for index in range(count):
+            spent.append(ask_text(ctx.chat, prompt, **_later_draw(ctx, options, index)))
+            yield spent[-1]
+        return
+    with ThreadPoolExecutor(options.parallel, thread_name_prefix="draw") as pool:
+        for start in range(0, count, options.parallel):
+            indexes = range(start, min(count, start + options.parallel))
+            futures = [
+                pool.submit(_ask_here, contextvars.copy_context(), ctx, prompt, kwargs)
+                for kwargs in (_later_draw(ctx, options, index) for index in indexes)
+            ]
+            round_ = [future.result() for future in futures]
+            spent.extend(round_)
+            yield from round_
+
+
+def _ask_here(
+    context: contextvars.Context,
+    ctx: NodeContext,
+    prompt: list[tuple[str, str]],
+    kwargs: dict[str, Any],
+) -> Reply:
+    """One call in a copy of the node's context: its span is a child of the node's."""
+    return context.run(ask_text, ctx.chat, prompt, **kwargs)
 
 
 def _later_draw(ctx: NodeContext, options: SamplingOptions, index: int) -> dict[str, Any]:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import Field, PrivateAttr
 
 from codeagent.graphs import run_job
 from codeagent.nodes.sampling import candidate_key
@@ -285,3 +295,69 @@ def test_a_candidate_breaking_the_policy_is_rejected_without_running(tmp_path: P
     assert result.attempts == 1
     assert result.usage["calls"] == 3  # the rejected candidate, the good one, the tester
     assert sandboxes.ran and not sandboxes.ran_code_with("import socket")
+
+
+class _SeededReplies(BaseChatModel):
+    """Answers by draw: the ``seed`` a draw is asked with picks its reply (as a seeded
+    model's answer depends on its seed), slowly, counting the calls in flight."""
+
+    seed: int = 100
+    replies: list[str] = Field(default_factory=list)
+    delay_s: float = 0.3
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _in_flight: int = PrivateAttr(default=0)
+    most_in_flight: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "seeded-replies"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        index = int(kwargs.get("seed", self.seed)) - self.seed
+        with self._lock:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        time.sleep(self.delay_s)
+        with self._lock:
+            self._in_flight -= 1
+        text = self.replies[min(index, len(self.replies) - 1)]
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_parallel_draws_keep_the_answer_drawing_one_at_a_time_keeps(
+    tmp_path: Path, parallel: int
+) -> None:
+    model = _SeededReplies(replies=[scripts.HALF, scripts.GOOD, scripts.GOOD])
+    options = {"candidates": 5, "agreement": 2, "parallel": parallel}
+    workflow = _workflow(
+        tmp_path,
+        code=[scripts.BAD],
+        tester="codeagent.nodes.tester:example_tester",
+        options=options,
+    )
+    exporter = InMemorySpanExporter()
+    result = run_job(
+        scripts.TASK,
+        workflow=workflow,
+        chat_model=model,
+        out=tmp_path / "out",
+        span_processors=[SimpleSpanProcessor(exporter)],
+    )
+
+    assert result.status == "success"
+    assert result.files["solution.py"] == scripts.GOOD.split("```python\n")[1].split("```")[0]
+    assert model.most_in_flight == parallel
+    spans = exporter.get_finished_spans()
+    (node,) = [s for s in spans if s.name == "invoke_agent code"]
+    chats = [s for s in spans if s.name.startswith("chat ")]
+    assert chats and all(s.parent.span_id == node.context.span_id for s in chats)
+    # one at a time: HALF, GOOD, GOOD settle it; two at a time: the 4th answer, asked for
+    # with the 3rd, is spent and counted but never judged
+    assert result.usage["calls"] == {1: 3, 2: 4}[parallel]

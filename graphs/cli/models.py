@@ -130,17 +130,21 @@ def serve(
         int | None, typer.Option("--threads", min=1, help="CPU threads (default: all).")
     ] = None,
     ctx: Annotated[int, typer.Option("--ctx", min=256, help="Context size in tokens.")] = 8192,
+    slots: Annotated[
+        int, typer.Option("--slots", min=1, max=16, help="Requests decoded side by side.")
+    ] = 1,
 ) -> None:
     """Serve a model on an OpenAI-compatible endpoint until Ctrl-C."""
     from codeagent.tools.models.local import start_server
 
     try:
         with _err.status(f"loading {name}"):
-            server = start_server(name, threads=threads, context_size=ctx, port=port)
+            server = start_server(name, threads=threads, context_size=ctx, port=port, slots=slots)
     except CodeAgentError as exc:
         _fail(exc)
     _err.print(
         f"serving {server.name} ({server.threads} threads, {server.context_size} ctx, "
+        f"{server.slots} slots, "
         f"loaded in {server.start_s:.1f} s); Ctrl-C stops",
         highlight=False,
     )

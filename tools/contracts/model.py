@@ -47,6 +47,15 @@ class ModelSpec(BaseModel):
     )
     threads: int | None = Field(default=None, gt=0)
     context_size: int = Field(default=8192, gt=0)
+    slots: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description=(
+            "Embedded model: requests decoded side by side (llama.cpp's parallel slots), "
+            "each with the whole context_size; 1: requests queue."
+        ),
+    )
     script: str | None = None
 
     @field_validator("api_key_env")

@@ -51,7 +51,8 @@ class LocalServer:
         path: The GGUF file served.
         base_url: ``http://127.0.0.1:PORT/v1``.
         threads: CPU threads used for generation and prompt processing.
-        context_size: Context window in tokens.
+        context_size: Context window in tokens (of each slot).
+        slots: Requests it decodes side by side.
         start_s: Seconds it took to load the model and answer ``/health``.
     """
 
@@ -63,6 +64,7 @@ class LocalServer:
         self.base_url = f"{self.root_url}/v1"
         self.threads = threads
         self.context_size = context_size
+        self.slots = 1
         self.start_s = 0.0
 
     @property
@@ -119,14 +121,19 @@ def _import_xllamacpp() -> Any:
     return xllamacpp
 
 
-def _params(xl: Any, name: str, path: Path, threads: int, ctx: int, port: int) -> Any:
+def _params(
+    xl: Any, name: str, path: Path, threads: int, ctx: int, port: int, slots: int = 1
+) -> Any:
     params = xl.CommonParams()
     params.model.path = str(path)
     params.model_alias = {name}  # must be a set of str
     params.hostnames = ["127.0.0.1"]
     params.port = port  # 0: the OS picks a free port
-    params.n_ctx = ctx
-    params.n_parallel = 1  # one slot gets the whole context; requests queue
+    # ``slots`` requests are decoded side by side in one batch; the KV cache is shared
+    # (unified) and sized so that every slot can use the whole context window.
+    params.n_ctx = ctx * slots
+    params.n_parallel = slots
+    params.kv_unified = slots > 1
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.verbosity = int(os.environ.get("CODEAGENT_LLAMA_VERBOSITY", "0"))
@@ -157,6 +164,7 @@ def start_server(
     context_size: int = 8192,
     port: int = 0,
     ready_timeout_s: float = 300,
+    slots: int = 1,
 ) -> LocalServer:
     """Load ``name`` and start a server the caller owns (it is not shared or tracked).
 
@@ -166,6 +174,7 @@ def start_server(
         context_size: Context window in tokens.
         port: TCP port on 127.0.0.1; 0 picks a free one.
         ready_timeout_s: How long to wait for ``/health`` after loading.
+        slots: Requests decoded side by side, each with ``context_size`` (1: they queue).
 
     Raises:
         ConfigError: Unknown model name.
@@ -178,7 +187,7 @@ def start_server(
     started = time.monotonic()
     try:
         # Blocks until the weights are loaded and the HTTP server listens.
-        raw = xl.Server(_params(xl, alias, path, n_threads, context_size, port))
+        raw = xl.Server(_params(xl, alias, path, n_threads, context_size, port, slots))
     except RuntimeError as exc:
         raise ModelError(
             f"llama.cpp could not start {name} from {path} ({exc})",
@@ -186,6 +195,7 @@ def start_server(
             "a busy --port or too little memory for the context size are common causes",
         ) from exc
     server = LocalServer(raw, alias, path, n_threads, context_size)
+    server.slots = slots
     try:
         _wait_ready(server.root_url, ready_timeout_s)
     except ModelError:
@@ -196,17 +206,18 @@ def start_server(
 
 
 def ensure_server(
-    name: str, *, threads: int | None = None, context_size: int = 8192
+    name: str, *, threads: int | None = None, context_size: int = 8192, slots: int = 1
 ) -> LocalServer:
     """The shared server of ``name`` in this process, started on first use.
 
-    The first caller's ``threads`` and ``context_size`` win for the process's lifetime.
+    The first caller's ``threads``, ``context_size`` and ``slots`` win for the process's
+    lifetime (an eval with K workers shares one server: give its model ``slots: K``).
     """
     global _atexit_registered
     with _lock:
         server = _servers.get(name)
         if server is None or not server.running:
-            server = start_server(name, threads=threads, context_size=context_size)
+            server = start_server(name, threads=threads, context_size=context_size, slots=slots)
             _servers[name] = server
             if not _atexit_registered:
                 atexit.register(stop_all)
@@ -223,7 +234,10 @@ def local_endpoint(spec: ModelSpec) -> str:
     """
     if spec.provider != "local":
         raise ConfigError(f"local_endpoint needs provider 'local', got {spec.provider!r}")
-    return ensure_server(spec.model, threads=spec.threads, context_size=spec.context_size).base_url
+    server = ensure_server(
+        spec.model, threads=spec.threads, context_size=spec.context_size, slots=spec.slots
+    )
+    return server.base_url
 
 
 def running_servers() -> list[LocalServer]:
