@@ -64,6 +64,7 @@ class SandboxPool:
         self._idle: list[DockerSandbox] = []
         self._lock = threading.Condition()
         self._resetting = 0
+        self._warming = 0
         self._closed = False
 
     def __enter__(self) -> SandboxPool:
@@ -99,12 +100,45 @@ class SandboxPool:
 
     def acquire(self) -> DockerSandbox:
         """A started sandbox with an empty workspace: a warm one when there is one (or one
-        being reset now), else a new one."""
+        being reset or started now), else a new one.
+
+        Taking the last idle one starts a spare in the background (pools of two or more),
+        so that while a returned sandbox is being reset the next lease finds a clean one.
+        """
         with self._lock:
-            self._lock.wait_for(lambda: self._idle or not self._resetting, _RESET_WAIT_S)
-            if self._idle:
-                return self._idle.pop()
-        return self._new()
+            self._lock.wait_for(
+                lambda: self._idle or not (self._resetting or self._warming), _RESET_WAIT_S
+            )
+            leased = self._idle.pop() if self._idle else None
+            spare = (
+                self.size > 1
+                and not self._closed
+                and not self._idle
+                and not self._resetting
+                and not self._warming
+            )
+            if spare:
+                self._warming += 1
+        if spare:
+            threading.Thread(target=self._warm_spare, name="sandbox-spare", daemon=True).start()
+        return leased if leased is not None else self._new()
+
+    def _warm_spare(self) -> None:
+        fresh: DockerSandbox | None = None
+        try:
+            fresh = self._new()
+        except Exception:  # a spare is an optimisation: the next lease starts its own
+            fresh = None
+        finally:
+            with self._lock:
+                kept = fresh is not None and not self._closed and len(self._idle) < self.size
+                if kept and fresh is not None:
+                    self._idle.append(fresh)
+            if fresh is not None and not kept:
+                fresh.close()
+            with self._lock:
+                self._warming -= 1
+                self._lock.notify_all()
 
     def release(self, sandbox: DockerSandbox) -> None:
         """Reset ``sandbox`` in the background and keep it warm, or destroy it if it is not
@@ -145,8 +179,8 @@ class SandboxPool:
             idle, self._idle = self._idle, []
         for sandbox in idle:
             sandbox.close()
-        with self._lock:  # a reset in progress destroys its sandbox when it ends
-            self._lock.wait_for(lambda: not self._resetting, _RESET_WAIT_S)
+        with self._lock:  # a reset or spare in progress destroys its sandbox when it ends
+            self._lock.wait_for(lambda: not (self._resetting or self._warming), _RESET_WAIT_S)
 
     def _new(self) -> DockerSandbox:
         fresh = DockerSandbox(self.limits, self.image, client=self.client)
