@@ -32,7 +32,7 @@ from codeagent.tools.repo.snapshot import Snapshot
 from codeagent.tools.sandbox import Sandbox, SandboxLimits, open_sandbox
 from codeagent.tools.sandbox.traced import TracedSandbox
 
-__all__ = ["SandboxFactory", "build_graph", "spec_sandbox"]
+__all__ = ["SandboxFactory", "build_graph", "spec_limits", "spec_sandbox"]
 
 SandboxFactory = Callable[[], Sandbox]
 
@@ -220,15 +220,20 @@ def _finish(state: AgentState, transition: Transition) -> dict[str, Any]:
     return out
 
 
-def spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
-    """A factory of (unstarted) sandboxes as the workflow's ``sandbox:`` section describes."""
-    limits = SandboxLimits(
+def spec_limits(spec: WorkflowSpec) -> SandboxLimits:
+    """The limits of the workflow's sandboxes (its ``sandbox:`` section)."""
+    return SandboxLimits(
         memory_mb=spec.sandbox.memory_mb,
         cpus=spec.sandbox.cpus,
         pids=spec.sandbox.pids,
         cpu_time_s=max(1, int(spec.sandbox.timeout_s)),
         workspace_mb=spec.sandbox.workspace_mb,
     )
+
+
+def spec_sandbox(spec: WorkflowSpec) -> SandboxFactory:
+    """A factory of (unstarted) sandboxes as the workflow's ``sandbox:`` section describes."""
+    limits = spec_limits(spec)
     return lambda: open_sandbox(spec.sandbox.backend, limits, spec.sandbox.image)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import warnings
 from typing import Any
 
@@ -13,8 +14,18 @@ from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox import Sandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox
 from codeagent.tools.sandbox.engine import LABEL, clean_stale
-from codeagent.tools.sandbox.factory import WeakSandboxWarning, doctor, open_docker_or_auto
-from codeagent.tools.sandbox.pool import PooledSandbox, SandboxPool, close_shared_pools
+from codeagent.tools.sandbox.factory import (
+    WeakSandboxWarning,
+    doctor,
+    open_docker_or_auto,
+    prewarm_docker,
+)
+from codeagent.tools.sandbox.pool import (
+    PooledSandbox,
+    SandboxPool,
+    close_shared_pools,
+    shared_pool,
+)
 from tests.docker_support import leftover_containers, require_docker
 
 pytestmark = pytest.mark.docker
@@ -223,3 +234,24 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+def test_a_prewarmed_pool_has_a_container_before_the_first_lease(engine: tuple[Any, str]) -> None:
+    client, image = engine
+    limits = SandboxLimits(output_bytes=2000, memory_mb=200, pids=50)  # a pool of its own
+    prewarm_docker(limits, image)
+    pool = shared_pool(limits, image)
+    deadline = time.monotonic() + 60
+    while pool.idle == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pool.idle == 1
+    prewarm_docker(limits, image)  # one idle already: nothing more is started
+    time.sleep(1)
+    assert pool.idle == 1
+    warm = pool._idle[0].container_id
+    with open_docker_or_auto("docker", limits, image) as leased:
+        assert isinstance(leased, PooledSandbox)
+        assert leased.run(["true"], 10).ok
+        assert leased._sandbox().container_id == warm  # the first lease took the warm one
+    close_shared_pools()
+    assert warm not in {c.id for c in client.containers.list(all=True)}

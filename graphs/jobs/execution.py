@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Span, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
-from codeagent.graphs.builder import SandboxFactory, build_graph, spec_sandbox
+from codeagent.graphs.builder import SandboxFactory, build_graph, spec_limits, spec_sandbox
 from codeagent.graphs.jobs.checkpoint import (
     hide_password,
     is_connection_error,
@@ -37,6 +37,7 @@ from codeagent.tools.observability.audit import AuditProcessor
 from codeagent.tools.observability.tracing import JobTracer, TracingConfig
 from codeagent.tools.repo.patch import patch_stats
 from codeagent.tools.sandbox import SetupStep, prepare_workspace
+from codeagent.tools.sandbox.factory import prewarm_docker
 from codeagent.tools.workspace import write_tree
 
 __all__ = [
@@ -165,6 +166,9 @@ def _stream(
         options = _with_setup(spec, record, config, options)
     except CodeAgentError as exc:  # the setup step failed: nothing of the agent ran
         return _failed(store, record, {}, str(exc))
+    if options.sandbox_factory is None and spec.sandbox.backend in ("auto", "docker"):
+        # the first nodes (a plan, a model call) run while a container starts
+        prewarm_docker(spec_limits(spec), spec.sandbox.image)
     modes = ["tasks", "updates", "checkpoints"]
     with open_graph(spec, record, config, options) as graph:
         if isinstance(start, Reopen):

@@ -7,6 +7,7 @@ and otherwise the weaker ``local`` backend, announcing that with a
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -21,7 +22,14 @@ from codeagent.tools.sandbox.local import (
 )
 from codeagent.tools.sandbox.protocol import Sandbox, SandboxLimits
 
-__all__ = ["Check", "DoctorReport", "WeakSandboxWarning", "doctor", "open_docker_or_auto"]
+__all__ = [
+    "Check",
+    "DoctorReport",
+    "WeakSandboxWarning",
+    "doctor",
+    "open_docker_or_auto",
+    "prewarm_docker",
+]
 
 
 class WeakSandboxWarning(UserWarning):
@@ -30,6 +38,7 @@ class WeakSandboxWarning(UserWarning):
 
 _READY: dict[str, Any] = {}  # image -> the client that found it (checked once per process)
 _READY_LOCK = threading.Lock()
+os.register_at_fork(after_in_child=_READY.clear)  # a forked child makes its own connection
 
 
 def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) -> Sandbox:
@@ -72,6 +81,34 @@ def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) 
         stacklevel=3,
     )
     return LocalSandbox(limits)
+
+
+def prewarm_docker(limits: SandboxLimits, image: str | None) -> None:
+    """Start a container of the shared pool in the background, when docker is usable.
+
+    Never fails and never warns: a job that cannot use docker learns it (or falls back
+    to ``local``) when it opens its first sandbox.
+    """
+    from codeagent.tools.sandbox.image import default_image
+    from codeagent.tools.sandbox.pool import shared_pool
+
+    ref = image or default_image()
+
+    def warm() -> None:
+        from codeagent.tools.sandbox.docker import docker_client, ensure_image
+
+        try:
+            with _READY_LOCK:
+                client = _READY.get(ref)
+                if client is None:
+                    client = docker_client()
+                    ensure_image(client, ref)
+                    _READY[ref] = client
+            shared_pool(limits, ref, client).prewarm()
+        except Exception:  # docker missing or broken: the job's own open says so
+            return
+
+    threading.Thread(target=warm, name="sandbox-prewarm-check", daemon=True).start()
 
 
 @dataclass(frozen=True)

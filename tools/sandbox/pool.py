@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -123,6 +124,15 @@ class SandboxPool:
             threading.Thread(target=self._warm_spare, name="sandbox-spare", daemon=True).start()
         return leased if leased is not None else self._new()
 
+    def prewarm(self) -> None:
+        """Start one sandbox in the background unless one is idle or starting (a job does
+        this as it starts, so its first run finds a warm container)."""
+        with self._lock:
+            if self._closed or self._idle or self._warming:
+                return
+            self._warming += 1
+        threading.Thread(target=self._warm_spare, name="sandbox-prewarm", daemon=True).start()
+
     def _warm_spare(self) -> None:
         fresh: DockerSandbox | None = None
         try:
@@ -201,6 +211,17 @@ def shared_pool(limits: SandboxLimits, image: str | None, client: Any = None) ->
                 limits, image, size=POOL_SIZE, client=client
             )
         return pool
+
+
+def _forget_in_child() -> None:
+    """A forked child (e.g. a prefork worker) starts with no pools: the parent's
+    containers and engine connection stay the parent's."""
+    global _SHARED_LOCK
+    _SHARED_LOCK = threading.Lock()
+    _SHARED.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 @atexit.register
