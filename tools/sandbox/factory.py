@@ -56,19 +56,12 @@ def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) 
     Raises:
         SandboxError: For ``docker`` when no engine answers or the image is missing.
     """
-    from codeagent.tools.sandbox.docker import docker_client, ensure_image
     from codeagent.tools.sandbox.image import default_image
     from codeagent.tools.sandbox.pool import shared_pool
 
     ref = image or default_image()
     try:
-        with _READY_LOCK:
-            client = _READY.get(ref)
-            if client is None:
-                client = docker_client()
-                ensure_image(client, ref)
-                _READY[ref] = client
-        return shared_pool(limits, ref, client).sandbox()
+        return shared_pool(limits, ref, _ready_client(ref)).sandbox()
     except SandboxError as exc:
         if backend != "auto":
             raise
@@ -83,6 +76,23 @@ def open_docker_or_auto(backend: str, limits: SandboxLimits, image: str | None) 
     return LocalSandbox(limits)
 
 
+def _ready_client(image: str) -> Any:
+    """A docker client that found ``image`` (checked once per process).
+
+    Raises:
+        SandboxError: No engine answers, or the image is missing.
+    """
+    from codeagent.tools.sandbox.docker import docker_client, ensure_image
+
+    with _READY_LOCK:
+        client = _READY.get(image)
+        if client is None:
+            client = docker_client()
+            ensure_image(client, image)
+            _READY[image] = client
+        return client
+
+
 def prewarm_docker(limits: SandboxLimits, image: str | None) -> None:
     """Start a container of the shared pool in the background, when docker is usable.
 
@@ -95,16 +105,8 @@ def prewarm_docker(limits: SandboxLimits, image: str | None) -> None:
     ref = image or default_image()
 
     def warm() -> None:
-        from codeagent.tools.sandbox.docker import docker_client, ensure_image
-
         try:
-            with _READY_LOCK:
-                client = _READY.get(ref)
-                if client is None:
-                    client = docker_client()
-                    ensure_image(client, ref)
-                    _READY[ref] = client
-            shared_pool(limits, ref, client).prewarm()
+            shared_pool(limits, ref, _ready_client(ref)).prewarm()
         except Exception:  # docker missing or broken: the job's own open says so
             return
 
