@@ -211,6 +211,9 @@ def test_pool_reuses_and_resets(engine: tuple[Any, str]) -> None:
         with pool.sandbox() as first:
             first.write_files({"secret.txt": "from job one\n"})
             first.run(["sh", "-c", "sleep 300 & echo x > /tmp/t"], 10)
+            shm = "import ctypes; print(ctypes.CDLL(None).shmget(1234, 4096, 0o1666))"
+            assert first.run(["python3", "-c", shm], 10).stdout.strip() != "-1"
+            first.run(["sh", "-c", "touch /dev/mqueue/left /dev/shm/left"], 10)
             cid = first._sandbox().container_id
         with pool.sandbox() as second:  # (waits for the reset in progress)
             assert second._sandbox().container_id == cid  # the same warm container ...
@@ -221,6 +224,10 @@ def test_pool_reuses_and_resets(engine: tuple[Any, str]) -> None:
             ]
             procs = second.run(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"], 10)
             assert "sleep" not in procs.stdout  # the job's background process was killed
+            ipc = second.run(
+                ["sh", "-c", "ipcs -m | grep -c '^0x'; ls -A /dev/mqueue /dev/shm"], 10
+            )
+            assert ipc.stdout.split() == ["0", "/dev/mqueue:", "/dev/shm:"]  # no IPC left
     assert cid not in [c.id for c in client.containers.list(all=True)]
 
 

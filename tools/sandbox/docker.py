@@ -156,15 +156,18 @@ class DockerSandbox(SandboxContext):
         )
 
     def reset(self) -> bool:
-        """Kill every process and empty the workspace and ``/tmp`` (for reuse by a pool).
+        """Kill every process; empty the workspace, ``/tmp``, ``/dev/shm`` and
+        ``/dev/mqueue``; remove System V IPC objects (for reuse by a pool).
 
         Returns:
             True when the container is clean and can be handed out again.
         """
-        script = (
+        script = (  # processes, files, and System V / POSIX IPC objects (they outlive them)
             "kill -9 -1 2>/dev/null; chmod -R u+rwX /workspace /tmp 2>/dev/null; "
-            "find /workspace /tmp /dev/shm -mindepth 1 -delete 2>/dev/null; "
-            'test -z "$(find /workspace /tmp -mindepth 1 | head -n 1)"'
+            "find /workspace /tmp /dev/shm /dev/mqueue -mindepth 1 -delete 2>/dev/null; "
+            "ipcrm --all 2>/dev/null; "
+            'test -z "$(find /workspace /tmp /dev/shm /dev/mqueue -mindepth 1 | head -n 1)" '
+            '&& test "$(ipcs -m -s -q | grep -c "^0x")" = 0'
         )
         try:
             result = self._client.api.exec_create(self._cid(), ["/bin/sh", "-c", script], user=USER)

@@ -160,8 +160,10 @@ class SandboxPool:
         if not keep:
             sandbox.close()
             return
-        # not a daemon: an exiting process finishes its resets before the pool is closed
-        threading.Thread(target=self._reset, args=(sandbox,), name="sandbox-reset").start()
+        # (at exit, closing the pool waits for resets in progress, then removes them)
+        threading.Thread(
+            target=self._reset, args=(sandbox,), name="sandbox-reset", daemon=True
+        ).start()
 
     def _reset(self, sandbox: DockerSandbox) -> None:
         kept = False
