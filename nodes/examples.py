@@ -28,7 +28,7 @@ from collections import Counter
 
 from codeagent.tools.languages.python_source import EXAMPLE_MODULES
 
-__all__ = ["task_examples", "task_signature"]
+__all__ = ["task_examples", "task_functions", "task_signature"]
 
 
 _BUILTIN_VALUES = frozenset({"int", "float", "str", "bool", "list", "tuple", "dict", "set"})
@@ -117,7 +117,7 @@ def _assert_pairs(task: str) -> list[tuple[str, str]]:
     1e-6``, is ``(EXPR, "True")`` (``bool(EXPR)`` when EXPR need not be a bool), and
     its failure message, if any, is dropped.
     """
-    own = {name for name in re.findall(r"^[ \t]*def\s+([A-Za-z_]\w*)", task, re.M)}
+    own = task_functions(task)
     pairs = []
     for line in task.splitlines():
         test = _python_assert(line)
@@ -301,9 +301,14 @@ def _call(signature: tuple[str, list[str]], args: list[str]) -> str | None:
     return None
 
 
+def task_functions(task: str) -> set[str]:
+    """Names of the functions the task text defines (``def f(...)`` lines)."""
+    return set(re.findall(r"^[ \t]*def\s+([A-Za-z_]\w*)", task, re.M))
+
+
 def _defined(task: str) -> set[str] | None:
     """Names an example may call: the task's functions and the builtins; ``None``: any."""
-    defs = set(re.findall(r"^[ \t]*def\s+([A-Za-z_]\w*)", task, re.M))
+    defs = task_functions(task)
     return defs | set(dir(builtins)) if defs else None
 
 

@@ -45,7 +45,7 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import choose, probe_calls, settled
-from codeagent.nodes.tester import example_tests, run_tests
+from codeagent.nodes.tester import all_examples_broken, example_tests, run_tests
 from codeagent.nodes.testfiles import solution_module, source_path
 from codeagent.tools.errors import ModelError
 from codeagent.tools.languages import ProbeProgram
@@ -144,16 +144,20 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         if ctx.check_code(files):  # breaks the policy: rejected without running
             drawn.append((_REJECTED, files, None))
             continue
-        if not examples:  # nothing to run them on: keep the first answer that parses
-            parses = not _syntax_errors(files, ctx)
-            drawn.append(((int(parses), 0, 0), files, None))
-            if parses:
-                break
-            continue
-        report = run_tests(ctx, files, examples, probe=probe)
-        drawn.append((candidate_key(report), files, report.get("probe")))
-        top = _best(drawn)
-        if top[0][0][0] and settled([outcomes for _, _, outcomes in top], needed):
+        if examples:
+            report = run_tests(ctx, files, examples, probe=probe)
+            if all_examples_broken(report):  # none reached the code: judge as without
+                examples, probe = {}, None
+            else:
+                drawn.append((candidate_key(report), files, report.get("probe")))
+                top = _best(drawn)
+                if top[0][0][0] and settled([outcomes for _, _, outcomes in top], needed):
+                    break
+                continue
+        # nothing to run them on: keep the first answer that parses
+        parses = not _syntax_errors(files, ctx)
+        drawn.append(((int(parses), 0, 0), files, None))
+        if parses:
             break
     if not drawn:
         raise ModelError(

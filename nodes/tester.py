@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from codeagent.nodes.context import NodeContext
-from codeagent.nodes.examples import task_examples
+from codeagent.nodes.examples import task_examples, task_functions
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.probes import parse_probe_output
 from codeagent.nodes.prompts import load_template, render
@@ -70,7 +70,9 @@ def example_tests(state: AgentState, language: LanguageAdapter) -> dict[str, str
         return {}
     return {
         language.examples_test_path(): language.examples_to_tests(
-            examples, solution_module(state, language)
+            examples,
+            solution_module(state, language),
+            entry_points=sorted(task_functions(state["task"])),
         )
     }
 
@@ -222,14 +224,25 @@ def example_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
 
     Small models often write tests with wrong expected values, which then push
     the coder away from correct code; the examples in the task are ground truth.
-    Without examples the model writes the tests, as in :func:`tester`.
+    Without examples the model writes the tests, as in :func:`tester`; so it does when
+    every example is broken (it fails before the code runs: see
+    :meth:`~codeagent.tools.languages.python.PythonAdapter.examples_to_tests`).
     """
     if state.get("tests"):
         return tester(state, ctx)
     examples = example_tests(state, ctx.language)
     if not examples:
         return tester(state, ctx)
-    return _run_and_record(state, ctx, examples, {})
+    update = _run_and_record(state, ctx, examples, {})
+    if all_examples_broken(update["test_report"]):  # none reached the code: not a test
+        return tester(state, ctx)
+    return update
+
+
+def all_examples_broken(report: dict[str, Any]) -> bool:
+    """True when no example test counted: each failed before the code ran (a broken
+    example, skipped with its reason) and nothing crashed."""
+    return not report.get("total") and not report.get("errors") and not report.get("timed_out")
 
 
 def _run_and_record(

@@ -10,7 +10,7 @@ package would in its ``pyproject.toml``::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 
 from codeagent.tools.languages import ProbeProgram, TestReport
@@ -72,7 +72,9 @@ class ShellAdapter:
         errors = int(passed + failed == 0 and not result.ok)
         return TestReport(passed, failed, errors, passed + failed, None, output, result.exit_code)
 
-    def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
+    def examples_to_tests(
+        self, examples: list[tuple[str, str]], module: str, *, entry_points: Collection[str] = ()
+    ) -> str:
         return ""
 
     def syntax_error(self, path: str, source: str) -> str | None:

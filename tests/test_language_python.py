@@ -230,3 +230,51 @@ def test_assertion_examples_become_tests_that_import_what_they_use() -> None:
             result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
             report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
         assert (report.passed, report.total) == (passed, 3), result.stdout[-2000:]
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_an_example_failing_on_its_own_is_skipped_as_broken() -> None:
+    adapter = get_adapter("python")
+    examples = [
+        ("double(2)", "4"),  # fine
+        ("is_close(double(2), 4)", "True"),  # 2: a helper the task never defines
+        ("double(3)", "undefined_value"),  # 3: the expected value cannot be computed
+        ("triple(1)", "3"),  # 4: the code lacks what the task asks for: the code's fault
+        ("double('x', 1)", "2"),  # 5: wrong arity: the code's fault
+        ("halve(4)", "2"),  # 6: the code raises inside: the code's fault
+    ]
+    source = adapter.examples_to_tests(examples, "solution", entry_points=["double", "triple"])
+    code = "def double(n):\n    return 2 * n\n\n\ndef halve(n):\n    return n / zero\n"
+    with LocalSandbox() as sandbox:
+        sandbox.write_files({"solution.py": code, "test_examples.py": source})
+        result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
+    out = result.stdout
+    assert (report.passed, report.total) == (1, 4), out[-3000:]
+    assert report.failed + report.errors == 3
+    assert out.count("broken example:") == 2
+    assert "its example fails before the code is to blame (NameError: name 'is_close'" in out
+    assert "its expected value fails before the code is to blame (NameError: name 'undef" in out
+    failed = {n for n in range(1, 7) if f" test_example_{n} _" in out}
+    assert failed == {4, 5, 6}, out[-3000:]
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_an_undefined_name_is_the_codes_fault_when_the_code_defines_nothing_the_example_calls() -> (
+    None
+):
+    adapter = get_adapter("python")
+    # a prose task (no def): neither add nor is_close is the task's; the code defines double
+    source = adapter.examples_to_tests(
+        [("is_close(add(2, 3), 5)", "True"), ("is_close(double(2), 4)", "True")], "solution"
+    )
+    with LocalSandbox() as sandbox:
+        code = "def double(n):\n    return 2 * n\n"
+        sandbox.write_files({"solution.py": code, "test_examples.py": source})
+        result = sandbox.run(adapter.test_command("r1"), timeout_s=60)
+        report = adapter.parse_report(result, sandbox.read_files(adapter.report_paths("r1")))
+    # 1: the code lacks add, which the example tests: a failure; 2: double is there and
+    # is_close is nobody's: a broken example
+    assert (report.failed, report.total) == (1, 1), result.stdout[-3000:]
+    assert result.stdout.count("broken example:") == 1
+    assert " test_example_1 _" in result.stdout

@@ -206,6 +206,43 @@ def test_the_example_tester_asks_the_model_when_the_task_has_no_examples(tmp_pat
     assert "test_solution.py" in result.tests
 
 
+BROKEN_EXAMPLE_TASK = (
+    "Write add(a, b) that returns the sum of two integers.\n\n"
+    "assert is_close(add(2, 3), 5)\n"  # a helper the task never defines
+)
+
+
+def test_when_every_example_is_broken_the_model_writes_the_tests(tmp_path: Path) -> None:
+    workflow = _workflow(
+        tmp_path, code=[scripts.GOOD], tester="codeagent.nodes.tester:example_tester"
+    )
+    result = run_job(BROKEN_EXAMPLE_TASK, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "success", result.test_report
+    assert result.usage["calls"] == 2  # the coder, then the tester writing tests
+    assert "test_solution.py" in result.tests  # the model's tests (the example rides along)
+    report = result.test_report or {}
+    written = scripts.TESTS.count("def test_")
+    assert (report["passed"], report["total"]) == (written, written)  # the example: not counted
+    assert "broken example: its example fails" in report["output"]
+
+
+def test_a_sampling_coder_whose_examples_are_all_broken_keeps_the_first_that_parses(
+    tmp_path: Path,
+) -> None:
+    workflow = _workflow(
+        tmp_path,
+        code=[scripts.GOOD, scripts.BAD],
+        tester="codeagent.nodes.tester:example_tester",
+        options={"candidates": 3},
+    )
+    result = run_job(BROKEN_EXAMPLE_TASK, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "success", result.test_report
+    assert "a + b" in result.files["solution.py"]
+    assert result.usage["calls"] == 2  # one candidate (not three), then the tester's tests
+
+
 HALF2 = "solution.py\n```python\ndef add(a, b):\n    return a + b if b >= 0 else b\n```\n"
 
 

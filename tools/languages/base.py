@@ -100,8 +100,19 @@ class LanguageAdapter(Protocol):
         """
         ...
 
-    def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
-        """Test-file text asserting each ``(expression, expected)`` example."""
+    def examples_to_tests(
+        self,
+        examples: list[tuple[str, str]],
+        module: str,
+        *,
+        entry_points: Collection[str] = (),
+    ) -> str:
+        """Test-file text asserting each ``(expression, expected)`` example.
+
+        ``entry_points`` are the names the task asks the code to define (its signature's
+        function): an example failing on another undefined name is a broken example, not
+        a failure of the code (languages that can tell may skip it, saying why).
+        """
         ...
 
     def syntax_error(self, path: str, source: str) -> str | None:

@@ -130,7 +130,13 @@ class JavaScriptAdapter:
         )
         return cross_checked(report, result, reported=tap is not None)
 
-    def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
+    def examples_to_tests(
+        self,
+        examples: list[tuple[str, str]],
+        module: str,
+        *,
+        entry_points: Collection[str] = (),
+    ) -> str:
         lines = [
             "// Tests made from the examples in the task text.",
             "const test = require('node:test');",

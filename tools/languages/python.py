@@ -13,7 +13,7 @@ from codeagent.tools.languages import python_source
 from codeagent.tools.languages.base import PROBE_MARK, ProbeProgram, TestReport, cross_checked
 from codeagent.tools.sandbox.protocol import ExecResult
 
-__all__ = ["PROBE_PATH", "PythonAdapter", "failure_details", "probe_script"]
+__all__ = ["EXAMPLE_WATCH", "PROBE_PATH", "PythonAdapter", "failure_details", "probe_script"]
 
 PROBE_PATH = "codeagent_probe.py"
 _JUNIT = ".codeagent-junit-{run_id}.xml"  # named per run: see LanguageAdapter.test_command
@@ -21,6 +21,43 @@ _COVERAGE = ".codeagent-coverage-{run_id}.json"
 _OUTPUT_LIMIT = 6000
 _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test", re.M)
 _CHECKS = ("assert", "from ", "import ", "with pytest.raises")
+
+
+EXAMPLE_WATCH = '''
+import pytest as _pytest
+
+
+class _Broken:
+    """Skips an example that fails on its own, not in the code: its expected value cannot
+    be computed, or it calls a name nobody defines while the code defines the function
+    it tests (a helper the task text uses but never gives)."""
+
+    def __init__(self, part, called=(), task_names=()):
+        self.part = part
+        self.called = set(called)
+        self.task_names = set(task_names)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if error is None or isinstance(error, AssertionError):
+            return False
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb.tb_frame.f_code.co_filename != __file__:
+            return False  # raised inside the code under test: the code's failure
+        if self.part == "example":
+            missing = getattr(error, "name", None) if isinstance(error, NameError) else None
+            provided = {n for n in self.called - {missing} if n in globals()}
+            if missing is None or missing in self.task_names or not provided:
+                return False  # e.g. the code does not define what the example tests
+        _pytest.skip(
+            f"broken example: its {self.part} fails before the code is to blame "
+            f"({type(error).__name__}: {error})"
+        )
+'''
+"""The watch every example test runs under (see :meth:`PythonAdapter.examples_to_tests`)."""
 
 
 class PythonAdapter:
@@ -53,7 +90,7 @@ class PythonAdapter:
         script = (
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python3 -m coverage run --source=. "
             "--omit='test_*.py,*/test_*.py,*_test.py,conftest.py,*/conftest.py' "
-            "-m pytest -q --tb=short -p no:cacheprovider "
+            "-m pytest -q -rs --tb=short -p no:cacheprovider "
             f"--junitxml={junit} -o junit_family=xunit1; rc=$?; "
             f"python3 -m coverage json -q -o {coverage} >/dev/null 2>&1; exit $rc"
         )
@@ -85,20 +122,38 @@ class PythonAdapter:
         )
         return cross_checked(report, result, reported=junit is not None)
 
-    def examples_to_tests(self, examples: list[tuple[str, str]], module: str) -> str:
+    def examples_to_tests(
+        self,
+        examples: list[tuple[str, str]],
+        module: str,
+        *,
+        entry_points: Collection[str] = (),
+    ) -> str:
+        """One test per example, run as written, its expected value computed once first.
+
+        An example that fails on its own is a broken test, skipped with the reason and
+        never counted against the code (:data:`EXAMPLE_WATCH`): its expected value cannot
+        be computed, or it calls a name nobody defines (not one of ``entry_points``, the
+        task's own functions) while the code defines the other functions it calls.
+        """
         used = sorted(python_source.module_names_used([e for pair in examples for e in pair]))
+        task_names = sorted(entry_points)
         lines = [
             '"""Tests made from the examples in the task text."""',
             "",
             *(f"import {name}" for name in used),
             f"from {module} import *  # noqa: F403",
-            "",
+            EXAMPLE_WATCH,
         ]
         for i, (expr, expected) in enumerate(examples, start=1):
+            called = sorted(python_source.called_names(expr))
             lines += [
                 "",
                 f"def test_example_{i}():",
-                f"    assert ({expr}) == ({expected})",
+                '    with _Broken("expected value"):  # first: its own error is not the code\'s',
+                f"        ({expected})",
+                f'    with _Broken("example", {called!r}, {task_names!r}):',
+                f"        assert ({expr}) == ({expected})",
                 "",
             ]
         return "\n".join(lines).rstrip() + "\n"

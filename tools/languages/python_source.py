@@ -198,6 +198,19 @@ def junit_passing(text: str) -> set[str] | None:
     }
 
 
+def called_names(expression: str) -> set[str]:
+    """Plain names ``expression`` calls: ``f`` and ``g`` in ``f(g(x)) == len(x)`` (builtins too)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+
+
 def module_names_used(expressions: Collection[str]) -> set[str]:
     """The :data:`EXAMPLE_MODULES` the expressions use as ``module.attribute``."""
     used: set[str] = set()
