@@ -26,7 +26,7 @@ import re
 import tokenize
 from collections import Counter
 
-from codeagent.tools.languages.python_source import EXAMPLE_MODULES
+from codeagent.tools.languages.python_source import EXAMPLE_MODULES, called_names
 
 __all__ = ["task_examples", "task_functions", "task_signature"]
 
@@ -123,11 +123,7 @@ def _assert_pairs(task: str) -> list[tuple[str, str]]:
         test = _python_assert(line)
         if test is None:
             continue
-        called = {
-            n.func.id
-            for n in ast.walk(test)
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-        }
+        called = called_names(test)
         if not (called & own if own else called - set(dir(builtins))):
             continue
         if (pair := _equality(ast.unparse(test))) is not None:

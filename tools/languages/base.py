@@ -109,9 +109,10 @@ class LanguageAdapter(Protocol):
     ) -> str:
         """Test-file text asserting each ``(expression, expected)`` example.
 
-        ``entry_points`` are the names the task asks the code to define (its signature's
-        function): an example failing on another undefined name is a broken example, not
-        a failure of the code (languages that can tell may skip it, saying why).
+        ``entry_points`` are the functions the task itself defines (the code must too):
+        an example failing on its own, e.g. on an undefined name that is none of them, is
+        a broken example, not a failure of the code (languages that can tell may skip it,
+        saying why).
         """
         ...
 

@@ -198,15 +198,17 @@ def junit_passing(text: str) -> set[str] | None:
     }
 
 
-def called_names(expression: str) -> set[str]:
-    """Plain names ``expression`` calls: ``f`` and ``g`` in ``f(g(x)) == len(x)`` (builtins too)."""
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
+def called_names(expression: str | ast.AST) -> set[str]:
+    """Plain names ``expression`` (text or a parsed tree) calls: ``f`` and ``g`` in
+    ``f(g(x)) == len(x)`` (builtins too)."""
+    if isinstance(expression, str):
+        try:
+            expression = ast.parse(expression, mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return set()
     return {
         n.func.id
-        for n in ast.walk(tree)
+        for n in ast.walk(expression)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }
 
