@@ -11,6 +11,8 @@ from codeagent.evals.results import ProblemResult
 
 __all__ = ["summarize"]
 
+_NO_VERDICT = "answered"  # a single-shot answer: no job, no verdict of its own
+
 
 def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
     """pass@1, own-test pass rate, coverage and vacuous tests, time, calls, tokens, attempts.
@@ -18,6 +20,11 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
     Means are over problems; ``own_pass_rate`` is over problems that had own tests.
     ``own_vacuous_total`` counts the agent's own tests that passed against a stub of
     its code (not counted as passed), ``own_vacuous_problems`` the problems with any.
+    The two disagreements between a job's verdict and the hidden tests (agent mode; a
+    single-shot answer has no verdict): ``right_but_not_success`` counts jobs whose code
+    passes the hidden tests though the job did not end ``success`` (the agent's own
+    checks failed right code), ``success_but_wrong`` jobs that ended ``success`` on code
+    the hidden tests fail.
     """
     n = len(results)
     if n == 0:
@@ -46,4 +53,8 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
         "tokens_total": sum(r.input_tokens + r.output_tokens for r in results),
         "attempts_mean": round(statistics.fmean(r.attempts for r in results), 2),
         "statuses": dict(Counter(r.status for r in results)),
+        "right_but_not_success": sum(
+            1 for r in results if r.passed and r.status not in ("success", _NO_VERDICT)
+        ),
+        "success_but_wrong": sum(1 for r in results if r.status == "success" and not r.passed),
     }

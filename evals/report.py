@@ -107,6 +107,8 @@ _SUMMARY_ROWS = (
     "output_tokens_mean",
     "attempts_mean",
     "statuses",
+    "right_but_not_success",
+    "success_but_wrong",
 )
 
 

@@ -287,3 +287,24 @@ def test_metrics_count_the_agents_vacuous_tests() -> None:
 
     metrics = summarize(results)
     assert (metrics["own_vacuous_total"], metrics["own_vacuous_problems"]) == (2, 1)
+
+
+def test_metrics_count_verdicts_the_hidden_tests_contradict() -> None:
+    from codeagent.evals.metrics import summarize
+
+    def result(task: str, passed: bool, status: str, mode: str = "agent") -> ProblemResult:
+        return ProblemResult(task_id=task, mode=mode, passed=passed, status=status)  # type: ignore[arg-type]
+
+    agent = [
+        result("t/1", True, "success"),
+        result("t/2", True, "failed"),  # right code, ended failed
+        result("t/3", True, "budget_exceeded"),  # right code, ran out of budget
+        result("t/4", False, "success"),  # "success" on wrong code
+        result("t/5", False, "failed"),
+    ]
+    metrics = summarize(agent)
+    assert (metrics["right_but_not_success"], metrics["success_but_wrong"]) == (2, 1)
+    # a single-shot answer has no verdict to contradict
+    single = [result("t/1", True, "answered", "single-shot"), result("t/2", False, "answered")]
+    metrics = summarize(single)
+    assert (metrics["right_but_not_success"], metrics["success_but_wrong"]) == (0, 0)
