@@ -34,6 +34,7 @@ from codeagent.evals.repo.report import write_repo_report
 from codeagent.evals.report import write_report
 from codeagent.graphs.cli.config import Broker, EngineOption, cli_run_config
 from codeagent.graphs.workers.app import EngineSettings
+from codeagent.graphs.workflow.choice import choose_workflow
 from codeagent.tools.errors import CodeAgentError, ConfigError
 
 __all__ = ["register"]
@@ -74,8 +75,8 @@ def eval_command(
         typer.Option(
             "--workflow",
             "-w",
-            help="Workflow YAML file or shipped name [default: default, repo-fix for "
-            "repository tasks].",
+            help="Workflow YAML file or shipped name [default: default, small-model when "
+            "the embedded model answers, repo-fix for repository tasks].",
         ),
     ] = None,
     mode: Annotated[
@@ -124,7 +125,7 @@ def eval_command(
         else:
             if split is not None:
                 raise ConfigError("--split is for repository tasks", hint="leave it out")
-            wf = workflow or "default"
+            wf = str(choose_workflow(workflow).workflow)
             options = _options(dataset, limit, subset, wf, mode, workers, resume, out_dir)
             options = options.model_copy(update={"engine": engine})
             summary, files = _run_problems(ctx, options, broker, as_json)

@@ -34,6 +34,7 @@ from codeagent.graphs.jobs.store import store_for
 from codeagent.graphs.workers.app import EngineSettings
 from codeagent.graphs.workers.decisions import requeue_job
 from codeagent.graphs.workflow.checks import check_workflow
+from codeagent.graphs.workflow.choice import choose_workflow
 from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.observability.tracing import TracingConfig
@@ -91,7 +92,8 @@ def run(
         typer.Option(
             "--workflow",
             "-w",
-            help="Workflow YAML file or shipped name [default: default, repo-fix with --repo].",
+            help="Workflow YAML file or shipped name [default: default, small-model when the"
+            " embedded model answers, repo-fix with --repo].",
         ),
     ] = None,
     out_dir: Annotated[
@@ -133,9 +135,9 @@ def run(
     text = _task_text(task, task_file)
     if (apply or branch) and repo is None:
         raise ConfigError("--apply and --branch need --repo", hint="add --repo PATH")
-    workflow = workflow or ("repo-fix" if repo is not None else "default")
     config = cli_run_config(ctx, home)
-    tracing = _tracing(workflow, trace, trace_endpoint, capture_content, jaeger_ui)
+    chosen = choose_workflow(workflow, repo=repo is not None).workflow
+    tracing = _tracing(str(chosen), trace, trace_endpoint, capture_content, jaeger_ui)
     progress = Progress(console, enabled=not as_json)
     with progress:
         result = run_job(

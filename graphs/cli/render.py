@@ -29,13 +29,16 @@ def format_tests(report: dict[str, Any], noun: str = "") -> str:
 
     A vacuous test passed against a stub of the code too; ``passed`` in the report is
     the effective count and ``raw_passed`` what the test runner said. ``noun`` goes
-    before ``passed`` (``tests``).
+    before ``passed`` (``tests``). Disputed tests (model-written tests the code and the
+    candidates agreeing with it all fail; not in ``total``) are named after it.
     """
     passed, total = report.get("passed", 0), report.get("total", 0)
     vacuous = int(report.get("vacuous") or 0)
     raw = report.get("raw_passed", passed) if vacuous else passed
     line = f"{raw}/{total} {noun} passed" if noun else f"{raw}/{total} passed"
-    return f"{line} (effective {passed}/{total}: {vacuous} vacuous)" if vacuous else line
+    line = f"{line} (effective {passed}/{total}: {vacuous} vacuous)" if vacuous else line
+    disputed = int(report.get("disputed") or 0)
+    return f"{line}, {disputed} disputed (not counted)" if disputed else line
 
 
 def describe_update(node: str, update: dict[str, Any]) -> tuple[bool, str]:
@@ -120,6 +123,9 @@ def print_result(console: Console, result: RunResult) -> None:
     table = Table(show_header=False, box=None)
     style = _STATUS_STYLE.get(result.status, "white")
     table.add_row("status", f"[bold {style}]{result.status}[/bold {style}]")
+    if result.workflow:
+        why = f" ({result.workflow_reason})" if result.workflow_reason else ""
+        table.add_row("workflow", f"{result.workflow}{why}")
     table.add_row("attempts", str(result.attempts))
     report = result.test_report or {}
     if report:

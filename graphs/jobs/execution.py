@@ -340,4 +340,6 @@ def job_result(
         usage=dict(values.get("usage") or {}),
         out_dir=record.out_dir if status != "error" else None,
         error=error,
+        workflow=record.workflow_name,
+        workflow_reason=record.workflow_reason,
     )

@@ -50,6 +50,8 @@ class JobRecord:
     queue: str | None = None  # the workers' queue it was submitted to
     trace_parent: str | None = None  # W3C traceparent of the submit span (one trace)
     enqueued_at: float | None = None  # when its message was last sent
+    workflow_name: str | None = None  # the workflow's ``name:``
+    workflow_reason: str | None = None  # why codeagent chose it (None: the caller named it)
 
     def with_status(self, status: str, error: str | None = None) -> JobRecord:
         """A copy with a new status and time."""
@@ -60,7 +62,9 @@ def summarize_tests(report: dict[str, Any] | None) -> dict[str, Any] | None:
     """The counts of a test report a run record keeps (pure); ``None`` without a report.
 
     ``passed`` counts effective passes; ``raw_passed`` adds the ``vacuous`` tests, which
-    pass against a stub of the code too. ``notes`` say what was done to the tests.
+    pass against a stub of the code too; ``disputed`` model-written tests are not in
+    ``total`` (see ``tools/contracts/report.dispute_failures``). ``notes`` say what was
+    done to the tests.
     """
     if not report:
         return None
@@ -70,6 +74,7 @@ def summarize_tests(report: dict[str, Any] | None) -> dict[str, Any] | None:
         "raw_passed": int(report.get("raw_passed", passed)),
         "vacuous": int(report.get("vacuous", 0)),
         "total": int(report.get("total", 0)),
+        "disputed": int(report.get("disputed", 0)),
         "ok": bool(report.get("ok")),
         "notes": list(report.get("notes") or []),
     }

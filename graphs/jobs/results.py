@@ -40,6 +40,9 @@ class RunResult:
         patch: A repo job's changes as a unified diff against the repository as it was
             when the job started (``None`` for other jobs); ``files`` are then only
             the changed files.
+        workflow: The name of the workflow the job ran.
+        workflow_reason: Why codeagent chose that workflow, when the caller named none
+            (e.g. the embedded model's best-measured one); ``None`` otherwise.
     """
 
     thread_id: str
@@ -57,6 +60,8 @@ class RunResult:
     trace_url: str | None = None
     approval: dict[str, Any] | None = None
     patch: str | None = None
+    workflow: str | None = None
+    workflow_reason: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -35,6 +35,7 @@ from codeagent.graphs.jobs.records import JobRecord, new_thread_id
 from codeagent.graphs.jobs.repo import repo_start
 from codeagent.graphs.jobs.results import Checkpoint, NodeEvent, RunResult
 from codeagent.graphs.jobs.store import store_for
+from codeagent.graphs.workflow.choice import choose_workflow
 from codeagent.graphs.workflow.loader import load_workflow, parse_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.nodes.registry import describe_node
@@ -63,7 +64,7 @@ __all__ = [
 def run_job(
     task: str,
     *,
-    workflow: str | Path | WorkflowSpec = "default",
+    workflow: str | Path | WorkflowSpec | None = None,
     out: str | Path | None = None,
     thread_id: str | None = None,
     chat_model: BaseChatModel | None = None,
@@ -80,7 +81,10 @@ def run_job(
 
     Args:
         task: What to build, in words (signature and examples help).
-        workflow: A workflow file path, a shipped workflow name, or a spec.
+        workflow: A workflow file path, a shipped workflow name, or a spec (default: the
+            one measured best for the model: ``small-model`` when no endpoint is configured
+            and the embedded model answers, else ``default``; ``repo-fix`` for a repo job;
+            the result's ``workflow_reason`` says why when codeagent chose).
         out: Folder to write the resulting files to (default ``out/<thread id>``).
         thread_id: Reuse a fixed job id (default: a new one).
         chat_model: Use this chat model for every node (e.g. a ``ScriptedChatModel``).
@@ -114,6 +118,7 @@ def run_job(
         config=cfg,
         repo=repo,
         test_cmd=test_cmd,
+        own_model=chat_model is not None,
     )
     check_before_running(job.spec, workflow_dir(job.record), chat_model, sandbox_factory)
     store_for(cfg).save_record(job.record)
@@ -133,16 +138,19 @@ class PreparedJob:
 def prepare_job(
     task: str,
     *,
-    workflow: str | Path | WorkflowSpec,
+    workflow: str | Path | WorkflowSpec | None,
     out: str | Path | None,
     thread_id: str | None,
     config: RunConfig,
     repo: str | Path | None,
     test_cmd: str | Sequence[str] | None,
+    own_model: bool = False,
 ) -> PreparedJob:
     """Check a task and its workflow, snapshot a repository: a job ready to run anywhere.
 
-    Nothing is saved but a repository's snapshot (into the job store).
+    Nothing is saved but a repository's snapshot (into the job store). With no
+    ``workflow``, the one for the job's model is chosen (:func:`choose_workflow`;
+    ``own_model``: the caller brings its chat model).
 
     Raises:
         ConfigError: For a bad workflow or task.
@@ -150,7 +158,8 @@ def prepare_job(
     """
     if not task or not task.strip():
         raise ConfigError("the task is empty", hint='give the task text, e.g. codeagent run "..."')
-    spec, wf_file, wf_text = _resolve_workflow(workflow)
+    choice = choose_workflow(workflow, repo=repo is not None, own_model=own_model)
+    spec, wf_file, wf_text = _resolve_workflow(choice.workflow)
     if repo is None and _uses_repo_nodes(spec):
         raise ConfigError(
             f"the workflow {spec.name!r} works on a repository",
@@ -168,6 +177,8 @@ def prepare_job(
         task=task,
         workflow_file=str(wf_file),
         workflow_text=wf_text,
+        workflow_name=spec.name,
+        workflow_reason=choice.reason,
         out_dir=str(Path(out or Path("out") / tid).resolve()),
         created_at=time.time(),
         repo=repo_record,
