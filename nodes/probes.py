@@ -22,6 +22,7 @@ import ast
 import builtins
 import contextlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "parse_probe_output",
     "probe_calls",
     "settled",
+    "signature_calls",
 ]
 
 _MAX_INT = 10**6
@@ -57,6 +59,28 @@ def probe_calls(examples: Sequence[tuple[str, str]], limit: int = 24) -> list[st
                 seen.add(variants[round_])
                 calls.append(variants[round_])
     return calls[:limit]
+
+
+def signature_calls(task: str, limit: int = 16) -> list[str]:
+    """Probe calls for a task that shows no example: made from its function's signature.
+
+    The task's last ``def`` (the function asked for; earlier ones are helpers it
+    shows) is called on values of each parameter's type, from its annotation, else
+    guessed from its name (``s`` a string, ``n`` an int, ``lst`` a list of ints), then
+    varied one argument at a time as :func:`probe_calls` varies an example's. A value
+    a function is not meant to take makes candidates raise, which does not count
+    against their agreement (:func:`consistent`). Empty when the task has no ``def``
+    or a parameter's type cannot be guessed.
+    """
+    found = _last_signature(task)
+    if found is None:
+        return []
+    name, params = found
+    values = [_seed_value(annotation, param) for param, annotation in params]
+    if any(v is _UNKNOWN for v in values):
+        return []
+    base = f"{name}({', '.join(map(repr, values))})"
+    return [base, *probe_calls([(base, "")], limit - 1)]
 
 
 def parse_probe_output(stdout: str, count: int) -> list[str] | None:
@@ -190,3 +214,54 @@ def _variants(value: Any) -> list[Any]:
         if repr(v) != repr(value) and all(repr(v) != repr(u) for u in unique):
             unique.append(v)
     return unique
+
+
+_UNKNOWN = object()
+_BY_TYPE: dict[str, Any] = {
+    "int": 5,
+    "float": 2.5,
+    "str": "hello world",
+    "bool": True,
+    "list": [3, 1, 4, 1, 5],
+    "tuple": (3, 1, 4),
+    "dict": {"a": 1, "b": 2},
+}
+_ITEMS: dict[str, Any] = {"int": [3, 1, 4, 1, 5], "float": [1.5, 2.0, 3.5], "str": ["ab", "c"]}
+_STR_NAMES = frozenset({"s", "string", "text", "txt", "word", "name", "sentence", "line", "c"})
+_INT_NAMES = frozenset({"n", "k", "m", "x", "y", "a", "b", "num", "number", "base", "i", "p"})
+_LIST_NAMES = ("lst", "arr", "array", "list", "nums", "numbers", "values", "items", "l")
+
+
+def _last_signature(task: str) -> tuple[str, list[tuple[str, ast.expr | None]]] | None:
+    """The name and ``(parameter, annotation)`` pairs of the task's last ``def``."""
+    heads = re.findall(r"^def\s+[A-Za-z_]\w*\s*\(.*?\)\s*(?:->[^:]*)?:", task, re.M | re.S)
+    if not heads:
+        return None
+    try:
+        func = ast.parse(heads[-1] + " ...").body[0]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(func, ast.FunctionDef) or func.args.vararg or func.args.kwarg:
+        return None
+    params = [*func.args.posonlyargs, *func.args.args]
+    return func.name, [(a.arg, a.annotation) for a in params]
+
+
+def _seed_value(annotation: ast.expr | None, param: str) -> Any:
+    """A value for a parameter: by its annotation (``int``, ``list[str]``, ``List[int]``),
+    else by its name; ``_UNKNOWN`` when neither tells."""
+    if annotation is not None:
+        text = ast.unparse(annotation).replace("typing.", "")
+        head, _, inner = text.partition("[")
+        head = head.strip().lower()
+        if head in ("list", "sequence", "iterable") and inner:
+            return list(_ITEMS.get(inner.rstrip("]").strip(), _BY_TYPE["list"]))
+        return _BY_TYPE.get(head, _UNKNOWN)
+    name = param.lower()
+    if name in _STR_NAMES:
+        return _BY_TYPE["str"]
+    if name in _INT_NAMES:
+        return _BY_TYPE["int"]
+    if name.startswith(_LIST_NAMES) or name.endswith("s"):
+        return list(_BY_TYPE["list"])
+    return _UNKNOWN

@@ -44,9 +44,10 @@ from codeagent.nodes.coder import coder_prompt, hotter_call, source_files
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.examples import task_examples
 from codeagent.nodes.kinds import node_kind
-from codeagent.nodes.probes import choose, probe_calls, settled
-from codeagent.nodes.tester import all_examples_broken, example_tests, run_tests
+from codeagent.nodes.probes import choose, consistent, probe_calls, settled, signature_calls
+from codeagent.nodes.tester import all_examples_broken, example_tests, run_probe, run_tests
 from codeagent.nodes.testfiles import solution_module, source_path
+from codeagent.tools.contracts.state import files_fingerprint
 from codeagent.tools.errors import ModelError
 from codeagent.tools.languages import ProbeProgram
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
@@ -98,6 +99,8 @@ class SamplingOptions(BaseModel):
 _Drawn = tuple[tuple[int, int, int], dict[str, str], list[str] | None]
 """A drawn candidate: its :func:`candidate_key`, its files, its probe outcomes."""
 
+_MAX_PEERS = 4  # agreeing candidates kept for the tester (each costs it one test run)
+
 _REJECTED = (0, -1, 0)
 """The key of a candidate breaking the policy: below any that ran (``passed`` >= 0)."""
 
@@ -133,8 +136,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     prompt = coder_prompt(state, ctx)
     examples = example_tests(state, ctx.language)
     options = SamplingOptions.model_validate(dict(ctx.options))
-    probe = _probe(state, ctx) if examples and options.agreement > 1 else None
-    needed = options.agreement if probe else 1
+    probe = _probe(state, ctx, bool(examples)) if options.agreement > 1 else None
     replies: list[Reply] = []
     drawn: list[_Drawn] = []
     for reply in _answers(ctx, prompt, options, _draws(state, ctx, options.candidates), replies):
@@ -146,18 +148,20 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             continue
         if examples:
             report = run_tests(ctx, files, examples, probe=probe)
-            if all_examples_broken(report):  # none reached the code: judge as without
-                examples, probe = {}, None
-            else:
+            if not all_examples_broken(report):
                 drawn.append((candidate_key(report), files, report.get("probe")))
                 top = _best(drawn)
-                if top[0][0][0] and settled([outcomes for _, _, outcomes in top], needed):
+                if top[0][0][0] and _settled(top, options.agreement if probe else 1):
                     break
                 continue
-        # nothing to run them on: keep the first answer that parses
+            # none reached the code: judge as without examples, on the signature's probes
+            examples = {}
+            probe = _probe(state, ctx, False) if options.agreement > 1 else None
+        # no examples: an answer that parses; with probes, draw until enough agree on them
         parses = not _syntax_errors(files, ctx)
-        drawn.append(((int(parses), 0, 0), files, None))
-        if parses:
+        outcomes = run_probe(ctx, files, probe) if parses and probe else None
+        drawn.append(((int(parses), 0, 0), files, outcomes))
+        if parses and (probe is None or _settled(_best(drawn), options.agreement)):
             break
     if not drawn:
         raise ModelError(
@@ -166,7 +170,27 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     top = _best(drawn)
     chosen = top[choose([outcomes for _, _, outcomes in top])] if probe else top[0]
     usage = total_usage(replies)
-    return {"files": chosen[1], "attempt": state.get("attempt", 0) + 1, "usage": usage}
+    return {
+        "files": chosen[1],
+        "attempt": state.get("attempt", 0) + 1,
+        "usage": usage,
+        "peers": _peers(chosen, top) if probe else None,
+    }
+
+
+def _settled(top: list[_Drawn], needed: int) -> bool:
+    return settled([outcomes for _, _, outcomes in top], needed)
+
+
+def _peers(chosen: _Drawn, top: list[_Drawn]) -> dict[str, Any] | None:
+    """The other candidates behaving as ``chosen`` on the probes (``state["peers"]``)."""
+    mine = chosen[2]
+    if mine is None:
+        return None
+    files = [d[1] for d in top if d is not chosen and d[2] is not None and consistent(mine, d[2])][
+        :_MAX_PEERS
+    ]
+    return {"of": files_fingerprint(chosen[1]), "files": files} if files else None
 
 
 def _answers(
@@ -233,9 +257,16 @@ def _best(drawn: list[_Drawn]) -> list[_Drawn]:
     return [d for d in drawn if d[0] == key]
 
 
-def _probe(state: AgentState, ctx: NodeContext) -> ProbeProgram | None:
-    """The language's probe program for this task (``None``: no probe inputs, or no probes)."""
-    calls = probe_calls(task_examples(state["task"]))
+def _probe(state: AgentState, ctx: NodeContext, examples: bool) -> ProbeProgram | None:
+    """The language's probe program for this task (``None``: no probe inputs, or no probes).
+
+    The inputs are varied from the task's examples; for a Python task without
+    (working) examples, made from its function's signature.
+    """
+    if examples:
+        calls = probe_calls(task_examples(state["task"]))
+    else:
+        calls = signature_calls(state["task"]) if ctx.language.name == "python" else []
     if not calls:
         return None
     return ctx.language.probe_program(solution_module(state, ctx.language), calls)

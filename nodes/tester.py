@@ -20,7 +20,8 @@ from codeagent.nodes.testfiles import (
     tests_from_answer,
 )
 from codeagent.tools.contracts.history import history_entry
-from codeagent.tools.contracts.report import discount_vacuous
+from codeagent.tools.contracts.report import discount_vacuous, dispute_failures
+from codeagent.tools.contracts.state import files_fingerprint
 from codeagent.tools.errors import PolicyViolation
 from codeagent.tools.languages import LanguageAdapter, ProbeProgram, source_analysis
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
@@ -33,6 +34,7 @@ __all__ = [
     "example_tester",
     "example_tests",
     "reask_prompt",
+    "run_probe",
     "run_tests",
     "tester",
     "tester_prompt",
@@ -84,6 +86,7 @@ def run_tests(
     probe: ProbeProgram | None = None,
     *,
     stub_check: bool = False,
+    passing: bool = False,
 ) -> dict[str, Any]:
     """Run ``tests`` against ``files`` in a fresh sandbox; the report as stored in state.
 
@@ -94,7 +97,9 @@ def run_tests(
     With ``stub_check``, when some tests passed, the same sandbox runs them once more
     against a stub of ``files`` (every function body raising); the tests that pass
     again are vacuous and not counted as passed
-    (:func:`~codeagent.tools.contracts.report.discount_vacuous`).
+    (:func:`~codeagent.tools.contracts.report.discount_vacuous`). With ``passing``,
+    ``passing_tests`` lists the ids of the tests that passed (``None``: the run names
+    none).
     """
     adapter = ctx.language
     run_id = secrets.token_hex(8)  # report files named per run: code cannot forge them ahead
@@ -103,18 +108,34 @@ def run_tests(
         sandbox.write_files({**files, **tests})
         result = sandbox.run(adapter.test_command(run_id), timeout_s=ctx.test_timeout_s)
         reports = sandbox.read_files(adapter.report_paths(run_id))
+        analysis = source_analysis(adapter) if passing else None
+        ids = analysis.passing_tests(result, reports) if analysis else None
         if stub_check:
             vacuous = _stub_run(ctx, sandbox, files, result, reports)
-        if probe:
-            sandbox.write_files(probe.files)
-            ran = sandbox.run(list(probe.command), timeout_s=ctx.test_timeout_s)
+        outcomes = _probe_in(ctx, sandbox, probe) if probe else None
     report = adapter.parse_report(result, reports).to_state()
     report["failures"] = adapter.failure_details(report["output"])
     if vacuous is not None:
         report = discount_vacuous(report, vacuous)
     if probe:
-        report["probe"] = parse_probe_output(ran.stdout, probe.count)
+        report["probe"] = outcomes
+    if passing:
+        report["passing_tests"] = sorted(ids) if ids is not None else None
     return report
+
+
+def run_probe(ctx: NodeContext, files: dict[str, str], probe: ProbeProgram) -> list[str] | None:
+    """Run the probe program against ``files`` in a fresh sandbox: the outcomes of its
+    calls (``None`` when it did not finish)."""
+    with ctx.open_sandbox() as sandbox:
+        sandbox.write_files(files)
+        return _probe_in(ctx, sandbox, probe)
+
+
+def _probe_in(ctx: NodeContext, sandbox: Sandbox, probe: ProbeProgram) -> list[str] | None:
+    sandbox.write_files(probe.files)
+    ran = sandbox.run(list(probe.command), timeout_s=ctx.test_timeout_s)
+    return parse_probe_output(ran.stdout, probe.count)
 
 
 def _stub_run(
@@ -252,11 +273,49 @@ def _run_and_record(
     usage: dict[str, int],
     notes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Run the tests (with the stub check) and record the run; notes on the tests go along."""
+    """Run the tests (with the stub check) and record the run; notes on the tests go along.
+
+    Model-written tests that the code and its peers all fail alike are set aside as
+    disputed (:func:`_disputed`).
+    """
     started = time.monotonic()
-    report = run_tests(ctx, state.get("files") or {}, tests, stub_check=True)
-    notes = state.get("test_notes") or [] if notes is None else notes
+    files = state.get("files") or {}
+    peers = _peers(state, ctx, tests)
+    report = run_tests(ctx, files, tests, stub_check=True, passing=bool(peers))
+    notes = list(state.get("test_notes") or [] if notes is None else notes)
+    if peers and _disputed(ctx, report, peers, tests):
+        report = dispute_failures(report, len(peers))
+        notes.append(
+            f"{report['disputed']} model-written test(s) disputed, not counted: the code and "
+            f"{len(peers)} other candidate(s) that behave as it does on the probe inputs "
+            "all fail them alike"
+        )
+    report.pop("passing_tests", None)
     if notes:
-        report["notes"] = list(notes)
+        report["notes"] = notes
     entry = history_entry(state, tests, report, time.monotonic() - started)
     return {"tests": tests, "test_report": report, "history": [entry], "usage": usage}
+
+
+def _peers(state: AgentState, ctx: NodeContext, tests: dict[str, str]) -> list[dict[str, str]]:
+    """The sampling coder's candidates agreeing with the current files, when the tests
+    are the model's alone (the task's examples are ground truth: never disputed)."""
+    peers = state.get("peers") or {}
+    if ctx.language.examples_test_path() in tests:
+        return []
+    if peers.get("of") != files_fingerprint(state.get("files") or {}):
+        return []  # they agreed with files an earlier attempt wrote
+    return list(peers.get("files") or [])
+
+
+def _disputed(
+    ctx: NodeContext, report: dict[str, Any], peers: list[dict[str, str]], tests: dict[str, str]
+) -> bool:
+    """True when tests failed (assertions only: nothing crashed or timed out) and every
+    peer passes exactly the tests the code passes: the failures are the tests' own."""
+    mine = report.get("passing_tests")
+    if not report.get("failed") or report.get("errors") or report.get("timed_out"):
+        return False
+    if mine is None:
+        return False
+    return all(run_tests(ctx, peer, tests, passing=True)["passing_tests"] == mine for peer in peers)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["TestReport", "discount_vacuous"]
+__all__ = ["TestReport", "discount_vacuous", "dispute_failures"]
 
 
 @dataclass(frozen=True)
@@ -64,4 +64,29 @@ def discount_vacuous(report: Mapping[str, Any], vacuous: Sequence[str]) -> dict[
         "vacuous": len(vacuous),
         "vacuous_tests": list(vacuous)[:20],
         "ok": bool(report.get("ok")) and passed > 0,
+    }
+
+
+def dispute_failures(report: Mapping[str, Any], agreeing: int) -> dict[str, Any]:
+    """``report`` (state form) with its failed tests set aside as disputed.
+
+    For model-written tests that the kept code and ``agreeing`` other candidates
+    (which behave as it does on the probes) all fail, the same tests each: the
+    candidates' agreement outweighs the model's expected values. The failed tests
+    no longer count (``total`` drops by as many; ``disputed`` says how many, and
+    ``disputed_failures`` keeps their summaries); the run is ``ok`` only when a test
+    still passes and nothing crashed.
+    """
+    failed = int(report.get("failed", 0))
+    passed = int(report.get("passed", 0))
+    crashed = bool(report.get("errors")) or bool(report.get("timed_out"))
+    return {
+        **report,
+        "failed": 0,
+        "total": int(report.get("total", 0)) - failed,
+        "disputed": failed,
+        "disputed_by": agreeing,
+        "disputed_failures": list(report.get("failures") or []),
+        "failures": [],
+        "ok": passed > 0 and not crashed,
     }

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypedDict, TypeVar, cast, get_type_hints
 
 from codeagent.tools.contracts.history import HistoryEntry
 
-__all__ = ["AgentState", "add_counts", "best_attempt", "initial_state", "reduce_update"]
+__all__ = [
+    "AgentState",
+    "add_counts",
+    "best_attempt",
+    "files_fingerprint",
+    "initial_state",
+    "reduce_update",
+]
 
 
 def add_counts(left: dict[str, int] | None, right: dict[str, int] | None) -> dict[str, int]:
@@ -58,6 +66,11 @@ class AgentState(TypedDict, total=False):
             outcome), ``passed``, ``failing``, ``output``.
         context: A repo job's read step: the files and symbols the coder is shown.
         patch: A repo job's changes as a unified diff against the snapshot.
+        peers: The sampling coder's other candidates that behaved as the kept one on
+            every probe where both returned: ``of`` (:func:`files_fingerprint` of the
+            files they agree with; stale once ``files`` change) and ``files`` (a list of
+            path -> text). A model-written test that all of them fail as the kept code
+            does cannot overturn it (``nodes/tester.py``).
     """
 
     task: str
@@ -85,6 +98,7 @@ class AgentState(TypedDict, total=False):
     baseline: dict[str, Any] | None
     context: dict[str, Any] | None
     patch: str
+    peers: dict[str, Any] | None
 
 
 _REDUCERS = {
@@ -107,6 +121,15 @@ def reduce_update(state: S, update: Mapping[str, Any]) -> S:
         reducer = _REDUCERS.get(key)
         merged[key] = reducer(merged[key], value) if reducer and key in merged else value
     return cast(S, merged)
+
+
+def files_fingerprint(files: Mapping[str, str]) -> str:
+    """A short digest of a set of files (path and text), to tell whether they changed."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{len(path)}:{path}{len(files[path])}:".encode())
+        digest.update(files[path].encode())
+    return digest.hexdigest()[:16]
 
 
 def initial_state(task: str, language: str, started_at: float) -> AgentState:
