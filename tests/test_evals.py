@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from codeagent.evals.cli import register
-from codeagent.evals.datasets import load_dataset, read_subset, select
+from codeagent.evals.datasets import Problem, load_dataset, read_subset, select
 from codeagent.evals.harness import EvalOptions, run_eval
 from codeagent.evals.report import write_report
 from codeagent.evals.results import ProblemResult, read_results
@@ -83,6 +83,27 @@ def test_the_task_shows_the_prompt_and_never_the_hidden_test(tmp_path: Path) -> 
     assert PROMPT.strip() in task_text(problem)
     assert MARKER not in task_text(problem)
     assert all(MARKER not in text for _, text in single_shot_prompt(problem))
+
+
+def test_a_prompt_in_words_is_shown_as_words_and_one_in_python_as_code() -> None:
+    prose = Problem(
+        task_id="m/1",
+        prompt="Write a function `double(x)` that returns twice x.\nassert double(2) == 4\n",
+        test="def check(candidate):\n    assert candidate(3) == 6\n",
+        entry_point="double",
+    )
+    text = task_text(prose)
+    assert "```" not in text and "docstring" not in text
+    assert text.endswith(
+        "Write a function `double(x)` that returns twice x.\nassert double(2) == 4\n"
+    )
+    assert "`double`" in text.splitlines()[0]
+
+    doc = 'def double(x):\n    """Twice x.\n    >>> double(2)\n    4\n    """\n'
+    code = Problem("h/1", doc, prose.test, "double")
+    assert f"```python\n{code.prompt.rstrip()}\n```" in task_text(code)
+    bare = Problem("h/2", "def double(x):", prose.test, "double")  # a signature, no body yet
+    assert "```python\ndef double(x):\n```" in task_text(bare)
 
 
 def test_extract_code_takes_the_longest_block_or_the_bare_text() -> None:
