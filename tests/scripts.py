@@ -79,3 +79,36 @@ def write_workflow(
     target = directory / "workflow.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     return target
+
+
+def sampling_workflow(
+    directory: Path,
+    script: list[Rule],
+    *,
+    tester: str = "tester",
+    options: dict[str, Any] | None = None,
+) -> Path:
+    """A code -> test workflow (one repair round) with a sampling coder, whose model is
+    the rules ``script`` (written to ``directory``), on the local sandbox."""
+    dumped = [r.model_dump(exclude_defaults=True) for r in script]
+    (directory / "rules.yaml").write_text(yaml.safe_dump({"rules": dumped}))
+    workflow = {
+        "name": "sampling",
+        "models": {"default": {"provider": "scripted", "script": "rules.yaml"}},
+        "nodes": {
+            "code": {"kind": "codeagent.nodes.sampling:sampling_coder", "options": options or {}},
+            "test": {"kind": tester},
+        },
+        "edges": [
+            {"from": "code", "to": "test"},
+            {
+                "from": "test",
+                "route": "tests",
+                "branches": {"pass": "END", "fail": {"to": "code", "max": 1}},
+            },
+        ],
+        "sandbox": {"backend": "local"},
+    }
+    path = directory / "workflow.yaml"
+    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    return path

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from codeagent.graphs import run_job
 from codeagent.graphs.cli.render import format_tests
@@ -35,33 +34,13 @@ WRONG_TESTS = (
 def _workflow(
     directory: Path, code: list[str], tests: str, *, tester: str = "example_tester", **options: int
 ) -> Path:
-    rules = [
+    script = [
         Rule(name="fix", match="Your previous version", replies=code),
         Rule(name="code", match="You are the coder", replies=code),
         Rule(name="test", match="You are the tester", reply=tests),
     ]
-    dumped = [r.model_dump(exclude_defaults=True) for r in rules]
-    (directory / "rules.yaml").write_text(yaml.safe_dump({"rules": dumped}))
-    workflow = {
-        "name": "no-examples",
-        "models": {"default": {"provider": "scripted", "script": "rules.yaml"}},
-        "nodes": {
-            "code": {"kind": "sampling_coder", "options": {"candidates": 5, **options}},
-            "test": {"kind": tester},
-        },
-        "edges": [
-            {"from": "code", "to": "test"},
-            {
-                "from": "test",
-                "route": "tests",
-                "branches": {"pass": "END", "fail": {"to": "code", "max": 1}},
-            },
-        ],
-        "sandbox": {"backend": "local"},
-    }
-    path = directory / "workflow.yaml"
-    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
-    return path
+    options = {"candidates": 5, **options}
+    return scripts.sampling_workflow(directory, script, tester=tester, options=options)
 
 
 def test_signature_calls_come_from_annotations_or_parameter_names() -> None:

@@ -34,28 +34,8 @@ def _workflow(
     tester: str = "tester",
     options: dict[str, object] | None = None,
 ) -> Path:
-    rules = [r.model_dump(exclude_defaults=True) for r in scripts.rules(code=code, fix=fix)]
-    (directory / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
-    workflow = {
-        "name": "sampling",
-        "models": {"default": {"provider": "scripted", "script": "rules.yaml"}},
-        "nodes": {
-            "code": {"kind": "codeagent.nodes.sampling:sampling_coder", "options": options or {}},
-            "test": {"kind": tester},
-        },
-        "edges": [
-            {"from": "code", "to": "test"},
-            {
-                "from": "test",
-                "route": "tests",
-                "branches": {"pass": "END", "fail": {"to": "code", "max": 1}},
-            },
-        ],
-        "sandbox": {"backend": "local"},
-    }
-    path = directory / "workflow.yaml"
-    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
-    return path
+    script = scripts.rules(code=code, fix=fix)
+    return scripts.sampling_workflow(directory, script, tester=tester, options=options)
 
 
 def test_the_first_candidate_passing_the_examples_wins(tmp_path: Path) -> None:
