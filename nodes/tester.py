@@ -283,7 +283,7 @@ def _run_and_record(
     peers = _peers(state, ctx, tests)
     report = run_tests(ctx, files, tests, stub_check=True, passing=bool(peers))
     notes = list(state.get("test_notes") or [] if notes is None else notes)
-    if peers and _disputed(ctx, report, peers, tests):
+    if peers and _disputed(ctx, report, files, peers, tests):
         report = dispute_failures(report, len(peers))
         notes.append(
             f"{report['disputed']} model-written test(s) disputed, not counted: the code and "
@@ -309,13 +309,23 @@ def _peers(state: AgentState, ctx: NodeContext, tests: dict[str, str]) -> list[d
 
 
 def _disputed(
-    ctx: NodeContext, report: dict[str, Any], peers: list[dict[str, str]], tests: dict[str, str]
+    ctx: NodeContext,
+    report: dict[str, Any],
+    files: dict[str, str],
+    peers: list[dict[str, str]],
+    tests: dict[str, str],
 ) -> bool:
     """True when tests failed (assertions only: nothing crashed or timed out) and every
-    peer passes exactly the tests the code passes: the failures are the tests' own."""
+    peer passes exactly the tests the code passes: the failures are the tests' own.
+
+    A peer whose code is the same text as ``files`` (two draws gave the same answer)
+    counts without being run again."""
     mine = report.get("passing_tests")
     if not report.get("failed") or report.get("errors") or report.get("timed_out"):
         return False
     if mine is None:
         return False
-    return all(run_tests(ctx, peer, tests, passing=True)["passing_tests"] == mine for peer in peers)
+    return all(
+        peer == files or run_tests(ctx, peer, tests, passing=True)["passing_tests"] == mine
+        for peer in peers
+    )

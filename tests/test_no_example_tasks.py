@@ -85,10 +85,11 @@ def test_candidates_without_examples_are_drawn_until_two_agree_on_the_signatures
 
 
 @pytest.mark.usefixtures("bwrap")
+@pytest.mark.parametrize("second", [SAME, scripts.GOOD], ids=["other-code", "same-code"])
 def test_a_wrong_model_test_cannot_overturn_code_agreeing_candidates_wrote(
-    tmp_path: Path,
+    second: str, tmp_path: Path
 ) -> None:
-    workflow = _workflow(tmp_path, [scripts.GOOD, SAME], WRONG_TESTS, agreement=2)
+    workflow = _workflow(tmp_path, [scripts.GOOD, second], WRONG_TESTS, agreement=2)
     result = run_job(TASK, workflow=workflow, out=tmp_path / "out")
 
     assert result.status == "success", result.test_report
