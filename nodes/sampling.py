@@ -11,7 +11,11 @@ call, unless an answer was cut off mid-code).
 With ``agreement: 2`` or more it does not stop at the first candidate passing
 the examples: it draws until that many of them also return the same on probe
 inputs varied from the examples, then keeps the one agreeing most with the
-rest (see :mod:`codeagent.nodes.probes`).
+rest (see :mod:`codeagent.nodes.probes`). With ``signature_probes: true`` a task
+without usable examples is drawn the same way, on probe inputs made from its
+function's signature, and the candidates agreeing with the kept one go along as
+``peers``: a model-written test they all fail as it does is disputed, not counted
+(:mod:`codeagent.nodes.tester`).
 
 A candidate whose code breaks the workflow's guardrails is rejected before it
 runs (it never reaches the sandbox) and ranks below every candidate that ran;
@@ -94,6 +98,15 @@ class SamplingOptions(BaseModel):
         le=8,
         description="Answers asked for at once (side by side); judged in order all the same.",
     )
+    signature_probes: bool = Field(
+        default=False,
+        description=(
+            "With agreement above 1, also draw until candidates agree on a task without"
+            " usable examples, on probe inputs made from its function's signature; the"
+            " agreeing candidates can then dispute model-written tests. Off by default:"
+            " on HumanEval's no-example tasks it has not measured better yet."
+        ),
+    )
 
 
 _Drawn = tuple[tuple[int, int, int], dict[str, str], list[str] | None]
@@ -136,7 +149,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     prompt = coder_prompt(state, ctx)
     examples = example_tests(state, ctx.language)
     options = SamplingOptions.model_validate(dict(ctx.options))
-    probe = _probe(state, ctx, bool(examples)) if options.agreement > 1 else None
+    probe = _probe(state, ctx, bool(examples), options)
     replies: list[Reply] = []
     drawn: list[_Drawn] = []
     for reply in _answers(ctx, prompt, options, _draws(state, ctx, options.candidates), replies):
@@ -156,7 +169,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
                 continue
             # none reached the code: judge as without examples, on the signature's probes
             examples = {}
-            probe = _probe(state, ctx, False) if options.agreement > 1 else None
+            probe = _probe(state, ctx, False, options)
         # no examples: an answer that parses; with probes, draw until enough agree on them
         parses = not _syntax_errors(files, ctx)
         outcomes = run_probe(ctx, files, probe) if parses and probe else None
@@ -257,16 +270,23 @@ def _best(drawn: list[_Drawn]) -> list[_Drawn]:
     return [d for d in drawn if d[0] == key]
 
 
-def _probe(state: AgentState, ctx: NodeContext, examples: bool) -> ProbeProgram | None:
-    """The language's probe program for this task (``None``: no probe inputs, or no probes).
+def _probe(
+    state: AgentState, ctx: NodeContext, examples: bool, options: SamplingOptions
+) -> ProbeProgram | None:
+    """The language's probe program for this task (``None``: no agreement asked for, no
+    probe inputs, or no probes).
 
     The inputs are varied from the task's examples; for a Python task without
-    (working) examples, made from its function's signature.
+    (working) examples, with ``signature_probes``, made from its function's signature.
     """
+    if options.agreement <= 1:
+        return None
     if examples:
         calls = probe_calls(task_examples(state["task"]))
+    elif options.signature_probes and ctx.language.name == "python":
+        calls = signature_calls(state["task"])
     else:
-        calls = signature_calls(state["task"]) if ctx.language.name == "python" else []
+        calls = []
     if not calls:
         return None
     return ctx.language.probe_program(solution_module(state, ctx.language), calls)

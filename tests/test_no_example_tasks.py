@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from codeagent.graphs import run_job
 from codeagent.graphs.cli.render import format_tests
@@ -39,7 +40,7 @@ def _workflow(
         Rule(name="code", match="You are the coder", replies=code),
         Rule(name="test", match="You are the tester", reply=tests),
     ]
-    options = {"candidates": 5, **options}
+    options = {"candidates": 5, "signature_probes": True, **options}
     return scripts.sampling_workflow(directory, script, tester=tester, options=options)
 
 
@@ -121,6 +122,21 @@ def test_the_tasks_examples_are_never_disputed(tmp_path: Path) -> None:
 
     assert result.status == "failed"
     assert not (result.test_report or {}).get("disputed")
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_signature_probes_are_off_by_default(tmp_path: Path) -> None:
+    # without the option a task with no example keeps the first answer that parses
+    # (with it, GOOD and HALF would disagree on add(-5, 5) and SAME be drawn: 4 calls)
+    workflow = _workflow(tmp_path, [scripts.GOOD, scripts.HALF, SAME], scripts.TESTS, agreement=2)
+    data = yaml.safe_load(workflow.read_text())
+    del data["nodes"]["code"]["options"]["signature_probes"]
+    workflow.write_text(yaml.safe_dump(data))
+    result = run_job(TASK, workflow=workflow, out=tmp_path / "out")
+
+    assert result.status == "success"
+    assert result.usage["calls"] == 1 + 1  # one candidate, then the tester's tests
+    assert result.files["solution.py"].strip().endswith("return a + b")
 
 
 @pytest.mark.usefixtures("bwrap")
