@@ -84,10 +84,21 @@ def eval_command(
         typer.Option(
             "--mode",
             "-m",
-            help="agent (the workflow) or single-shot (one call); for repository tasks "
+            help="agent (the workflow), single-shot (one call) or samples (--samples "
+            "calls, each scored: the ceiling of choosing among them); for repository tasks "
             "also gold (the reference fixes) and empty (no change).",
         ),
     ] = "agent",
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            min=1,
+            max=50,
+            help="--mode samples: answers drawn per problem, the first as single-shot's "
+            "[default: 5].",
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -127,7 +138,10 @@ def eval_command(
                 raise ConfigError("--split is for repository tasks", hint="leave it out")
             wf = str(choose_workflow(workflow).workflow)
             options = _options(dataset, limit, subset, wf, mode, workers, resume, out_dir)
-            options = options.model_copy(update={"engine": engine})
+            if samples is not None and mode != "samples":
+                raise ConfigError("--samples is for --mode samples", hint="leave it out")
+            drawn = {} if samples is None else {"samples": samples}
+            options = options.model_copy(update={"engine": engine, **drawn})
             summary, files = _run_problems(ctx, options, broker, as_json)
     except CodeAgentError as exc:
         _fail(exc)
@@ -216,8 +230,8 @@ def _options(
     resume: bool,
     out_dir: Path,
 ) -> EvalOptions:
-    if mode not in ("agent", "single-shot"):
-        raise ConfigError(f"unknown mode {mode!r}", hint="use --mode agent or --mode single-shot")
+    if mode not in ("agent", "single-shot", "samples"):
+        raise ConfigError(f"unknown mode {mode!r}", hint="use --mode agent, single-shot or samples")
     if limit is not None and subset is not None:
         raise ConfigError("--limit and --subset exclude each other", hint="give one of them")
     return EvalOptions(
@@ -233,12 +247,13 @@ def _options(
 
 
 def _meta(options: EvalOptions) -> dict[str, Any]:
-    return {
+    meta = {
         "dataset": options.dataset,
         "workflow": options.workflow,
         "subset": str(options.subset) if options.subset else None,
         "limit": options.limit,
     }
+    return {**meta, "samples": options.samples} if options.mode == "samples" else meta
 
 
 class _Finished(Protocol):

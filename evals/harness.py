@@ -1,5 +1,8 @@
 """Run a dataset through the agent (``run_job``) or a single-shot baseline, then score it.
 
+A third mode, ``samples``, draws several single-shot answers per problem and scores
+each: the ceiling a choice among candidates can reach (:mod:`codeagent.evals.samples`).
+
 Example::
 
     from codeagent.evals.harness import EvalOptions, run_eval
@@ -34,6 +37,7 @@ from codeagent.evals.datasets import Problem, load_dataset, select
 from codeagent.evals.metrics import summarize
 from codeagent.evals.remote import QueuedJobs
 from codeagent.evals.results import Mode, ProblemResult, agent_fields, result_store, results_path
+from codeagent.evals.samples import samples_solver
 from codeagent.evals.scoring import score_hidden
 from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
 from codeagent.graphs.builder import SandboxFactory, spec_sandbox
@@ -41,13 +45,14 @@ from codeagent.graphs.jobs.config import RunConfig, run_config
 from codeagent.graphs.jobs.runner import preflight, run_job
 from codeagent.graphs.workers.app import Engine, EngineSettings, check_broker
 from codeagent.graphs.workflow.loader import load_workflow
-from codeagent.graphs.workflow.spec import WorkflowSpec
+from codeagent.graphs.workflow.spec import NodeSpec, WorkflowSpec
 from codeagent.nodes.registry import describe_node
+from codeagent.nodes.sampling import RETRY_TEMPERATURE
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text, build_chat_model
 from codeagent.tools.workspace import write_tree
 
-__all__ = ["EvalOptions", "EvalRun", "coder_model", "run_eval"]
+__all__ = ["EvalOptions", "EvalRun", "coder_model", "retry_temperature", "run_eval"]
 
 
 class EvalOptions(BaseModel):
@@ -65,6 +70,7 @@ class EvalOptions(BaseModel):
     out: Path = Path("eval-out")
     hidden_timeout_s: float = Field(default=20.0, gt=0)
     engine: Engine = "local"
+    samples: int = Field(default=5, ge=1, le=50)
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,16 @@ def _solver(env: _Env, todo: Sequence[Problem], engine: EngineSettings | None) -
     """How each problem is solved; on celery workers, every job is queued first."""
     if env.options.mode == "single-shot":
         yield _single_shot_solver(env)
+    elif env.options.mode == "samples":
+        options = env.options
+        yield samples_solver(
+            env.chat_model or coder_model(env.spec, env.workflow.parent),
+            options.samples,
+            retry_temperature(env.spec),
+            env.sandbox,
+            options.hidden_timeout_s,
+            options.out / "work" / "samples",
+        )
     elif engine is not None:
         with QueuedJobs(
             todo, workflow=env.workflow, out=env.options.out, config=env.config, settings=engine
@@ -209,11 +225,14 @@ def _evaluate(env: _Env, problem: Problem, solve: Solver) -> ProblemResult:
         files, fields = {}, {"status": "error", "detail": str(exc)[:300]}
     wall = fields.pop("wall_s", None)  # a worker's run time (queue time left out)
     wall = round(time.monotonic() - started if wall is None else wall, 2)
-    try:
-        score = score_hidden(problem, files, env.sandbox, env.options.hidden_timeout_s)
-        passed, detail = score.passed, score.detail
-    except CodeAgentError as exc:
-        passed, detail = False, f"scoring failed: {exc}"[:300]
+    if "passed" in fields:  # scored by the solver itself (samples mode)
+        passed, detail = bool(fields.pop("passed")), ""
+    else:
+        try:
+            score = score_hidden(problem, files, env.sandbox, env.options.hidden_timeout_s)
+            passed, detail = score.passed, score.detail
+        except CodeAgentError as exc:
+            passed, detail = False, f"scoring failed: {exc}"[:300]
     fields.setdefault("detail", detail)
     return ProblemResult(
         task_id=problem.task_id, mode=env.options.mode, passed=passed, wall_s=wall, **fields
@@ -251,6 +270,18 @@ def _single_shot_solver(env: _Env) -> Solver:
 
 def coder_model(spec: WorkflowSpec, base_dir: Path) -> BaseChatModel:
     """The chat model (and temperature) of the workflow's first node of role ``coder``."""
-    node = next((n for n in spec.nodes.values() if describe_node(n.kind).role == "coder"), None)
+    node = _coder_node(spec)
     name = node.model if node else "default"
     return build_chat_model(spec.models[name], base_dir, node.temperature if node else None)
+
+
+def retry_temperature(spec: WorkflowSpec) -> float:
+    """The temperature of the workflow's later draws: its coder's ``retry_temperature``
+    option (a ``sampling_coder``'s), else the sampling coder's default."""
+    node = _coder_node(spec)
+    value = dict(node.options).get("retry_temperature") if node else None
+    return float(value) if isinstance(value, int | float) else RETRY_TEMPERATURE
+
+
+def _coder_node(spec: WorkflowSpec) -> NodeSpec | None:
+    return next((n for n in spec.nodes.values() if describe_node(n.kind).role == "coder"), None)

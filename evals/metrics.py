@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from codeagent.evals.results import ProblemResult
+from codeagent.evals.samples import sample_metrics
 
 __all__ = ["summarize"]
 
@@ -24,7 +25,8 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
     single-shot answer has no verdict): ``right_but_not_success`` counts jobs whose code
     passes the hidden tests though the job did not end ``success`` (the agent's own
     checks failed right code), ``success_but_wrong`` jobs that ended ``success`` on code
-    the hidden tests fail.
+    the hidden tests fail. ``samples`` mode adds the ceiling of choosing among its draws
+    (:func:`~codeagent.evals.samples.sample_metrics`).
     """
     n = len(results)
     if n == 0:
@@ -57,4 +59,5 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
             1 for r in results if r.passed and r.status not in ("success", _NO_VERDICT)
         ),
         "success_but_wrong": sum(1 for r in results if r.status == "success" and not r.passed),
+        **sample_metrics(results),
     }

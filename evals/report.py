@@ -15,7 +15,7 @@ from codeagent.evals.results import ProblemResult, read_results
 
 __all__ = ["MODES", "Report", "common_ids", "load_runs", "render_markdown", "write_report"]
 
-MODES = ("single-shot", "agent")
+MODES = ("single-shot", "agent", "samples")
 
 Report = dict[str, Any]
 
@@ -109,6 +109,9 @@ _SUMMARY_ROWS = (
     "statuses",
     "right_but_not_success",
     "success_but_wrong",
+    "any_of_first",
+    "examples_any",
+    "examples_pick",
 )
 
 
@@ -144,7 +147,7 @@ def _chart(runs: dict[str, list[ProblemResult]], path: Path) -> Path | None:
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     rates = [100 * sum(r.passed for r in runs[m]) / max(1, len(runs[m])) for m in modes]
     labels = [f"{m} (n={len(runs[m])})" for m in modes]
-    axes[0].bar(labels, rates, color=["#999999", "#2a7ab9"][: len(modes)])
+    axes[0].bar(labels, rates, color=["#999999", "#2a7ab9", "#6aa84f"][: len(modes)])
     axes[0].set_ylim(0, 100)
     axes[0].set_title("pass@1 on hidden tests (%)")
     for i, rate in enumerate(rates):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from codeagent.graphs.jobs.result_log import ResultLog
 from codeagent.graphs.jobs.results import RunResult
@@ -19,7 +19,7 @@ __all__ = [
     "results_path",
 ]
 
-Mode = Literal["agent", "single-shot"]
+Mode = Literal["agent", "single-shot", "samples"]
 
 
 class ProblemResult(BaseModel):
@@ -27,7 +27,7 @@ class ProblemResult(BaseModel):
 
     Attributes:
         task_id: The problem.
-        mode: ``agent`` or ``single-shot``.
+        mode: ``agent``, ``single-shot`` or ``samples``.
         passed: The hidden tests passed (pass@1).
         status: The job's final status (``success``, ``failed``, ...; ``answered`` for
             single-shot, ``error`` when the run crashed).
@@ -43,6 +43,10 @@ class ProblemResult(BaseModel):
         output_tokens: Completion tokens.
         attempts: Coder runs.
         detail: Why the hidden tests failed, or the run's error.
+        draws_hidden: ``samples`` mode: whether each draw passed the hidden tests
+            (:mod:`codeagent.evals.samples`).
+        draws_examples: ``samples`` mode: whether each draw passed the task's examples
+            (None: the task shows none).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -62,6 +66,8 @@ class ProblemResult(BaseModel):
     output_tokens: int = 0
     attempts: int = 0
     detail: str = ""
+    draws_hidden: list[bool] = Field(default_factory=list)
+    draws_examples: list[bool | None] = Field(default_factory=list)
 
 
 def agent_fields(result: RunResult) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from codeagent.tools.contracts.state import AgentState
 
 __all__ = [
@@ -140,7 +142,7 @@ def coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         if files:  # the failing code again: draw a fresh version
             fresh += 1
             seed_index = 100 * (state.get("attempt", 0) + 1) + fresh
-            call = hotter_call(ctx, RETRY_TEMPERATURE, seed_index)
+            call = hotter_call(ctx.chat, RETRY_TEMPERATURE, seed_index)
             prompt = fresh_prompt(state, ctx)
             continue
         if no_block_asked:
@@ -184,10 +186,10 @@ def _can_ask(state: AgentState, ctx: NodeContext, replies: list[Reply]) -> bool:
     return spent < ctx.max_model_calls
 
 
-def hotter_call(ctx: NodeContext, temperature: float, index: int) -> dict[str, Any]:
-    """Call settings for the ``index``-th extra answer: ``temperature``, and another seed
-    when the model is seeded (a fixed seed would repeat the same answer)."""
-    seed = getattr(ctx.chat, "seed", None)
+def hotter_call(chat: BaseChatModel, temperature: float, index: int) -> dict[str, Any]:
+    """Call settings for the ``index``-th extra answer of ``chat``: ``temperature``, and
+    another seed when the model is seeded (a fixed seed would repeat the same answer)."""
+    seed = getattr(chat, "seed", None)
     extra = {"seed": seed + index} if isinstance(seed, int) else {}
     return {"temperature": temperature, **extra}
 

@@ -247,7 +247,7 @@ def _ask_here(
 
 def _later_draw(ctx: NodeContext, options: SamplingOptions, index: int) -> dict[str, Any]:
     """Call settings of draw ``index``: later draws hotter, and with their own seed if seeded."""
-    return hotter_call(ctx, options.retry_temperature, index) if index else {}
+    return hotter_call(ctx.chat, options.retry_temperature, index) if index else {}
 
 
 def _syntax_errors(files: dict[str, str], ctx: NodeContext) -> list[str]:
