@@ -131,12 +131,16 @@ def _raised(outcome: str) -> bool:
 
 
 def choose(outcomes: Sequence[Sequence[str] | None]) -> int:
-    """The index of the candidate that agrees most with the others (the earliest on a tie)."""
+    """The index of the candidate that agrees most with the others; on a tie, the one
+    raising on fewest probes (agreeing candidates may differ only where one of them
+    raised: ``transpose([])`` failing in one and returning ``[]`` in the other), then
+    the earliest."""
     scores = [
         sum(agreement(mine, other) for j, other in enumerate(outcomes) if j != i)
         for i, mine in enumerate(outcomes)
     ]
-    return max(range(len(scores)), key=lambda i: (scores[i], -i))
+    raised = [sum(map(_raised, mine or ())) for mine in outcomes]
+    return max(range(len(scores)), key=lambda i: (scores[i], -raised[i], -i))
 
 
 def _normal(expr: str) -> str:
@@ -156,6 +160,7 @@ def _varied_calls(expr: str) -> list[str]:
     if found is None:
         return []
     call, values = found
+    wrapper = _order_free_wrapper(tree, call)
     out = []
     for position, value in enumerate(values):
         for variant in _variants(value):
@@ -164,8 +169,29 @@ def _varied_calls(expr: str) -> list[str]:
             args = changed[: len(call.args)]
             kwargs = zip((k.arg for k in call.keywords), changed[len(call.args) :], strict=True)
             text = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs)])
-            out.append(f"{ast.unparse(call.func)}({text})")
+            probe = f"{ast.unparse(call.func)}({text})"
+            out.append(f"{wrapper}({probe})" if wrapper else probe)
     return out
+
+
+_ORDER_FREE = frozenset({"set", "frozenset", "sorted"})
+
+
+def _order_free_wrapper(tree: ast.expr, call: ast.Call) -> str | None:
+    """``set``, ``frozenset`` or ``sorted`` when the example compares ``call``'s result
+    through it (``set(f(x)) == {...}``): the order of the result is then not part of
+    the task, and the probes keep the wrapper so that order does not split candidates."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _ORDER_FREE
+            and len(node.args) == 1
+            and not node.keywords
+            and node.args[0] is call
+        ):
+            return node.func.id
+    return None
 
 
 def _literal_call(tree: ast.expr) -> tuple[ast.Call, list[Any]] | None:
@@ -206,7 +232,8 @@ def _variants(value: Any) -> list[Any]:
         with contextlib.suppress(TypeError):  # mixed types do not sort
             found.append(kind(sorted(items)))
     elif isinstance(value, dict):
-        found = [{}, dict(list(value.items())[1:])]
+        items = list(value.items())
+        found = [{}, dict(items[1:]), dict(items[::-1])]
     else:
         found = []
     unique: list[Any] = []

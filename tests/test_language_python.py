@@ -133,6 +133,22 @@ def test_the_probe_records_results_errors_and_time_outs(tmp_path: Path) -> None:
     assert outcomes == ["1.0", "!ValueError", "!Timeout", "0.333333"]
 
 
+def test_probe_outcomes_do_not_depend_on_the_order_a_dict_or_set_was_built_in(
+    tmp_path: Path,
+) -> None:
+    one = "def f(xs):\n    return {x: {x, -x} for x in xs}\n"
+    other = "def f(xs):\n    return {x: {-x, x} for x in reversed(xs)}\n"
+    calls = ["f([3, 1, 2])", "f([])", "f(['b', 'a'])"]
+
+    outcomes = _run(tmp_path, one, calls)
+
+    assert outcomes == _run(tmp_path, other, calls)
+    assert outcomes is not None
+    assert outcomes[0] == "{1: set({-1, 1}), 2: set({-2, 2}), 3: set({-3, 3})}"
+    # a list keeps its order: [1, 2] and [2, 1] are different answers
+    assert _run(tmp_path, "def f(xs):\n    return list(xs)\n", ["f([1, 2])"]) == ["[1, 2]"]
+
+
 def test_a_module_that_does_not_import_gives_no_outcomes(tmp_path: Path) -> None:
     assert _run(tmp_path, "def f(:\n", ["f(1)"]) is None
 

@@ -98,6 +98,25 @@ def test_choose_takes_the_candidate_agreeing_most_then_the_earliest() -> None:
     assert choose([None, right]) == 0
 
 
+def test_choose_prefers_of_agreeing_candidates_the_one_raising_least() -> None:
+    """mbpp-style/56: one transpose raised IndexError on [], the other returned []."""
+    raises = ["!IndexError", "[[4, 1], [5, 2], [6, 3]]", "[[4], [5], [6]]"]
+    returns = ["[]", "[[4, 1], [5, 2], [6, 3]]", "[[4], [5], [6]]"]
+
+    assert consistent(raises, returns)
+    assert choose([raises, returns]) == 1
+    assert choose([returns, raises]) == 0
+    # agreement still comes first: two that agree beat a lone one that never raises
+    lone = ["[]", "[[1]]", "[[2]]"]
+    assert choose([lone, raises, raises]) == 1
+
+
+def test_a_dict_argument_is_also_varied_in_order() -> None:
+    calls = probe_calls([("invert({'a': 1, 'b': 2, 'c': 1})", "{1: ['a', 'c'], 2: ['b']}")])
+
+    assert calls == ["invert({})", "invert({'b': 2, 'c': 1})", "invert({'c': 1, 'b': 2, 'a': 1})"]
+
+
 def test_an_assertion_style_example_probes_the_call_it_wraps() -> None:
     calls = probe_calls(
         [
@@ -108,6 +127,9 @@ def test_an_assertion_style_example_probes_the_call_it_wraps() -> None:
         limit=100,
     )
 
-    assert {"volume(11)", "common((4, 3), (5, 4))", "area(3)"} <= set(calls)
-    assert all(c.startswith(("volume(", "common(", "area(")) for c in calls)  # no isclose/set
+    assert {"volume(11)", "set(common((4, 3), (5, 4)))", "area(3)"} <= set(calls)
+    # an order-free wrapper stays (the result's order is not part of the task), others go
+    assert all(c.startswith(("volume(", "set(common(", "area(")) for c in calls)
     assert probe_calls([("sorted([3, 1])", "[1, 3]")]) == []  # builtins only: nothing to vary
+    assert probe_calls([("sorted(f([3, 1]))", "[1, 3]")])[0] == "sorted(f([]))"
+    assert probe_calls([("len(f([3, 1]))", "2")])[0] == "f([])"

@@ -334,11 +334,24 @@ class _Timeout(Exception):
 def _alarm(signum, frame):
     raise _Timeout()
 
+class _Text:
+    def __init__(self, text):
+        self.text = text
+    def __repr__(self):
+        return self.text
+
 def _round(value):
+    # one text per value: floats rounded, dicts and sets in a fixed order (two right
+    # answers may build them in different orders; equality ignores it)
     if isinstance(value, float):
         return round(value, 6)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
         return type(value)(_round(v) for v in value)
+    if type(value) is dict:
+        return dict(sorted(((k, _round(v)) for k, v in value.items()), key=lambda kv: repr(kv[0])))
+    if type(value) in (set, frozenset):
+        items = ", ".join(sorted(repr(_round(v)) for v in value))
+        return _Text(type(value).__name__ + "({{" + items + "}})")
     return value
 
 signal.signal(signal.SIGALRM, _alarm)
