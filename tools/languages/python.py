@@ -272,7 +272,8 @@ def probe_script(module: str, calls: Sequence[str], per_call_s: float = 1.0) -> 
     """A script that runs ``calls`` against ``module`` and prints one line of outcomes.
 
     The line is :data:`~codeagent.tools.languages.base.PROBE_MARK` and a JSON list: per
-    call the result's ``repr`` (floats rounded to 6 places, cut at 300 characters),
+    call the result's ``repr`` (floats rounded to 6 places, dict items and set members
+    in a fixed order, as ``==`` ignores theirs; cut at 300 characters),
     ``!ErrorName`` when the call raised, or ``!Timeout`` after ``per_call_s`` seconds.
     """
     return _PROBE_SCRIPT.format(
@@ -345,7 +346,7 @@ def _round(value):
     # answers may build them in different orders; equality ignores it)
     if isinstance(value, float):
         return round(value, 6)
-    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+    if type(value) in (list, tuple):
         return type(value)(_round(v) for v in value)
     if type(value) is dict:
         return dict(sorted(((k, _round(v)) for k, v in value.items()), key=lambda kv: repr(kv[0])))
