@@ -124,6 +124,8 @@ def eval_command(
     mode always runs here; repository tasks run here only.
     """
     try:
+        if samples is not None and mode != "samples":
+            raise ConfigError("--samples is for --mode samples", hint="leave it out")
         if dataset_shape(dataset) == "repo":
             if engine == "celery":
                 raise ConfigError(
@@ -138,8 +140,6 @@ def eval_command(
                 raise ConfigError("--split is for repository tasks", hint="leave it out")
             wf = str(choose_workflow(workflow).workflow)
             options = _options(dataset, limit, subset, wf, mode, workers, resume, out_dir)
-            if samples is not None and mode != "samples":
-                raise ConfigError("--samples is for --mode samples", hint="leave it out")
             drawn = {} if samples is None else {"samples": samples}
             options = options.model_copy(update={"engine": engine, **drawn})
             summary, files = _run_problems(ctx, options, broker, as_json)
