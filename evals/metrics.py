@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from codeagent.evals.results import ProblemResult
-from codeagent.evals.samples import sample_metrics
 
-__all__ = ["summarize"]
+__all__ = ["sample_metrics", "summarize"]
 
 _NO_VERDICT = "answered"  # a single-shot answer: no job, no verdict of its own
 
@@ -26,7 +25,7 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
     passes the hidden tests though the job did not end ``success`` (the agent's own
     checks failed right code), ``success_but_wrong`` jobs that ended ``success`` on code
     the hidden tests fail. ``samples`` mode adds the ceiling of choosing among its draws
-    (:func:`~codeagent.evals.samples.sample_metrics`).
+    (:func:`sample_metrics`).
     """
     n = len(results)
     if n == 0:
@@ -61,3 +60,28 @@ def summarize(results: Sequence[ProblemResult]) -> dict[str, Any]:
         "success_but_wrong": sum(1 for r in results if r.status == "success" and not r.passed),
         **sample_metrics(results),
     }
+
+
+def sample_metrics(results: Sequence[ProblemResult]) -> dict[str, Any]:
+    """``samples``, ``any_of_first``, ``examples_any`` and ``examples_pick`` (see
+    :mod:`codeagent.evals.samples`); empty when no result has draws (pure)."""
+    drawn = [r for r in results if r.draws_hidden]
+    if not drawn:
+        return {}
+    n = len(drawn)
+    most = max(len(r.draws_hidden) for r in drawn)
+    return {
+        "samples": most,
+        "any_of_first": {
+            str(j): round(sum(any(r.draws_hidden[:j]) for r in drawn) / n, 4)
+            for j in range(1, most + 1)
+        },
+        "examples_any": round(sum(any(bool(e) for e in r.draws_examples) for r in drawn) / n, 4),
+        "examples_pick": round(sum(_picked_by_examples(r) for r in drawn) / n, 4),
+    }
+
+
+def _picked_by_examples(result: ProblemResult) -> bool:
+    """Whether the first draw passing the examples (else draw 0) passes the hidden tests."""
+    index = next((i for i, ok in enumerate(result.draws_examples) if ok), 0)
+    return result.draws_hidden[index]

@@ -10,7 +10,8 @@ Every draw is scored on the hidden tests and, where the task shows examples, on 
 (each example ``assert (EXPR) == (EXPECTED)``, as :func:`~codeagent.nodes.examples.task_examples`
 reads them).
 
-The summary then says (:func:`sample_metrics`, all over problems):
+The summary then says (all over problems;
+:func:`~codeagent.evals.metrics.sample_metrics`):
 
 - ``any_of_first``: for each j, the share of problems where one of the first j draws
   passes the hidden tests: what a perfect choice among j draws would score.
@@ -22,14 +23,13 @@ The summary then says (:func:`sample_metrics`, all over problems):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
 from codeagent.evals.datasets import Problem
-from codeagent.evals.results import ProblemResult
 from codeagent.evals.scoring import score_hidden
 from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
 from codeagent.nodes.coder import hotter_call
@@ -39,7 +39,7 @@ from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.sandbox import Sandbox
 from codeagent.tools.workspace import write_tree
 
-__all__ = ["examples_check", "sample_metrics", "samples_solver"]
+__all__ = ["examples_check", "samples_solver"]
 
 Solver = Callable[[Problem], tuple[dict[str, str], dict[str, Any]]]
 
@@ -105,28 +105,3 @@ def samples_solver(
         return first, fields
 
     return solve
-
-
-def sample_metrics(results: Sequence[ProblemResult]) -> dict[str, Any]:
-    """``samples``, ``any_of_first``, ``examples_any`` and ``examples_pick`` (module
-    docstring); empty when no result has draws (pure)."""
-    drawn = [r for r in results if r.draws_hidden]
-    if not drawn:
-        return {}
-    n = len(drawn)
-    most = max(len(r.draws_hidden) for r in drawn)
-    return {
-        "samples": most,
-        "any_of_first": {
-            str(j): round(sum(any(r.draws_hidden[:j]) for r in drawn) / n, 4)
-            for j in range(1, most + 1)
-        },
-        "examples_any": round(sum(any(bool(e) for e in r.draws_examples) for r in drawn) / n, 4),
-        "examples_pick": round(sum(_picked_by_examples(r) for r in drawn) / n, 4),
-    }
-
-
-def _picked_by_examples(result: ProblemResult) -> bool:
-    """Whether the first draw passing the examples (else draw 0) passes the hidden tests."""
-    index = next((i for i, ok in enumerate(result.draws_examples) if ok), 0)
-    return result.draws_hidden[index]

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from codeagent.evals.cli import register
 from codeagent.evals.datasets import Problem
 from codeagent.evals.harness import EvalOptions, run_eval
-from codeagent.evals.metrics import summarize
+from codeagent.evals.metrics import sample_metrics, summarize
 from codeagent.evals.report import write_report
 from codeagent.evals.results import ProblemResult, read_results
-from codeagent.evals.samples import examples_check, sample_metrics
+from codeagent.evals.samples import examples_check
 from codeagent.evals.scoring import score_hidden
 from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.testing import Rule, ScriptedChatModel
