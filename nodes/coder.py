@@ -89,15 +89,17 @@ def rollback_note(state: AgentState) -> str:
     )
 
 
-def coder_prompt(state: AgentState, ctx: NodeContext) -> list[tuple[str, str]]:
-    """The coder's messages for this state."""
+def coder_prompt(state: AgentState, ctx: NodeContext, kind: str = "coder") -> list[tuple[str, str]]:
+    """The messages of a coder node of ``kind`` (its built-in template) for this state."""
     plan = state.get("plan") or {}
     files = solution_files(state, ctx.language)
     shown = {k: v for k, v in plan.items() if k not in ("version",)}
+    plan_text = json.dumps(shown, indent=2)
     return render(
-        load_template("coder", ctx.prompt_file),
+        load_template(kind, ctx.prompt_file),
         task=state["task"],
-        plan=json.dumps(shown, indent=2) if plan else "(no plan: follow the task)",
+        plan=plan_text if plan else "(no plan: follow the task)",
+        plan_note=f"\n\nPlan:\n{plan_text}" if plan else "",
         files_list=", ".join(files),
         source_file=files[0],
         language=ctx.language.name,

@@ -29,6 +29,11 @@ asked for, with the same per-draw temperature and seed, so the kept answer is th
 one drawing one at a time would keep; answers of the last round past the one that
 settled it are spent (and counted) without being judged.
 
+Its prompt (``nodes/templates/sampling_coder.md``) is the single-shot baseline's: the
+task and one code block asked for, no instructions about files (the answer goes to the
+solution file); the plan, when a planner ran, follows the task. A repair adds the
+coder's feedback (the previous code and one line per failed check).
+
 Use it in a workflow in place of ``coder``::
 
     nodes:
@@ -146,7 +151,7 @@ def sampling_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         ModelError: When no answer had a usable code block.
     """
     default = source_path(state, ctx.language)
-    prompt = coder_prompt(state, ctx)
+    prompt = coder_prompt(state, ctx, "sampling_coder")
     examples = example_tests(state, ctx.language)
     options = SamplingOptions.model_validate(dict(ctx.options))
     probe = _probe(state, ctx, bool(examples), options)

@@ -42,7 +42,7 @@ def rules(
     return [
         Rule(name="plan", match="You are the planner", reply=PLAN),
         Rule(name="fix", match="Your previous version", replies=fix or [GOOD]),
-        Rule(name="code", match="You are the coder", replies=code or [GOOD]),
+        Rule(name="code", match="You are the coder|You are an expert", replies=code or [GOOD]),
         Rule(name="test", match="You are the tester", reply=TESTS),
         Rule(name="review", match="You are the reviewer", replies=review or [APPROVE]),
     ]

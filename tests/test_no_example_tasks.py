@@ -37,7 +37,7 @@ def _workflow(
 ) -> Path:
     script = [
         Rule(name="fix", match="Your previous version", replies=code),
-        Rule(name="code", match="You are the coder", replies=code),
+        Rule(name="code", match="You are the coder|You are an expert", replies=code),
         Rule(name="test", match="You are the tester", reply=tests),
     ]
     options = {"candidates": 5, "signature_probes": True, **options}

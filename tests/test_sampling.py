@@ -17,9 +17,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import Field, PrivateAttr
 
+from codeagent.evals.datasets import Problem
+from codeagent.evals.tasks import single_shot_prompt, task_text
 from codeagent.graphs import run_job
 from codeagent.nodes.sampling import candidate_key
 from codeagent.tools.languages import get_adapter
+from codeagent.tools.testing import ScriptedChatModel
 from tests import scripts
 from tests.recording import Recorder
 
@@ -378,3 +381,37 @@ def test_parallel_draws_keep_the_answer_drawing_one_at_a_time_keeps(
     # one at a time: HALF, GOOD, GOOD settle it; two at a time: the 4th answer, asked for
     # with the 3rd, is spent and counted but never judged
     assert result.usage["calls"] == {1: 3, 2: 4}[parallel]
+
+
+def test_the_prompt_is_the_single_calls_and_a_repair_adds_the_failures(tmp_path: Path) -> None:
+    """Candidates are asked in the single-shot baseline's words (its system message, then
+    the task); the repair round adds the previous code and the failed check."""
+    problem = Problem(task_id="t/0", prompt=scripts.TASK, test="", entry_point="add")
+    (_, system), (_, user) = single_shot_prompt(problem)
+    task = task_text(problem)
+    model = ScriptedChatModel(rules=scripts.rules(code=[scripts.BAD], fix=[scripts.GOOD]))
+    workflow = _workflow(tmp_path, code=[scripts.BAD], options={"candidates": 1})
+    result = run_job(task, workflow=workflow, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success", result.error
+    assert result.usage["calls"] == 3  # the candidate, the tester, the repair
+    first, repair = model.prompts[0], model.prompts[-1]
+    # the same words ("python" vs "Python" aside; the template trims the last newline)
+    assert first.lower() == f"{system}\n\n{user.strip()}".lower()
+    assert repair.startswith(first) and "Your previous version" in repair
+    assert "add(2, 3)" in repair and "return a - b" in repair
+
+
+def test_a_plan_follows_the_task_in_the_prompt(tmp_path: Path) -> None:
+    path = _workflow(tmp_path, code=[scripts.GOOD])
+    data = yaml.safe_load(path.read_text())
+    data["nodes"] = {"plan": {"kind": "planner"}, **data["nodes"]}
+    data["edges"].insert(0, {"from": "plan", "to": "code"})
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    model = ScriptedChatModel(rules=scripts.rules())
+    result = run_job(scripts.TASK, workflow=path, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success", result.error
+    coder = next(p for p in model.prompts if "You are an expert" in p)
+    task, plan = coder.split("\nPlan:\n")
+    assert task.endswith(scripts.TASK.strip() + "\n\n") and '"add two numbers"' in plan
