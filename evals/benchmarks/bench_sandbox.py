@@ -11,21 +11,24 @@ files, run pytest, read nothing back, give the sandbox up. The modes:
   jobs leased from a pool);
 - ``pool``: what jobs do now: a sandbox from the process's shared pool
   (``open_docker_or_auto``), reset in the background between samples (a lease waits
-  for a reset still in progress, so the reset is counted);
+  for a reset still in progress, so the reset is counted); files, the run and its
+  output go through the container's resident runner;
+- ``exec``: the same pool with the runner off: ``put_archive`` and a ``docker exec``
+  (what jobs did before the runner);
 - ``autogen``: AutoGen's ``DockerCommandLineCodeExecutor`` exec path, reproduced (the
   package is not installed here): one long-running container with a bind-mounted host
   directory, files written on the host, ``container.exec_run(["timeout", ...])``;
   no reset and no isolation between runs;
 - ``local``: the bubblewrap backend; ``host``: pytest on the host, no sandbox.
 
-All run ``python3 -m pytest -q -p no:cacheprovider`` with plugin autoloading off (the
-sandbox image has none; on the host, this interpreter's plugins would dominate).
+All run the same ``python3 -c`` program: plugin autoloading off (the sandbox image has
+none; on the host, this interpreter's plugins would dominate), then
+``pytest.main(["-q", "-p", "no:cacheprovider"])``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -43,7 +46,7 @@ from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
 from codeagent.tools.sandbox.factory import open_docker_or_auto
 from codeagent.tools.sandbox.image import default_image
-from codeagent.tools.sandbox.pool import close_shared_pools
+from codeagent.tools.sandbox.pool import POOL_SIZE, SandboxPool, close_shared_pools
 
 __all__ = ["main", "summarize"]
 
@@ -52,8 +55,13 @@ FILES = {
     "test_solution.py": "from solution import add\n\n\ndef test_add():\n"
     "    assert add(1, 2) == 3\n",
 }
-PYTEST = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-CMD = ["env", "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1", *PYTEST]
+PROGRAM = (
+    "import os, sys\n"
+    "os.environ['PYTEST_DISABLE_PLUGIN_AUTOLOAD'] = '1'\n"
+    "import pytest\n"
+    "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))\n"
+)
+CMD = ["python3", "-c", PROGRAM]
 
 
 def summarize(samples: list[float]) -> dict[str, float]:
@@ -118,10 +126,7 @@ def _host_job() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in FILES.items():
             Path(tmp, name).write_text(text)
-        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        done = subprocess.run(
-            [sys.executable, *PYTEST[1:]], cwd=tmp, env=env, capture_output=True, check=False
-        )
+        done = subprocess.run([sys.executable, *CMD[1:]], cwd=tmp, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"benchmark job failed: {done.stdout!r}")
@@ -141,6 +146,9 @@ def _measure(runs: int, image: str, docker: bool) -> dict[str, dict[str, float]]
             [_job(lambda: open_docker_or_auto("docker", limits, image)) for _ in range(runs)]
         )
         close_shared_pools()
+        with SandboxPool(limits, image, size=POOL_SIZE, client=client, resident=False) as pool:
+            _job(pool.sandbox)
+            results["exec"] = summarize([_job(pool.sandbox) for _ in range(runs)])
         with _autogen_container(client, image) as (container, work):
             _autogen_job(container, work)
             results["autogen"] = summarize([_autogen_job(container, work) for _ in range(runs)])
@@ -157,6 +165,7 @@ def _ratios(results: dict[str, dict[str, float]]) -> dict[str, float]:
 
     pairs = {
         "pool/autogen": ratio("pool", "autogen"),
+        "exec/autogen": ratio("exec", "autogen"),
         "cold/autogen": ratio("cold", "autogen"),
         "local/host": ratio("local", "host"),
     }

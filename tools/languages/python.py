@@ -60,6 +60,30 @@ class _Broken:
 """The watch every example test runs under (see :meth:`PythonAdapter.examples_to_tests`)."""
 
 
+_TEST_SCRIPT = """\
+import contextlib, io, os, sys
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+from coverage.cmdline import main
+junit, report = sys.argv[1:3]  # (running pytest replaces sys.argv)
+rc = main([
+    "run", "--source=.",
+    "--omit=test_*.py,*/test_*.py,*_test.py,conftest.py,*/conftest.py",
+    "-m", "pytest", "-q", "-rs", "--tb=short", "-p", "no:cacheprovider",
+    "--junitxml=" + junit, "-o", "junit_family=xunit1",
+])
+sys.stdout.flush()
+sys.stderr.flush()
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        main(["json", "-q", "-o", report])
+    except BaseException:
+        pass
+sys.exit(rc)
+"""
+"""What :meth:`PythonAdapter.test_command` runs: the tests under coverage (exit status:
+pytest's), then coverage's JSON report (quietly, whatever it finds)."""
+
+
 class PythonAdapter:
     """Language adapter for Python (pytest + coverage)."""
 
@@ -87,14 +111,10 @@ class PythonAdapter:
         # No pytest plugins but pytest's own: every backend runs the tests as the sandbox
         # image does (pytest and coverage), and the local backend, on codeagent's own
         # interpreter, does not spend seconds importing the plugins installed with it.
-        script = (
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python3 -m coverage run --source=. "
-            "--omit='test_*.py,*/test_*.py,*_test.py,conftest.py,*/conftest.py' "
-            "-m pytest -q -rs --tb=short -p no:cacheprovider "
-            f"--junitxml={junit} -o junit_family=xunit1; rc=$?; "
-            f"python3 -m coverage json -q -o {coverage} >/dev/null 2>&1; exit $rc"
-        )
-        return ["sh", "-c", script]
+        # One interpreter runs the tests under coverage, then writes the JSON report: a
+        # plain ``python3 -c`` command, which the docker sandbox's resident runner runs on
+        # an interpreter that has pytest and coverage imported already.
+        return ["python3", "-c", _TEST_SCRIPT, junit, coverage]
 
     def report_paths(self, run_id: str) -> list[str]:
         return [_JUNIT.format(run_id=run_id), _COVERAGE.format(run_id=run_id)]

@@ -9,6 +9,12 @@ Containers and volumes carry the ``codeagent.sandbox`` label; they are removed o
 :meth:`DockerSandbox.close`, and ones left by crashed processes are removed at
 start. A sandbox made from a set-up image (:mod:`codeagent.tools.sandbox.docker_setup`)
 copies the image's set-up workspace (``seed``) into its own at start.
+
+The container's PID 1 is the resident runner (:mod:`~codeagent.tools.sandbox.resident`):
+files go in, commands run and reports come out over one attached channel, and a
+``python3`` command runs on an interpreter that has pytest imported already. Where the
+runner does not answer, the sandbox falls back to ``put_archive``, ``docker exec`` and
+``get_archive`` (same isolation, slower).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from codeagent.tools.sandbox.protocol import (
     SandboxLimits,
     encode_file,
 )
+from codeagent.tools.sandbox.resident import ResidentChannel, ResidentError
 from codeagent.tools.workspace import safe_relpath
 
 __all__ = ["DockerSandbox", "docker_client", "tar_files"]
@@ -64,6 +71,8 @@ class DockerSandbox(SandboxContext):
         client: A ``docker.DockerClient`` to share; one is made on :meth:`start` otherwise.
         seed: A directory in the image whose contents are copied into the workspace when
             the container starts: the set-up workspace of a setup image.
+        resident: Send files, commands and reads to the container's resident runner
+            (False: ``put_archive``, ``docker exec`` and ``get_archive`` only).
     """
 
     backend = "docker"
@@ -75,6 +84,7 @@ class DockerSandbox(SandboxContext):
         *,
         client: Any = None,
         seed: str | None = None,
+        resident: bool = True,
     ) -> None:
         self.limits = limits or SandboxLimits()
         self.image = image or default_image()
@@ -83,6 +93,9 @@ class DockerSandbox(SandboxContext):
         self._container: Any = None
         self._volume: Any = None
         self._files: dict[str, FileData] = {}  # replayed if the container has to be replaced
+        self._channel: ResidentChannel | None = None
+        self._use_resident = resident
+        self._resident = resident  # False once the runner failed: docker exec from then on
 
     @property
     def container_id(self) -> str | None:
@@ -109,22 +122,42 @@ class DockerSandbox(SandboxContext):
 
     def write_files(self, files: Mapping[str, FileData]) -> None:
         clean = {safe_relpath(rel): data for rel, data in files.items()}
-        archive = tar_files(clean)
         try:
-            self._api_call(lambda: self._put(archive))
+            self._write(clean)
         except SandboxError as exc:
             if "no space left" in exc.message.lower():
+                size = sum(len(encode_file(data)) for data in clean.values())
                 raise SandboxError(
                     f"the files do not fit in the workspace: sandbox.workspace_mb is "
-                    f"{self.limits.workspace_mb} ({len(archive) / 2**20:.1f} MB to write)",
+                    f"{self.limits.workspace_mb} ({size / 2**20:.1f} MB to write)",
                     hint=WORKSPACE_HINT,
                 ) from exc
             raise
         self._files.update(clean)
 
+    def _write(self, clean: dict[str, FileData]) -> None:
+        channel = self._runner()
+        if channel is not None:
+            try:
+                channel.put(clean)
+                return
+            except ResidentError:
+                self._drop_runner()
+            except SandboxError as exc:  # e.g. a file past the runner's file-size limit
+                if "no space left" in exc.message.lower():
+                    raise
+        archive = tar_files(clean)
+        self._api_call(lambda: self._put(archive))
+
     def read_files(self, paths: Sequence[str]) -> dict[str, str]:
         import docker
 
+        channel = self._runner()
+        if channel is not None:
+            try:
+                return channel.get([safe_relpath(rel) for rel in paths])
+            except ResidentError:
+                self._drop_runner()
         found: dict[str, str] = {}
         for rel in paths:
             path = f"{WORKDIR}/{safe_relpath(rel)}"
@@ -141,6 +174,15 @@ class DockerSandbox(SandboxContext):
         return found
 
     def run(self, cmd: Sequence[str], timeout_s: float) -> ExecResult:
+        channel = self._runner()
+        if channel is not None:
+            try:
+                return channel.run(
+                    cmd, env=ENV, cwd=WORKDIR, timeout_s=timeout_s, limit=self.limits.output_bytes
+                )
+            except ResidentError:  # dead or wedged: end what it ran, then go on by exec
+                self._drop_runner()
+                self.kill_processes()
         return self._api_call(
             lambda: exec_capped(
                 self._client.api,
@@ -173,6 +215,10 @@ class DockerSandbox(SandboxContext):
             result = self._client.api.exec_create(self._cid(), ["/bin/sh", "-c", script], user=USER)
             self._client.api.exec_start(result["Id"])
             ok = self._client.api.exec_inspect(result["Id"]).get("ExitCode") == 0
+            if ok and self._channel is not None:
+                # A fresh runner process: nothing of the last lease stays in its memory.
+                self._channel.restart()
+                self._channel.ping()
         except Exception:
             return False
         self._files.clear()
@@ -182,7 +228,9 @@ class DockerSandbox(SandboxContext):
         """End every process but the container's init; kill the container if that fails."""
         try:
             api = self._client.api
-            exec_id = api.exec_create(self._cid(), ["/bin/sh", "-c", "kill -9 -1"], user=USER)["Id"]
+            # (kill fails with "no such process" when nothing is left to kill: that is fine)
+            script = ["/bin/sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
+            exec_id = api.exec_create(self._cid(), script, user=USER)["Id"]
             api.exec_start(exec_id)
             if api.exec_inspect(exec_id).get("ExitCode") == 0:
                 return
@@ -195,10 +243,42 @@ class DockerSandbox(SandboxContext):
         container, volume = self._container, self._volume
         self._container = self._volume = None
         self._files.clear()
+        self._drop_runner()
         _remove(container, volume)
+
+    @property
+    def resident(self) -> bool:
+        """Whether commands go to the container's resident runner (else ``docker exec``)."""
+        return self._runner() is not None
+
+    def _runner(self) -> ResidentChannel | None:
+        """The channel to the runner, attached on first use; None once it has failed."""
+        if not self._resident or self._container is None:
+            return None
+        if self._channel is None:
+            try:
+                channel = ResidentChannel(self._client.api, self._cid())
+                try:
+                    channel.ping()
+                except ResidentError:
+                    channel.close()
+                    raise
+            except ResidentError:
+                self._resident = False
+                return None
+            self._channel = channel
+        return self._channel
+
+    def _drop_runner(self) -> None:
+        channel, self._channel = self._channel, None
+        self._resident = False
+        if channel is not None:
+            channel.close()
 
     def _create(self) -> None:
         import docker
+
+        self._resident = self._use_resident
 
         try:
             self._volume = self._client.volumes.create(**volume_options(self.limits))

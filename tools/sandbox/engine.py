@@ -49,12 +49,6 @@ ENV = {
 }
 # Runs the command, then kills everything it left behind (daemons, spinning children).
 RUN_WRAPPER = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "codeagent"]
-# PID 1: reaps orphans and, being init, survives the ``kill -9 -1`` that ends each command.
-_REAPER = (
-    "import os,signal\ns={signal.SIGCHLD}\nsignal.pthread_sigmask(signal.SIG_BLOCK,s)\n"
-    "while True:\n signal.sigwait(s)\n try:\n  while os.waitpid(-1,os.WNOHANG)[0]>0: pass\n"
-    " except ChildProcessError: pass\n"
-)
 ENGINE_HINT = "start the Docker engine (e.g. `sudo systemctl start docker`), or use backend: local"
 _IMAGE_HINT = "run: codeagent sandbox build"
 
@@ -152,9 +146,18 @@ def container_options(limits: SandboxLimits, image: str, volume: str) -> dict[st
     from docker.types import Ulimit
 
     mb = 1024 * 1024
+    from docker.types import LogConfig
+
+    from codeagent.tools.sandbox.resident import runner_command
+
     return {
         "image": image,
-        "command": ["python3", "-c", _REAPER],
+        # PID 1 is the resident runner (it also reaps orphans, and survives the
+        # ``kill -9 -1`` that ends each command); it reads requests on stdin.
+        "command": runner_command(),
+        "stdin_open": True,
+        # Requests and replies (file contents, test output) never reach the engine's logs.
+        "log_config": LogConfig(type=LogConfig.types.NONE),
         "user": USER,
         "working_dir": WORKDIR,
         "environment": dict(ENV),

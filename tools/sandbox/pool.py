@@ -1,12 +1,14 @@
-"""A warm pool of docker sandboxes, so a test run costs about one ``docker exec``.
+"""A warm pool of docker sandboxes, so a test run costs one request to a running runner.
 
-Starting a container takes a few hundred milliseconds; a pooled one is already
-running. A returned sandbox is reset before anyone gets it again: every process it
-ran is killed and its workspace, ``/tmp`` and ``/dev/shm`` are emptied, so no run
-sees another's leftovers. The reset runs in the background (the job that gave the
-sandbox back goes on at once; the next lease waits for a reset in progress rather
-than start a container). A sandbox that cannot be reset cleanly (or whose
-container died) is destroyed instead of being handed out again.
+Starting a container takes a few hundred milliseconds, and its resident runner
+(:mod:`~codeagent.tools.sandbox.resident`) a few hundred more to import pytest; a pooled
+one is already running and has answered. A returned sandbox is reset before anyone
+gets it again: every process it ran is killed, its workspace, ``/tmp`` and ``/dev/shm``
+are emptied and its runner re-executes itself, so no run sees another's leftovers. The
+reset runs in the background (the job that gave the sandbox back goes on at once; the
+next lease waits for a reset in progress rather than start a container). A sandbox that
+cannot be reset cleanly (or whose container died) is destroyed instead of being handed
+out again.
 
 Every docker sandbox a workflow opens comes from :func:`shared_pool`: one pool per
 process and (limits, image), shared by a job's test, example and probe runs, and by
@@ -48,6 +50,7 @@ class SandboxPool:
         image: Image reference (default: ``codeagent-sandbox:<version>``).
         size: Most idle sandboxes kept warm.
         client: A ``docker.DockerClient`` to share; made from the environment otherwise.
+        resident: Whether the sandboxes use their resident runner (see :class:`DockerSandbox`).
     """
 
     def __init__(
@@ -57,8 +60,10 @@ class SandboxPool:
         *,
         size: int = 2,
         client: Any = None,
+        resident: bool = True,
     ) -> None:
         self.limits = limits or SandboxLimits()
+        self.resident = resident
         self.image = image
         self.size = size
         self._client = client
@@ -195,8 +200,9 @@ class SandboxPool:
             self._lock.wait_for(lambda: not (self._resetting or self._warming), _RESET_WAIT_S)
 
     def _new(self) -> DockerSandbox:
-        fresh = DockerSandbox(self.limits, self.image, client=self.client)
+        fresh = DockerSandbox(self.limits, self.image, client=self.client, resident=self.resident)
         fresh.start()
+        _ = fresh.resident  # attach and wait for the runner here, not in the lease's first run
         return fresh
 
 
