@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -110,3 +111,45 @@ def test_a_seeded_api_key_is_in_no_checkpoint_or_run_file(monkeypatch: pytest.Mo
     for path in stored:
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_waiting_for_the_schema_lock_does_not_deadlock_a_concurrent_index_build() -> None:
+    """Two workers on a fresh database: one holds the schema lock and builds an index
+    CONCURRENTLY (as LangGraph's migrations do), the other waits for the lock. Waiting
+    inside ``pg_advisory_lock`` kept a transaction open that the index build waits for:
+    PostgreSQL's deadlock detector killed one of them, and that job never ran."""
+    import threading
+
+    import psycopg
+
+    from codeagent.graphs.jobs.checkpoint import schema_lock
+    from tests.worker_support import require_postgres
+
+    url = require_postgres()
+    table = f"codeagent_lock_test_{os.getpid()}"
+    with (
+        psycopg.connect(url, autocommit=True) as holder,
+        psycopg.connect(url, autocommit=True) as waiter,
+    ):
+        holder.execute(f"CREATE TABLE {table} (x int)")
+        try:
+            order: list[str] = []
+            with schema_lock(holder):
+                thread = threading.Thread(
+                    target=lambda: _take(waiter, order), name="schema-waiter", daemon=True
+                )
+                thread.start()
+                time.sleep(0.3)  # the waiter is now polling for the lock
+                holder.execute(f"CREATE INDEX CONCURRENTLY {table}_x ON {table} (x)")
+                order.append("index built")
+            thread.join(30)
+            assert order == ["index built", "waiter had the lock"]
+        finally:
+            holder.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _take(conn: object, order: list[str]) -> None:
+    from codeagent.graphs.jobs.checkpoint import schema_lock
+
+    with schema_lock(conn):
+        order.append("waiter had the lock")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ __all__ = [
 _BUSY_S = 60.0  # how long a writer waits for another job's write
 _OPEN_LOCK = threading.Lock()
 _SCHEMA_LOCK = 0x636F6465  # 'code': codeagent's advisory lock id
+_SCHEMA_WAIT_S = 300.0
+_SCHEMA_POLL_S = 0.05
 
 
 def state_dir(override: str | Path | None = None) -> Path:
@@ -127,10 +130,26 @@ def hide_password(text: str) -> str:
 
 
 @contextmanager
-def schema_lock(conn: Any) -> Iterator[None]:
+def schema_lock(conn: Any, wait_s: float = _SCHEMA_WAIT_S) -> Iterator[None]:
     """Hold codeagent's PostgreSQL advisory lock (for creating tables on an autocommit
-    connection): ``CREATE TABLE IF NOT EXISTS`` racing in two sessions can fail."""
-    conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+    connection): ``CREATE TABLE IF NOT EXISTS`` racing in two sessions can fail.
+
+    The lock is *tried* until it is free, never waited for inside one statement: the
+    holder may be running ``CREATE INDEX CONCURRENTLY`` (LangGraph's migrations do),
+    which waits for every open transaction to end, so a session blocked in
+    ``pg_advisory_lock`` would deadlock with it.
+
+    Raises:
+        ConfigError: When the lock is not free within ``wait_s`` seconds.
+    """
+    deadline = time.monotonic() + wait_s
+    while not conn.execute("SELECT pg_try_advisory_lock(%s)", (_SCHEMA_LOCK,)).fetchone()[0]:
+        if time.monotonic() > deadline:
+            raise ConfigError(
+                f"another process has held codeagent's schema lock for over {wait_s:.0f} s",
+                hint="check for a stuck codeagent process on the database (pg_locks)",
+            )
+        time.sleep(_SCHEMA_POLL_S)
     try:
         yield
     finally:
