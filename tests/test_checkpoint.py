@@ -121,6 +121,7 @@ def test_waiting_for_the_schema_lock_does_not_deadlock_a_concurrent_index_build(
     import threading
 
     import psycopg
+    from psycopg.rows import dict_row
 
     from codeagent.graphs.jobs.checkpoint import schema_lock
     from tests.worker_support import require_postgres
@@ -129,7 +130,7 @@ def test_waiting_for_the_schema_lock_does_not_deadlock_a_concurrent_index_build(
     table = f"codeagent_lock_test_{os.getpid()}"
     with (
         psycopg.connect(url, autocommit=True) as holder,
-        psycopg.connect(url, autocommit=True) as waiter,
+        psycopg.connect(url, autocommit=True, row_factory=dict_row) as waiter,  # as LangGraph's
     ):
         holder.execute(f"CREATE TABLE {table} (x int)")
         try:

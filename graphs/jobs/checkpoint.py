@@ -142,8 +142,15 @@ def schema_lock(conn: Any, wait_s: float = _SCHEMA_WAIT_S) -> Iterator[None]:
     Raises:
         ConfigError: When the lock is not free within ``wait_s`` seconds.
     """
+    from psycopg.rows import tuple_row
+
     deadline = time.monotonic() + wait_s
-    while not conn.execute("SELECT pg_try_advisory_lock(%s)", (_SCHEMA_LOCK,)).fetchone()[0]:
+    while True:
+        with conn.cursor(row_factory=tuple_row) as cursor:  # (LangGraph's rows are dicts)
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", (_SCHEMA_LOCK,))
+            row = cursor.fetchone()
+        if row is not None and row[0]:
+            break
         if time.monotonic() > deadline:
             raise ConfigError(
                 f"another process has held codeagent's schema lock for over {wait_s:.0f} s",
