@@ -9,29 +9,16 @@ from typing import Any
 
 import pytest
 
-from codeagent.tools.sandbox import SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox
 from codeagent.tools.sandbox.pool import SandboxPool
 from codeagent.tools.sandbox.resident import ResidentChannel, ResidentError
-from tests.docker_support import leftover_containers, require_docker
+from tests.test_sandbox_docker import LIMITS, engine, sandbox  # the same fixtures
+
+__all__ = ["engine", "sandbox"]  # (used as fixtures)
 
 pytestmark = pytest.mark.docker
 
-LIMITS = SandboxLimits(output_bytes=4000, memory_mb=256, pids=64)
 PRELOADED = "import sys; print('pytest' in sys.modules)"
-
-
-@pytest.fixture(scope="module")
-def engine() -> tuple[Any, str]:
-    return require_docker()
-
-
-@pytest.fixture(scope="module")
-def sandbox(engine: tuple[Any, str]) -> Any:
-    client, image = engine
-    with DockerSandbox(LIMITS, image, client=client) as sb:
-        yield sb
-    assert leftover_containers(client) == []
 
 
 def test_python_commands_run_on_the_preloaded_interpreter(sandbox: DockerSandbox) -> None:
