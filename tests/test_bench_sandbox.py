@@ -25,10 +25,12 @@ def test_the_sandbox_benchmark_measures_every_mode_side_by_side() -> None:
     )
     data = json.loads(done.stdout)
     results = data["results"]
-    assert set(results) == {"cold", "pool", "exec", "autogen", "local", "host"}
+    assert set(results) == {"cold", "pool", "lease", "exec", "autogen", "local", "host"}
     assert all(r["median_ms"] > 0 for r in results.values())
     ratio = results["pool"]["median_ms"] / results["autogen"]["median_ms"]
     assert data["ratios"]["pool/autogen"] == round(ratio, 2)
+    ratio = results["lease"]["median_ms"] / results["autogen"]["median_ms"]
+    assert data["ratios"]["lease/autogen"] == round(ratio, 2)
     ratio = results["exec"]["median_ms"] / results["autogen"]["median_ms"]
     assert data["ratios"]["exec/autogen"] == round(ratio, 2)
     assert data["ratios"]["local/host"] == round(

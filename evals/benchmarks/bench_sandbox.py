@@ -13,6 +13,8 @@ files, run pytest, read nothing back, give the sandbox up. The modes:
   (``open_docker_or_auto``), reset in the background between samples (a lease waits
   for a reset still in progress, so the reset is counted); files, the run and its
   output go through the container's resident runner;
+- ``lease``: the runs of one job after its first: the job keeps its leased sandbox, so
+  each run writes its files and runs, with no lease and no reset (AutoGen's pattern);
 - ``exec``: the same pool with the runner off: ``put_archive`` and a ``docker exec``
   (what jobs did before the runner);
 - ``autogen``: AutoGen's ``DockerCommandLineCodeExecutor`` exec path, reproduced (the
@@ -85,6 +87,17 @@ def _job(open_sandbox: Callable[[], Any]) -> float:
     return elapsed
 
 
+def _runs_in(sandbox: Any) -> float:
+    """One more run in a sandbox a job already holds: write the files, run the tests."""
+    started = time.perf_counter()
+    sandbox.write_files(FILES)
+    result = sandbox.run(CMD, timeout_s=60)
+    elapsed = time.perf_counter() - started
+    if not result.ok:
+        raise RuntimeError(f"benchmark job failed: {result.stdout}{result.stderr}")
+    return elapsed
+
+
 @contextmanager
 def _autogen_container(client: Any, image: str) -> Iterator[tuple[Any, Path]]:
     """AutoGen's set-up: a container kept running, the work dir bind-mounted from the host."""
@@ -145,6 +158,9 @@ def _measure(runs: int, image: str, docker: bool) -> dict[str, dict[str, float]]
         results["pool"] = summarize(
             [_job(lambda: open_docker_or_auto("docker", limits, image)) for _ in range(runs)]
         )
+        with open_docker_or_auto("docker", limits, image) as leased:
+            _runs_in(leased)
+            results["lease"] = summarize([_runs_in(leased) for _ in range(runs)])
         close_shared_pools()
         with SandboxPool(limits, image, size=POOL_SIZE, client=client, resident=False) as pool:
             _job(pool.sandbox)
@@ -165,6 +181,7 @@ def _ratios(results: dict[str, dict[str, float]]) -> dict[str, float]:
 
     pairs = {
         "pool/autogen": ratio("pool", "autogen"),
+        "lease/autogen": ratio("lease", "autogen"),
         "exec/autogen": ratio("exec", "autogen"),
         "cold/autogen": ratio("cold", "autogen"),
         "local/host": ratio("local", "host"),
