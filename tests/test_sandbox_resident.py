@@ -101,8 +101,10 @@ def test_the_code_under_test_cannot_reach_the_runner(sandbox: DockerSandbox) -> 
 
 
 def test_files_travel_whole_and_links_are_never_followed(sandbox: DockerSandbox) -> None:
-    data = bytes(range(256)) * 64  # every byte, the engine's detach keys among them
-    sandbox.write_files({"blob.bin": data, "sub/dir/a.txt": "é\n"})
+    data = bytes(range(256)) * 16384  # 4 MB of every byte, the engine's detach keys among them
+    text = "line é\n" * 400_000  # 3.2 MB back in one reply
+    sandbox.write_files({"blob.bin": data, "sub/dir/a.txt": "é\n", "big.txt": text})
+    assert sandbox.read_files(["big.txt"]) == {"big.txt": text}
     digest = "import hashlib; print(hashlib.sha256(open('blob.bin', 'rb').read()).hexdigest())"
     assert sandbox.run(["python3", "-c", digest], 10).stdout.strip() == (
         hashlib.sha256(data).hexdigest()

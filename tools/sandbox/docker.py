@@ -260,10 +260,10 @@ class DockerSandbox(SandboxContext):
                 channel = ResidentChannel(self._client.api, self._cid())
                 try:
                     channel.ping()
-                except ResidentError:
+                except Exception:
                     channel.close()
                     raise
-            except ResidentError:
+            except Exception:  # no runner, or a transport it cannot use: docker exec
                 self._resident = False
                 return None
             self._channel = channel

@@ -60,6 +60,7 @@ class ResidentChannel:
         self._sock: socket.socket = getattr(response, "_sock", response)
         self._raw = bytearray()  # the engine's multiplexed frames, not yet parsed
         self._stdout = bytearray()
+        self._scanned = 0  # bytes of _stdout known to hold no newline
         self._stderr = bytearray()  # the runner's own diagnostics (a traceback if it died)
         self._lock = threading.Lock()
 
@@ -154,7 +155,8 @@ class ResidentChannel:
                 raise ResidentError(f"the sandbox runner did not answer: {exc}") from exc
 
     def _reply(self, deadline: float) -> dict[str, Any]:
-        while b"\n" not in self._stdout:
+        while (newline := self._stdout.find(b"\n", self._scanned)) < 0:
+            self._scanned = len(self._stdout)  # (a long reply: scan each byte once)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ResidentError("the sandbox runner did not answer in time")
@@ -165,8 +167,9 @@ class ResidentChannel:
                 raise ResidentError("the sandbox runner exited" + (f": {tail}" if tail else ""))
             self._raw.extend(chunk)
             self._demux()
-        line, _, rest = bytes(self._stdout).partition(b"\n")
-        self._stdout = bytearray(rest)
+        line = bytes(self._stdout[:newline])
+        del self._stdout[: newline + 1]
+        self._scanned = 0
         reply = json.loads(line)
         if not isinstance(reply, dict):
             raise ResidentError("the sandbox runner answered something else than an object")

@@ -425,13 +425,16 @@ def _serve() -> None:
     _preload()
     pending = bytearray()
     while True:
-        while b"\n" not in pending:
+        newline = pending.find(b"\n")
+        while newline < 0:  # (a request of many files is long: scan each chunk once)
             chunk = os.read(chan_in, 1 << 20)
             if not chunk:  # the host let go of the channel: go on as a plain init
                 _reap_forever()
+            found = chunk.find(b"\n")
+            newline = len(pending) + found if found >= 0 else -1
             pending.extend(chunk)
-        line, _, rest = bytes(pending).partition(b"\n")
-        pending = bytearray(rest)
+        line = bytes(pending[:newline])
+        del pending[: newline + 1]
         _reap()
         try:
             request = json.loads(line)
