@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox.docker import DockerSandbox
 from codeagent.tools.sandbox.pool import SandboxPool
 from codeagent.tools.sandbox.resident import ResidentChannel, ResidentError
@@ -115,6 +116,14 @@ def test_files_travel_whole_and_links_are_never_followed(sandbox: DockerSandbox)
     sandbox.write_files({"link.txt": "replaced\n"})  # ... nor written through
     check = sandbox.run(["sh", "-c", "cat /tmp/target; test -L link.txt || cat link.txt"], 10)
     assert check.stdout.split() == ["outside", "replaced"]
+
+
+def test_text_that_cannot_be_encoded_is_an_error_naming_the_file(
+    sandbox: DockerSandbox,
+) -> None:
+    with pytest.raises(SandboxError, match=r"bad\.txt"):
+        sandbox.write_files({"bad.txt": "lone \ud800 surrogate"})
+    assert sandbox.resident and sandbox.read_files(["bad.txt"]) == {}
 
 
 def test_the_engine_keeps_no_log_of_the_channel(

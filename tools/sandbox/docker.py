@@ -52,6 +52,7 @@ from codeagent.tools.sandbox.protocol import (
     SandboxContext,
     SandboxLimits,
     encode_file,
+    file_bytes,
 )
 from codeagent.tools.sandbox.resident import ResidentChannel, ResidentError
 from codeagent.tools.workspace import safe_relpath
@@ -344,13 +345,7 @@ def tar_files(files: Mapping[str, FileData], dirs: Iterable[str] = ()) -> bytes:
             info.uid = info.gid = SANDBOX_UID
             tar.addfile(info)
         for rel, content in files.items():
-            try:
-                data = encode_file(content)
-            except UnicodeEncodeError as exc:
-                raise SandboxError(
-                    f"cannot write {rel[:80]!r}: {exc.reason}",
-                    hint="write text as valid Unicode, or pass the file as bytes",
-                ) from exc
+            data = file_bytes(rel, content)
             info = tarfile.TarInfo(rel)
             info.size, info.mode = len(data), 0o644
             info.uid = info.gid = SANDBOX_UID

@@ -16,6 +16,7 @@ from typing import Any
 
 from codeagent.tools.errors import SandboxError
 from codeagent.tools.sandbox.protocol import DEPS_DIR, SANDBOX_UID, WORKSPACE_HINT, SandboxLimits
+from codeagent.tools.sandbox.resident import runner_command
 
 __all__ = [
     "ENGINE_HINT",
@@ -143,13 +144,9 @@ def volume_options(limits: SandboxLimits) -> dict[str, Any]:
 
 def container_options(limits: SandboxLimits, image: str, volume: str) -> dict[str, Any]:
     """Keyword arguments for ``client.containers.create``: every lock the sandbox relies on."""
-    from docker.types import Ulimit
+    from docker.types import LogConfig, Ulimit
 
     mb = 1024 * 1024
-    from docker.types import LogConfig
-
-    from codeagent.tools.sandbox.resident import runner_command
-
     return {
         "image": image,
         # PID 1 is the resident runner (it also reaps orphans, and survives the

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from codeagent.tools.errors import SandboxError
+
 __all__ = [
     "DEPS_DIR",
     "SANDBOX_UID",
@@ -24,6 +26,7 @@ __all__ = [
     "SandboxContext",
     "SandboxLimits",
     "encode_file",
+    "file_bytes",
 ]
 
 # The unprivileged user every backend runs code as (the image creates it; files it
@@ -50,6 +53,22 @@ def encode_file(data: FileData) -> bytes:
             ``SandboxError`` naming the file).
     """
     return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def file_bytes(rel: str, data: FileData) -> bytes:
+    """:func:`encode_file` for a sandbox write: text that cannot be encoded is a
+    :class:`SandboxError` naming the file.
+
+    Raises:
+        SandboxError: For text with lone surrogates.
+    """
+    try:
+        return encode_file(data)
+    except UnicodeEncodeError as exc:
+        raise SandboxError(
+            f"cannot write {rel[:80]!r}: {exc.reason}",
+            hint="write text as valid Unicode, or pass the file as bytes",
+        ) from exc
 
 
 @dataclass(frozen=True)

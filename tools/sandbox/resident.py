@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codeagent.tools.errors import SandboxError
-from codeagent.tools.sandbox.protocol import ExecResult, FileData, encode_file
+from codeagent.tools.sandbox.protocol import ExecResult, FileData, file_bytes
 
 __all__ = ["RUNNER_SOURCE", "ResidentChannel", "ResidentError", "runner_command"]
 
@@ -82,7 +82,7 @@ class ResidentChannel:
             SandboxError: With the runner's reason (e.g. no space left on the device).
         """
         encoded = [
-            [rel, base64.b64encode(encode_file(data)).decode("ascii")]
+            [rel, base64.b64encode(file_bytes(rel, data)).decode("ascii")]
             for rel, data in files.items()
         ]
         reply = self._request({"op": "put", "files": encoded}, _GRACE_S + len(encoded) / 100)
