@@ -76,26 +76,25 @@ def summarize(samples: list[float]) -> dict[str, float]:
     }
 
 
+def _write_and_run(sandbox: Any) -> None:
+    sandbox.write_files(FILES)
+    result = sandbox.run(CMD, timeout_s=60)
+    if not result.ok:
+        raise RuntimeError(f"benchmark job failed: {result.stdout}{result.stderr}")
+
+
 def _job(open_sandbox: Callable[[], Any]) -> float:
     started = time.perf_counter()
     with open_sandbox() as sandbox:
-        sandbox.write_files(FILES)
-        result = sandbox.run(CMD, timeout_s=60)
-    elapsed = time.perf_counter() - started
-    if not result.ok:
-        raise RuntimeError(f"benchmark job failed: {result.stdout}{result.stderr}")
-    return elapsed
+        _write_and_run(sandbox)
+    return time.perf_counter() - started
 
 
 def _runs_in(sandbox: Any) -> float:
     """One more run in a sandbox a job already holds: write the files, run the tests."""
     started = time.perf_counter()
-    sandbox.write_files(FILES)
-    result = sandbox.run(CMD, timeout_s=60)
-    elapsed = time.perf_counter() - started
-    if not result.ok:
-        raise RuntimeError(f"benchmark job failed: {result.stdout}{result.stderr}")
-    return elapsed
+    _write_and_run(sandbox)
+    return time.perf_counter() - started
 
 
 @contextmanager
