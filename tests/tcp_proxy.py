@@ -57,6 +57,8 @@ class TcpProxy:
         with self._lock:
             self._cut = True
             live = list(self._live)
+            # no longer forwarded from here on, whenever their pump threads wind down
+            self._live.clear()
         for sock in live:
             # shutdown, not close: it wakes the pump thread that owns the socket, which
             # closes it; the peer sees the connection end at once either way
