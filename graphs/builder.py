@@ -7,13 +7,14 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END as LG_END
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 from opentelemetry.trace import Span
 
 from codeagent.graphs.approvals import APPROVAL_NODES, approval_node
@@ -75,32 +76,28 @@ def build_graph(
             policy=policy,
             load_snapshot=load_snapshot,
         )
-        graph.add_node(node_id, _step(spec, node_id, describe_node(node.kind), ctx))
-    gates = [APPROVAL_NODES[kind] for kind in spec.approvals]
+        graph.add_node(
+            node_id,
+            _step(spec, node_id, describe_node(node.kind), ctx),
+            destinations=_destinations(spec, node_id),
+        )
+    graph.add_edge(START, spec.entry_node)
     for kind in spec.approvals:
         gate = APPROVAL_NODES[kind]
-        graph.add_node(gate, _traced_node(gate, "approval", approval_node(kind)))
-    graph.add_edge(START, spec.entry_node)
-    for node_id in spec.nodes:
-        edge = spec.edges_from(node_id)
-        targets = [*(edge.targets() if edge else [END]), *gates]
-        path_map: dict[Any, str] = {t: (LG_END if t == END else t) for t in targets}
-        path_map[END] = LG_END  # a spent budget or bound can end the job from any node
-        graph.add_conditional_edges(node_id, _next, path_map)
-    for gate_id in gates:
-        graph.add_conditional_edges(gate_id, _next, {**{n: n for n in spec.nodes}, END: LG_END})
+        graph.add_node(
+            gate,
+            _traced_node(gate, "approval", approval_node(kind)),
+            destinations=(*spec.nodes, LG_END),
+        )
     return graph.compile(checkpointer=checkpointer)
 
 
-class _NextOnly(TypedDict, total=False):
-    """What the routers read: LangGraph builds a router's input from its annotation, so
-    a router that reads one key does not copy the whole state on every transition."""
-
-    next: str
-
-
-def _next(state: _NextOnly) -> str:
-    return state.get("next") or END
+def _destinations(spec: WorkflowSpec, node_id: str) -> tuple[str, ...]:
+    """Where a node's transitions can go (for drawing the graph): its edge's targets,
+    the approval nodes, and END (a spent budget or bound can end the job anywhere)."""
+    edge = spec.edges_from(node_id)
+    targets = [*(edge.targets() if edge else []), *(APPROVAL_NODES[k] for k in spec.approvals)]
+    return tuple(dict.fromkeys([*(t for t in targets if t != END), LG_END]))
 
 
 def _step(spec: WorkflowSpec, node_id: str, kind: NodeKind, ctx: NodeContext) -> Callable[..., Any]:
@@ -114,7 +111,7 @@ def _traced_node(
 ) -> Callable[..., Any]:
     """Run ``run`` inside the node's span (when the job is traced) and record its outcome."""
 
-    def step(state: AgentState) -> dict[str, Any]:
+    def step(state: AgentState) -> Command[str]:
         tracer = active_tracer()
         span_cm = (
             tracer.node_span(node_id, kind, state.get("attempt", 0)) if tracer else nullcontext()
@@ -123,7 +120,9 @@ def _traced_node(
             out = run(state)
             if span is not None:
                 _trace_step(span, state, out)
-        return out
+        # the node names its successor itself: no router reads the state back
+        to = out.get("next") or state.get("next") or END
+        return Command(update=out, goto=LG_END if to == END else to)
 
     step.__name__ = f"node_{node_id}"
     return step

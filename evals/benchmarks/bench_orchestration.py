@@ -13,7 +13,11 @@ review, the test node failing ``k`` times so that ``code -> test`` loops), so th
 neither side's time is a model's or a sandbox's. Jobs of 4 and of 40 transitions give
 the cost per transition (the difference over the 36 extra transitions: the marginal
 cost, which would grow with the history length if anything were quadratic) and the
-fixed cost of a job (opening it, compiling the graph, its records).
+fixed cost of a job (opening it, compiling the graph, its records). A third side, the
+bare graph on codeagent's state schema (``AgentState``, about 25 channels), shows what
+the state's size costs LangGraph itself. Each side is timed in wall-clock time (the
+ratio the issue's target is about) and in the process's CPU time (steadier on a shared
+machine).
 
 ``job``: whole default-workflow jobs (plan -> code -> test -> review) through
 ``run_job`` with a scripted model that answers at once and a fake sandbox: what a
@@ -46,10 +50,12 @@ from codeagent.evals.scoring import HIDDEN_OK
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.runner import run_job
 from codeagent.nodes.kinds import node_kind
+from codeagent.tools.contracts.state import AgentState
 from codeagent.tools.sandbox import ExecResult
 from codeagent.tools.testing import FakeRun, FakeSandbox, Rule, ScriptedChatModel
 
 __all__ = [
+    "Timed",
     "bare_graph_s",
     "canned_code",
     "canned_plan",
@@ -164,16 +170,33 @@ budgets: {{max_model_calls: 40, max_wall_s: 600}}
     return path
 
 
-def codeagent_job_s(home: Path, jobs: int, transitions: int) -> list[float]:
+class Timed:
+    """Wall-clock and CPU seconds of each job timed (``with timed: ...``)."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall.append(time.perf_counter() - self._started[0])
+        self.cpu.append(time.process_time() - self._started[1])
+
+
+def codeagent_job_s(
+    home: Path, jobs: int, transitions: int, timed: Timed | None = None
+) -> list[float]:
     """Seconds per job of the canned workflow through ``run_job`` (``transitions`` each)."""
-    workflow, times = _workflow(home.parent, transitions), []
+    workflow, timed = _workflow(home.parent, transitions), timed or Timed()
     home.mkdir(parents=True, exist_ok=True)
+    first = len(timed.wall)
     for i in range(jobs):
-        started = time.perf_counter()
-        result = run_job(TASK, workflow=workflow, home=home, out=home / f"o{transitions}-{i}")
-        times.append(time.perf_counter() - started)
+        with timed:
+            result = run_job(TASK, workflow=workflow, home=home, out=home / f"o{transitions}-{i}")
         assert result.status == "success", result.error
-    return times
+    return timed.wall[first:]
 
 
 class _Bare(TypedDict, total=False):
@@ -185,10 +208,17 @@ class _Bare(TypedDict, total=False):
     review: dict[str, Any]
 
 
-def bare_graph_s(home: Path, jobs: int, transitions: int) -> list[float]:
-    """Seconds per job of a plain LangGraph graph of the same shape, updates and checkpointer."""
-    fails = (transitions - 4) // 2
-    graph = StateGraph(_Bare)
+def bare_graph_s(
+    home: Path,
+    jobs: int,
+    transitions: int,
+    timed: Timed | None = None,
+    schema: type[Any] = _Bare,
+) -> list[float]:
+    """Seconds per job of a plain LangGraph graph of the same shape, updates and checkpointer
+    (``schema``: its state, the canned updates' keys by default)."""
+    fails, timed = (transitions - 4) // 2, timed or Timed()
+    graph = StateGraph(schema)
     graph.add_node("plan", lambda s: _plan_update())
     graph.add_node("code", lambda s: _code_update(len(s.get("history") or [])))
     graph.add_node("test", lambda s: _test_update(s.get("history") or [], fails, s["files"]))
@@ -200,19 +230,18 @@ def bare_graph_s(home: Path, jobs: int, transitions: int) -> list[float]:
         "test", lambda s: "review" if s["test_report"]["ok"] else "code", ["review", "code"]
     )
     graph.add_conditional_edges("review", lambda s: END, [END, "code"])
-    times = []
+    first = len(timed.wall)
     with open_checkpointer(home / f"bare-{transitions}") as saver:
         compiled = graph.compile(checkpointer=saver)
         for i in range(jobs):
-            started = time.perf_counter()
             config: RunnableConfig = {
                 "configurable": {"thread_id": f"bare-{i}"},
                 "recursion_limit": 200,
             }
-            for _ in compiled.stream(_Bare(task=TASK, history=[]), config):
-                pass
-            times.append(time.perf_counter() - started)
-    return times
+            with timed:
+                for _ in compiled.stream({"task": TASK, "history": []}, config):
+                    pass
+    return timed.wall[first:]
 
 
 # -- the default workflow end to end (scripted model, fake sandbox) ----------------------
@@ -280,10 +309,11 @@ def _median_ms(times: list[float]) -> float:
     return statistics.median(times[1:] or times) * 1000  # the first job warms caches
 
 
-def _side(short: list[float], long: list[float]) -> dict[str, float]:
+def _side(short: Timed, long: Timed) -> dict[str, float]:
     """Per-transition costs of one side from its short and long jobs' times."""
-    s_ms, l_ms = _median_ms(short), _median_ms(long)
+    s_ms, l_ms = _median_ms(short.wall), _median_ms(long.wall)
     marginal = (l_ms - s_ms) / (LONG - SHORT)
+    cpu = (_median_ms(long.cpu) - _median_ms(short.cpu)) / (LONG - SHORT)
     return {
         f"job_ms_{SHORT}": round(s_ms, 2),
         f"job_ms_{LONG}": round(l_ms, 2),
@@ -291,20 +321,37 @@ def _side(short: list[float], long: list[float]) -> dict[str, float]:
         f"per_transition_ms_at_{LONG}": round(l_ms / LONG, 3),
         "marginal_ms": round(marginal, 3),
         "fixed_ms": round(s_ms - SHORT * marginal, 2),
+        "marginal_cpu_ms": round(cpu, 3),
     }
 
 
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b > 0 else float("inf")
+
+
 def transition_costs(root: Path, jobs: int) -> dict[str, Any]:
-    """Both sides at 4 and 40 transitions, interleaved so that machine load hits both."""
-    ours: dict[int, list[float]] = {SHORT: [], LONG: []}
-    bare: dict[int, list[float]] = {SHORT: [], LONG: []}
+    """The three sides at 4 and 40 transitions, interleaved so that machine load hits all."""
+    sides = ("codeagent", "bare_langgraph", "bare_langgraph_agent_state")
+    timed = {(side, n): Timed() for side in sides for n in (SHORT, LONG)}
     for rnd in range(3):  # three rounds, each side's samples pooled
         for n in (SHORT, LONG):
-            ours[n] += codeagent_job_s(root / f"home-{rnd}", max(2, jobs // 3), n)
-            bare[n] += bare_graph_s(root / f"bare-{rnd}", max(2, jobs // 3), n)
-    a, b = _side(ours[SHORT], ours[LONG]), _side(bare[SHORT], bare[LONG])
-    ratio = a["marginal_ms"] / b["marginal_ms"] if b["marginal_ms"] > 0 else float("inf")
-    return {"codeagent": a, "bare_langgraph": b, "marginal_ratio": round(ratio, 2)}
+            each = max(2, jobs // 3)
+            codeagent_job_s(root / f"home-{rnd}", each, n, timed["codeagent", n])
+            bare_graph_s(root / f"bare-{rnd}", each, n, timed["bare_langgraph", n])
+            bare_graph_s(
+                root / f"state-{rnd}",
+                each,
+                n,
+                timed["bare_langgraph_agent_state", n],
+                schema=AgentState,
+            )
+    out: dict[str, Any] = {side: _side(timed[side, SHORT], timed[side, LONG]) for side in sides}
+    ours, bare = out["codeagent"], out["bare_langgraph"]
+    state = out["bare_langgraph_agent_state"]
+    out["marginal_ratio"] = _ratio(ours["marginal_ms"], bare["marginal_ms"])
+    out["marginal_cpu_ratio"] = _ratio(ours["marginal_cpu_ms"], bare["marginal_cpu_ms"])
+    out["state_schema_cpu_ratio"] = _ratio(state["marginal_cpu_ms"], bare["marginal_cpu_ms"])
+    return out
 
 
 def main(
@@ -331,10 +378,15 @@ def main(
         typer.echo(json.dumps(data, indent=2))
         return
     ours, bare = costs["codeagent"], costs["bare_langgraph"]
-    typer.echo(f"{'':28}{'codeagent':>12}{'bare LangGraph':>16}")
+    state = costs["bare_langgraph_agent_state"]
+    typer.echo(f"{'':28}{'codeagent':>12}{'bare LangGraph':>16}{'bare, AgentState':>18}")
     for key in ours:
-        typer.echo(f"{key:28}{ours[key]:>12}{bare[key]:>16}")
+        typer.echo(f"{key:28}{ours[key]:>12}{bare[key]:>16}{state[key]:>18}")
     typer.echo(f"marginal cost per transition, codeagent / bare: {costs['marginal_ratio']}x")
+    typer.echo(f"the same in CPU time: {costs['marginal_cpu_ratio']}x")
+    typer.echo(
+        f"bare on codeagent's state schema / bare, CPU time: {costs['state_schema_cpu_ratio']}x"
+    )
     typer.echo(f"default workflow job, scripted model and fake sandbox: {job_ms} ms")
     for rate in rates:
         typer.echo(f"eval throughput, {rate['workers']} workers: {rate['per_s']} problems/s")

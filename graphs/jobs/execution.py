@@ -10,6 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+)
 from langgraph.types import Command
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import SpanProcessor
@@ -105,10 +112,17 @@ def tracing_config(spec: WorkflowSpec, override: TracingConfig | None) -> Tracin
 
 @contextmanager
 def open_graph(
-    spec: WorkflowSpec, record: JobRecord, config: RunConfig, options: RunOptions
+    spec: WorkflowSpec,
+    record: JobRecord,
+    config: RunConfig,
+    options: RunOptions,
+    tracer: JobTracer | None = None,
 ) -> Iterator[Any]:
-    """The compiled graph of a job, on the configured checkpointer."""
+    """The compiled graph of a job, on the configured checkpointer (``tracer``: end each
+    node's span as the checkpoint it produced is saved)."""
     with open_checkpointer(config) as saver:
+        if tracer is not None:
+            _end_spans_on_save(saver, tracer)
         yield build_graph(
             spec,
             base_dir=workflow_dir(record),
@@ -169,18 +183,19 @@ def _stream(
     if options.sandbox_factory is None and spec.sandbox.backend in ("auto", "docker"):
         # the first nodes (a plan, a model call) run while a container starts
         prewarm_docker(spec_limits(spec), spec.sandbox.image)
-    modes = ["tasks", "updates", "checkpoints"]
-    with open_graph(spec, record, config, options) as graph:
+    # node events are made only for a listener (a progress display)
+    modes = ["tasks", "updates"] if options.on_event is not None else ["updates"]
+    with open_graph(spec, record, config, options, tracer) as graph:
         if isinstance(start, Reopen):
-            graph.update_state(thread, start.update, as_node=start.as_node)
+            # as that node's output, naming its successor (the nodes route themselves)
+            reopened = Command(update=start.update, goto=start.update["next"])
+            graph.update_state(thread, reopened, as_node=start.as_node)
             state = start.transition.to_state()
             otel_trace.get_current_span().add_event("codeagent.transition", event_attributes(state))
             start = None
         try:
             for mode, chunk in graph.stream(start, thread, stream_mode=modes):
-                if mode == "checkpoints":
-                    _checkpointed(tracer, chunk)
-                elif options.on_event is not None:
+                if options.on_event is not None:
                     for event in _events(record.thread_id, mode, chunk):
                         options.on_event(event)
         except ConfigError as exc:
@@ -266,11 +281,28 @@ def _with_setup(
     return replace(options, sandbox_factory=prepared.open)
 
 
-def _checkpointed(tracer: JobTracer, chunk: Any) -> None:
-    values = chunk.get("values") or {}
-    node = values.get("last_node")
-    if node:
-        tracer.end_node(node, chunk["config"]["configurable"].get("checkpoint_id"))
+def _end_spans_on_save(saver: BaseCheckpointSaver[Any], tracer: JobTracer) -> None:
+    """Make ``saver`` end the span of the node that produced each checkpoint it saves,
+    recording the checkpoint's id (the saver is this job run's own).
+
+    LangGraph saves checkpoints one after another on a background thread; the job's
+    stream returns only when all are saved.
+    """
+    put = saver.put
+
+    def put_and_end_span(
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        saved = put(config, checkpoint, metadata, new_versions)
+        node = checkpoint["channel_values"].get("last_node")
+        if node:
+            tracer.end_node(str(node), checkpoint["id"])
+        return saved
+
+    saver.put = put_and_end_span  # type: ignore[method-assign]
 
 
 def _link(record: JobRecord) -> SpanContext | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from langgraph.errors import GraphBubbleUp
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -47,6 +49,7 @@ __all__ = [
     "sandbox_span",
 ]
 
+TRACE_FLUSH_MS = 500  # the trace file lags the job by at most this (its audit log: not at all)
 _ACTIVE: ContextVar[JobTracer | None] = ContextVar("codeagent_tracer", default=None)
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 
@@ -156,14 +159,23 @@ class JobTracer:
             resource=Resource.create({"service.name": config.service_name})
         )
         if trace_sink is not None:
-            self.provider.add_span_processor(SimpleSpanProcessor(OtlpJsonExporter(trace_sink)))
+            # written by a background thread in batches, off the transition path; the
+            # audit log (a processor below) is written synchronously as each span ends
+            self.provider.add_span_processor(
+                BatchSpanProcessor(
+                    OtlpJsonExporter(trace_sink), schedule_delay_millis=TRACE_FLUSH_MS
+                )
+            )
         for processor in processors:
             self.provider.add_span_processor(processor)
         exporter = _otlp_exporter(config)
         if exporter is not None:
             self.provider.add_span_processor(BatchSpanProcessor(exporter))
         self.tracer = self.provider.get_tracer("codeagent")
-        self._parked: dict[str, Span] = {}
+        # node spans awaiting their checkpoints, oldest first per node (checkpoints are
+        # saved in order, on LangGraph's background thread)
+        self._parked: dict[str, deque[Span]] = defaultdict(deque)
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def activate(self) -> Iterator[JobTracer]:
@@ -225,11 +237,14 @@ class JobTracer:
                 span.set_attribute("error.type", type(exc).__name__)
                 span.end()
                 raise
-        self._parked[node] = span
+        with self._lock:
+            self._parked[node].append(span)
 
     def end_node(self, node: str, checkpoint_id: str | None) -> None:
-        """End the node span parked under ``node``, recording its checkpoint id."""
-        span = self._parked.pop(node, None)
+        """End the oldest node span parked under ``node``, recording its checkpoint id."""
+        with self._lock:
+            parked = self._parked.get(node)
+            span = parked.popleft() if parked else None
         if span is not None:
             if checkpoint_id:
                 span.set_attribute("codeagent.checkpoint_id", checkpoint_id)
@@ -238,7 +253,8 @@ class JobTracer:
     def shutdown(self) -> None:
         """End any span still parked, flush and stop the exporters."""
         for node in list(self._parked):
-            self.end_node(node, None)
+            while self._parked[node]:
+                self.end_node(node, None)
         self.provider.force_flush()
         self.provider.shutdown()
 
