@@ -143,8 +143,9 @@ class JobTracer:
 
     Args:
         config: Export settings.
-        trace_sink: Given each span as OTLP/JSON ``resourceSpans`` as it ends: the job
-            store's trace (None: not kept).
+        trace_sink: Given the ended spans as OTLP/JSON ``resourceSpans``, in batches from
+            a background thread (at most ``TRACE_FLUSH_MS`` after a span ends, and all of
+            them at :meth:`shutdown`): the job store's trace (None: not kept).
         processors: Extra span processors (the audit log, tests' in-memory exporters).
     """
 
