@@ -161,7 +161,7 @@ class FileStore:
         return read_audit(self.run_dir(thread_id) / "audit.jsonl")
 
     def append_spans(self, thread_id: str, resource_spans: list[dict[str, Any]]) -> None:
-        """Append one line to ``trace.jsonl``: a batch of ended spans (each span is written once)."""
+        """Append one line to ``trace.jsonl``: a batch of ended spans (each written once)."""
         line = json.dumps(resource_spans, separators=(",", ":")) + "\n"
         self._append(self.run_dir(thread_id) / "trace.jsonl", line)
 
