@@ -75,8 +75,8 @@ def eval_command(
         typer.Option(
             "--workflow",
             "-w",
-            help="Workflow YAML file or shipped name [default: default, small-model when "
-            "the embedded model answers, repo-fix for repository tasks].",
+            help="Workflow YAML file or shipped name (default: default; small-model when "
+            "the embedded model answers; repo-fix for repository tasks).",
         ),
     ] = None,
     mode: Annotated[
@@ -96,7 +96,7 @@ def eval_command(
             min=1,
             max=50,
             help="--mode samples: answers drawn per problem, the first as single-shot's "
-            "[default: 5].",
+            "(default: 5).",
         ),
     ] = None,
     workers: Annotated[

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,25 @@ def test_validate_reports_the_line(tmp_path: Path) -> None:
     assert f"{bad}:3:" in proc.stderr and "unknown node kind 'wizard'" in proc.stderr
     ok = codeagent("validate", "default")
     assert ok.returncode == 0 and "ok" in ok.stdout
+
+
+def test_no_help_text_loses_words_to_rich_markup() -> None:
+    """Typer renders help with rich markup, which swallows ``[words]`` (a ``[default: x]``
+    written by hand disappeared from ``eval --help``); every command's and option's help
+    must survive rendering word for word."""
+    import typer.main
+    from rich.markup import render
+
+    from codeagent.graphs.cli.main import app
+
+    def texts(command: Any, path: str) -> list[tuple[str, str]]:  # typer's own click types
+        found = [(path, command.help or "")]
+        found += [(f"{path} {p.name}", getattr(p, "help", None) or "") for p in command.params]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += texts(sub, f"{path} {name}")
+        return found
+
+    found = texts(typer.main.get_command(app), "codeagent")
+    assert len(found) > 50
+    lost = [(where, text) for where, text in found if render(text).plain != text]
+    assert lost == []

@@ -92,8 +92,8 @@ def run(
         typer.Option(
             "--workflow",
             "-w",
-            help="Workflow YAML file or shipped name [default: default, small-model when the"
-            " embedded model answers, repo-fix with --repo].",
+            help="Workflow YAML file or shipped name (default: default; small-model when the"
+            " embedded model answers; repo-fix with --repo).",
         ),
     ] = None,
     out_dir: Annotated[
