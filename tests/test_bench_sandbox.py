@@ -17,7 +17,7 @@ def test_the_sandbox_benchmark_measures_every_mode_side_by_side() -> None:
     _, image = require_docker()
     cmd = [sys.executable, "-m", "codeagent.evals.benchmarks.bench_sandbox"]
     done = subprocess.run(
-        [*cmd, "--runs", "2", "--image", image, "--json"],
+        [*cmd, "--runs", "2", "--image", image, "--model-s", "0.5", "--json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -25,10 +25,22 @@ def test_the_sandbox_benchmark_measures_every_mode_side_by_side() -> None:
     )
     data = json.loads(done.stdout)
     results = data["results"]
-    assert set(results) == {"cold", "pool", "lease", "exec", "autogen", "local", "host"}
+    assert set(results) == {
+        "cold",
+        "cold_remove",
+        "pool",
+        "first",
+        "lease",
+        "exec",
+        "autogen",
+        "local",
+        "host",
+    }
     assert all(r["median_ms"] > 0 for r in results.values())
     ratio = results["pool"]["median_ms"] / results["autogen"]["median_ms"]
     assert data["ratios"]["pool/autogen"] == round(ratio, 2)
+    ratio = results["first"]["median_ms"] / results["autogen"]["median_ms"]
+    assert data["ratios"]["first/autogen"] == round(ratio, 2)
     ratio = results["lease"]["median_ms"] / results["autogen"]["median_ms"]
     assert data["ratios"]["lease/autogen"] == round(ratio, 2)
     ratio = results["exec"]["median_ms"] / results["autogen"]["median_ms"]

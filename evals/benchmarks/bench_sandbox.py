@@ -7,12 +7,19 @@ Usage::
 Each sample is the whole job as the tester node sees it: get a sandbox, write two
 files, run pytest, read nothing back, give the sandbox up. The modes:
 
-- ``cold``: a container started and removed per sample (what every run cost before
-  jobs leased from a pool);
-- ``pool``: what jobs do now: a sandbox from the process's shared pool
-  (``open_docker_or_auto``), reset in the background between samples (a lease waits
-  for a reset still in progress, so the reset is counted); files, the run and its
-  output go through the container's resident runner;
+- ``cold``: a cold start: a container created and started, its runner ready, the files
+  written and the test run, until the result is in hand (what a process's first run
+  costs, and what every run cost before jobs leased from a pool); ``cold_remove``: the
+  removal of that container afterwards (a pool's sandboxes are removed when it closes,
+  off the job's path; before pools, after every run);
+- ``pool``: leases from the process's shared pool (``open_docker_or_auto``) back to
+  back: lease, files, run, give back, and at once the next lease, which waits for the
+  reset of the sandbox given back just before when no other is idle (the worst case);
+  files, the run and its output go through the container's resident runner;
+- ``first``: a job's first run as jobs do it: the job asks the pool to warm a sandbox
+  as it starts (``prewarm``), its model answers (``--model-s`` seconds, not timed, in
+  which the previous job's sandbox is reset), then its tester leases, writes, runs and
+  the job gives the sandbox back (timed);
 - ``lease``: the runs of one job after its first: the job keeps its leased sandbox, so
   each run writes its files and runs, with no lease and no reset (AutoGen's pattern);
 - ``exec``: the same pool with the runner off: ``put_archive`` and a ``docker exec``
@@ -46,7 +53,7 @@ import typer
 
 from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.sandbox.docker import DockerSandbox, docker_client
-from codeagent.tools.sandbox.factory import open_docker_or_auto
+from codeagent.tools.sandbox.factory import open_docker_or_auto, prewarm_docker
 from codeagent.tools.sandbox.image import default_image
 from codeagent.tools.sandbox.pool import POOL_SIZE, SandboxPool, close_shared_pools
 
@@ -88,6 +95,28 @@ def _job(open_sandbox: Callable[[], Any]) -> float:
     with open_sandbox() as sandbox:
         _write_and_run(sandbox)
     return time.perf_counter() - started
+
+
+def _cold_job(limits: SandboxLimits, image: str, client: Any) -> tuple[float, float]:
+    """A cold start until the result is in hand, and the container's removal after it."""
+    started = time.perf_counter()
+    sandbox = DockerSandbox(limits, image, client=client)
+    try:
+        sandbox.start()
+        _write_and_run(sandbox)
+        ready = time.perf_counter()
+    finally:
+        removing = time.perf_counter()
+        sandbox.close()
+    return ready - started, time.perf_counter() - removing
+
+
+def _first_run_of_a_job(limits: SandboxLimits, image: str, model_s: float) -> float:
+    """A job's first run: the pool warmed as the job starts, the model's time (not
+    timed), then lease, files, run and give back (timed)."""
+    prewarm_docker(limits, image)  # as a job does when it starts
+    time.sleep(model_s)
+    return _job(lambda: open_docker_or_auto("docker", limits, image))
 
 
 def _runs_in(sandbox: Any) -> float:
@@ -145,17 +174,23 @@ def _host_job() -> float:
     return elapsed
 
 
-def _measure(runs: int, image: str, docker: bool) -> dict[str, dict[str, float]]:
+def _measure(
+    runs: int, image: str, docker: bool, model_s: float = 1.0
+) -> dict[str, dict[str, float]]:
     limits = SandboxLimits()
     results: dict[str, dict[str, float]] = {}
     if docker:
         client = docker_client()
-        results["cold"] = summarize(
-            [_job(lambda: DockerSandbox(limits, image, client=client)) for _ in range(runs)]
-        )
+        _cold_job(limits, image, client)  # the image's first start (page cache)
+        cold = [_cold_job(limits, image, client) for _ in range(runs)]
+        results["cold"] = summarize([ready for ready, _ in cold])
+        results["cold_remove"] = summarize([removal for _, removal in cold])
         _job(lambda: open_docker_or_auto("docker", limits, image))  # the pool's first start
         results["pool"] = summarize(
             [_job(lambda: open_docker_or_auto("docker", limits, image)) for _ in range(runs)]
+        )
+        results["first"] = summarize(
+            [_first_run_of_a_job(limits, image, model_s) for _ in range(runs)]
         )
         with open_docker_or_auto("docker", limits, image) as leased:
             _runs_in(leased)
@@ -180,6 +215,7 @@ def _ratios(results: dict[str, dict[str, float]]) -> dict[str, float]:
 
     pairs = {
         "pool/autogen": ratio("pool", "autogen"),
+        "first/autogen": ratio("first", "autogen"),
         "lease/autogen": ratio("lease", "autogen"),
         "exec/autogen": ratio("exec", "autogen"),
         "cold/autogen": ratio("cold", "autogen"),
@@ -193,9 +229,13 @@ def main(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     image: Annotated[str | None, typer.Option("--image", help="Sandbox image.")] = None,
     docker: Annotated[bool, typer.Option(help="Measure the docker modes.")] = True,
+    model_s: Annotated[
+        float,
+        typer.Option("--model-s", min=0.0, help="Model time before a job's first run (first)."),
+    ] = 1.0,
 ) -> None:
     """Print median and p95 of a one-test pytest job per mode, and the ratios."""
-    results = _measure(runs, image or default_image(), docker)
+    results = _measure(runs, image or default_image(), docker, model_s)
     ratios = _ratios(results)
     if as_json:
         typer.echo(json.dumps({"runs": runs, "results": results, "ratios": ratios}, indent=2))
@@ -203,7 +243,7 @@ def main(
     typer.echo(f"one-test pytest job, {runs} runs each")
     for mode, stats in results.items():
         typer.echo(
-            f"  {mode:<8}  median {stats['median_ms']:8.1f} ms   p95 {stats['p95_ms']:8.1f} ms"
+            f"  {mode:<11}  median {stats['median_ms']:8.1f} ms   p95 {stats['p95_ms']:8.1f} ms"
         )
     for name, value in ratios.items():
         typer.echo(f"  {name:<14} {value}x")
