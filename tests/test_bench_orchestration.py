@@ -33,10 +33,18 @@ def test_the_benchmark_prints_both_sides_and_their_ratio() -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
     data = json.loads(done.stdout)
     costs = data["transition"]
-    for side in ("codeagent", "bare_langgraph", "bare_langgraph_agent_state"):
+    sides = (
+        "codeagent",
+        "bare_langgraph",
+        "bare_langgraph_agent_state",
+        "bare_langgraph_bookkeeping",
+    )
+    for side in sides:
         assert costs[side][f"job_ms_{LONG}"] > costs[side][f"job_ms_{SHORT}"] > 0
     ours, bare = costs["codeagent"], costs["bare_langgraph"]
     assert costs["marginal_ratio"] == round(ours["marginal_ms"] / bare["marginal_ms"], 2)
     cpu = round(ours["marginal_cpu_ms"] / bare["marginal_cpu_ms"], 2)
     assert costs["marginal_cpu_ratio"] == cpu
+    book = costs["bare_langgraph_bookkeeping"]["marginal_cpu_ms"] / bare["marginal_cpu_ms"]
+    assert costs["bookkeeping_cpu_ratio"] == round(book, 2)
     assert data["default_job_ms"] > 0 and data["throughput"]["runs"][0]["workers"] == 1

@@ -15,7 +15,10 @@ the cost per transition (the difference over the 36 extra transitions: the margi
 cost, which would grow with the history length if anything were quadratic) and the
 fixed cost of a job (opening it, compiling the graph, its records). A third side, the
 bare graph on codeagent's state schema (``AgentState``, about 25 channels), shows what
-the state's size costs LangGraph itself. Each side is timed in wall-clock time (the
+the state's size costs LangGraph itself; a fourth, the same graph writing the bookkeeping
+channels every codeagent step writes (``next``, ``last_node``, ``error``, ``transitions``,
+``node_runs``, ``usage``: what a checkpoint must hold to resume, route and audit a
+job), shows what those writes cost LangGraph. Each side is timed in wall-clock time (the
 ratio the issue's target is about) and in the process's CPU time (steadier on a shared
 machine).
 
@@ -208,21 +211,48 @@ class _Bare(TypedDict, total=False):
     review: dict[str, Any]
 
 
+def _bookkeeping(node: str, to: str) -> dict[str, Any]:
+    """What a codeagent step writes besides the node's own update (graphs/builder.py)."""
+    transition = {"from": node, "to": to, "outcome": "ok", "reason": "canned", "status": None}
+    return {
+        "next": to,
+        "last_node": node,
+        "error": None,
+        "transitions": [transition],
+        "node_runs": {node: 1},
+        "usage": {"node_ms": 0},
+    }
+
+
 def bare_graph_s(
     home: Path,
     jobs: int,
     transitions: int,
     timed: Timed | None = None,
     schema: type[Any] = _Bare,
+    bookkeeping: bool = False,
 ) -> list[float]:
     """Seconds per job of a plain LangGraph graph of the same shape, updates and checkpointer
-    (``schema``: its state, the canned updates' keys by default)."""
+    (``schema``: its state, the canned updates' keys by default; ``bookkeeping``: each node
+    also writes codeagent's bookkeeping channels, which ``schema`` must have)."""
     fails, timed = (transitions - 4) // 2, timed or Timed()
+
+    def step(node: str, update: dict[str, Any], to: str) -> dict[str, Any]:
+        return {**update, **_bookkeeping(node, to)} if bookkeeping else update
+
+    def test(s: Any) -> dict[str, Any]:
+        update = _test_update(s.get("history") or [], fails, s["files"])
+        return step("test", update, "review" if update["test_report"]["ok"] else "code")
+
     graph = StateGraph(schema)
-    graph.add_node("plan", lambda s: _plan_update())
-    graph.add_node("code", lambda s: _code_update(len(s.get("history") or [])))
-    graph.add_node("test", lambda s: _test_update(s.get("history") or [], fails, s["files"]))
-    graph.add_node("review", lambda s: {"review": {"verdict": "approve", "comments": []}})
+    graph.add_node("plan", lambda s: step("plan", _plan_update(), "code"))
+    graph.add_node(
+        "code", lambda s: step("code", _code_update(len(s.get("history") or [])), "test")
+    )
+    graph.add_node("test", lambda s: test(s))
+    graph.add_node(
+        "review", lambda s: step("review", {"review": {"verdict": "approve", "comments": []}}, END)
+    )
     graph.add_edge(START, "plan")
     graph.add_edge("plan", "code")
     graph.add_edge("code", "test")
@@ -331,7 +361,12 @@ def _ratio(a: float, b: float) -> float:
 
 def transition_costs(root: Path, jobs: int) -> dict[str, Any]:
     """The three sides at 4 and 40 transitions, interleaved so that machine load hits all."""
-    sides = ("codeagent", "bare_langgraph", "bare_langgraph_agent_state")
+    sides = (
+        "codeagent",
+        "bare_langgraph",
+        "bare_langgraph_agent_state",
+        "bare_langgraph_bookkeeping",
+    )
     timed = {(side, n): Timed() for side in sides for n in (SHORT, LONG)}
     for rnd in range(3):  # three rounds, each side's samples pooled
         for n in (SHORT, LONG):
@@ -345,12 +380,22 @@ def transition_costs(root: Path, jobs: int) -> dict[str, Any]:
                 timed["bare_langgraph_agent_state", n],
                 schema=AgentState,
             )
+            bare_graph_s(
+                root / f"book-{rnd}",
+                each,
+                n,
+                timed["bare_langgraph_bookkeeping", n],
+                schema=AgentState,
+                bookkeeping=True,
+            )
     out: dict[str, Any] = {side: _side(timed[side, SHORT], timed[side, LONG]) for side in sides}
     ours, bare = out["codeagent"], out["bare_langgraph"]
     state = out["bare_langgraph_agent_state"]
     out["marginal_ratio"] = _ratio(ours["marginal_ms"], bare["marginal_ms"])
     out["marginal_cpu_ratio"] = _ratio(ours["marginal_cpu_ms"], bare["marginal_cpu_ms"])
     out["state_schema_cpu_ratio"] = _ratio(state["marginal_cpu_ms"], bare["marginal_cpu_ms"])
+    book = out["bare_langgraph_bookkeeping"]
+    out["bookkeeping_cpu_ratio"] = _ratio(book["marginal_cpu_ms"], bare["marginal_cpu_ms"])
     return out
 
 
@@ -378,14 +423,21 @@ def main(
         typer.echo(json.dumps(data, indent=2))
         return
     ours, bare = costs["codeagent"], costs["bare_langgraph"]
-    state = costs["bare_langgraph_agent_state"]
-    typer.echo(f"{'':28}{'codeagent':>12}{'bare LangGraph':>16}{'bare, AgentState':>18}")
+    state, book = costs["bare_langgraph_agent_state"], costs["bare_langgraph_bookkeeping"]
+    typer.echo(
+        f"{'':28}{'codeagent':>12}{'bare LangGraph':>16}{'bare, AgentState':>18}"
+        f"{'+ bookkeeping':>15}"
+    )
     for key in ours:
-        typer.echo(f"{key:28}{ours[key]:>12}{bare[key]:>16}{state[key]:>18}")
+        typer.echo(f"{key:28}{ours[key]:>12}{bare[key]:>16}{state[key]:>18}{book[key]:>15}")
     typer.echo(f"marginal cost per transition, codeagent / bare: {costs['marginal_ratio']}x")
     typer.echo(f"the same in CPU time: {costs['marginal_cpu_ratio']}x")
     typer.echo(
         f"bare on codeagent's state schema / bare, CPU time: {costs['state_schema_cpu_ratio']}x"
+    )
+    typer.echo(
+        "bare on AgentState writing codeagent's bookkeeping channels / bare, CPU time: "
+        f"{costs['bookkeeping_cpu_ratio']}x"
     )
     typer.echo(f"default workflow job, scripted model and fake sandbox: {job_ms} ms")
     for rate in rates:
