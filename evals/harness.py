@@ -262,7 +262,9 @@ def _single_shot_solver(env: _Env) -> Solver:
         reply = ask_text(model, single_shot_prompt(problem))
         fields = {"status": "answered", "attempts": 1, **reply.usage()}
         files = {"solution.py": extract_code(reply.text)}
-        write_tree(env.options.out / "work" / "single-shot" / problem.key, files)
+        folder = env.options.out / "work" / "single-shot" / problem.key
+        write_tree(folder, files)
+        (folder / "reply.md").write_text(reply.text, encoding="utf-8")  # the whole answer
         return files, fields
 
     return solve

@@ -563,6 +563,8 @@ def test_the_single_shot_mode_counts_one_call_per_task(tmp_path: Path) -> None:
     assert run.summary["resolved"] == 1 and run.summary["calls_mean"] == 1
     assert run.results[0].status == "answered" and run.results[0].patch_files == 1
     assert run.results_file == tmp_path / "e" / "repo-results-single-shot.jsonl"
+    kept = tmp_path / "e/work/single-shot" / run.results[0].instance_id / "reply.md"
+    assert kept.read_text(encoding="utf-8") == reply  # the whole answer, for a reader
 
 
 @pytest.mark.usefixtures("bwrap")

@@ -202,6 +202,9 @@ def test_single_shot_is_one_call_and_a_wrong_answer_fails(tmp_path: Path) -> Non
     assert [r.passed for r in run.results] == [False, False]
     assert [r.calls for r in run.results] == [1, 1]
     assert len(model.prompts) == 2
+    for result in run.results:  # the whole answer is kept beside the code taken from it
+        reply = tmp_path / "eval/work/single-shot" / result.task_id.replace("/", "_") / "reply.md"
+        assert reply.read_text(encoding="utf-8") == scripts.BAD
 
 
 @pytest.mark.usefixtures("bwrap")

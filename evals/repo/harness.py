@@ -176,6 +176,8 @@ def _evaluate(
         solution = Solution("", "error", detail=str(exc)[:300])
     wall = round(time.monotonic() - started, 2)
     (folder / "patch.diff").write_text(solution.patch, encoding="utf-8")
+    if solution.reply:  # what the single call answered, to see why its patch is what it is
+        (folder / "reply.md").write_text(solution.reply, encoding="utf-8")
     try:
         score = score_patch(task, solution.patch, scorer, timeout_s=options.timeout_s)
     except ConfigError:

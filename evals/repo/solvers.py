@@ -58,6 +58,7 @@ class Solution:
         usage: Model ``calls``, ``input_tokens`` and ``output_tokens``.
         attempts: Coder runs (1 for single-shot).
         detail: What went wrong, when something did.
+        reply: The model's whole answer (single-shot), kept beside the patch.
     """
 
     patch: str
@@ -65,6 +66,7 @@ class Solution:
     usage: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
     detail: str = ""
+    reply: str = ""
 
 
 Solver = Callable[[RepoTask, Path], Solution]
@@ -147,7 +149,7 @@ def single_shot_solver(model: BaseChatModel) -> Solver:
         files = rewritten_files(reply.text, offered)
         write_tree(base, files)
         detail = "" if files else "the reply rewrote none of the files"
-        return Solution(diff_worktree(base), "answered", reply.usage(), 1, detail)
+        return Solution(diff_worktree(base), "answered", reply.usage(), 1, detail, reply.text)
 
     return solve
 
