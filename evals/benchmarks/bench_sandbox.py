@@ -16,12 +16,14 @@ files, run pytest, read nothing back, give the sandbox up. The modes:
   back: lease, files, run, give back, and at once the next lease, which waits for the
   reset of the sandbox given back just before when no other is idle (the worst case);
   files, the run and its output go through the container's resident runner;
-- ``first``: a job's first run as jobs do it: the job asks the pool to warm a sandbox
-  as it starts (``prewarm``), its model answers (``--model-s`` seconds, not timed, in
-  which the previous job's sandbox is reset), then its tester leases, writes, runs and
-  the job gives the sandbox back (timed);
-- ``lease``: the runs of one job after its first: the job keeps its leased sandbox, so
-  each run writes its files and runs, with no lease and no reset (AutoGen's pattern);
+- ``first``: a run of a job as jobs do it: the job asks the pool to warm a sandbox as
+  it starts (``prewarm``), its model answers (``--model-s`` seconds, not timed, in
+  which the sandbox given back before is reset), then a node leases one, writes, runs
+  and gives it back (timed). Every test, example and candidate check of a job leases
+  this way, each after a model answer, so each finds a reset, warm sandbox;
+- ``lease``: a further run in a sandbox already leased, with no lease and no reset
+  (AutoGen's pattern): what the runs after the first within one lease cost (a tester's
+  stub check and probe run in the sandbox its tests ran in);
 - ``exec``: the same pool with the runner off: ``put_archive`` and a ``docker exec``
   (what jobs did before the runner);
 - ``autogen``: AutoGen's ``DockerCommandLineCodeExecutor`` exec path, reproduced (the
