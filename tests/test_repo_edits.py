@@ -596,3 +596,25 @@ def test_a_symbol_block_without_a_file_name_goes_to_the_file_defining_its_symbol
     both = {**files, "src/shop/copy.py": CART}
     with pytest.raises(EditError, match="has no file name"):
         parse_edits(answer, "symbol", both)
+
+
+def test_a_label_alone_on_the_blocks_first_line_and_a_fence_opened_twice() -> None:
+    """What the embedded 1.5B model wrote on the billing pilot tasks: the fence, the label
+    on the block's first line (no comment mark), then the fence opened again."""
+    answer = (
+        "```python\nsrc/shop/cart.py::Cart.count\n```python\n"
+        "    def count(self):\n        return 0\n```\n"
+    )
+    assert parse_edits(answer, "symbol") == [
+        SymbolEdit(PATH, "    def count(self):\n        return 0\n", "Cart.count")
+    ]
+    # a whole file, labelled before the fence, with the fence opened twice
+    assert parse_edits(f"{PATH}\n```python\n```python\nA = 1\n```\n", "whole") == [
+        WholeFile(PATH, "A = 1\n")
+    ]
+    # a shorter fence inside a longer one is the file's own text (a Markdown file)
+    markdown = "````markdown docs/a.md\n```bash\nls\n```\n````\n"
+    assert parse_edits(markdown, "whole") == [WholeFile("docs/a.md", "```bash\nls\n```\n")]
+    # a first line that reads as code, not as a label, stays code
+    code = f"{PATH}::Cart.total\n```python\ntotal = 1\n```\n"
+    assert parse_edits(code, "symbol")[0].code == "total = 1\n"

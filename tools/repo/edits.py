@@ -72,6 +72,7 @@ _INSTRUCTIONS = {
 }
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
+_OPENING = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*[A-Za-z][\w+.-]*[ \t]*$")  # ```python
 _LABEL = re.compile(r"[\w.\-/]+(?:::[A-Za-z_][\w.]*)?")
 _MARKS = re.compile(r"^(?:#+|//+|--|\*+|-|>)[ \t]*")
 _KEYWORD = re.compile(r"^(?:file|path|filename)[ \t]*:[ \t]*", re.IGNORECASE)
@@ -107,6 +108,7 @@ class _Block:
     info: str
     body: list[str]
     before: list[str]  # the non-blank lines just above the fence, nearest first (<= 3)
+    fence: str = "```"
 
 
 def parse_edits(text: str, fmt: str, files: Mapping[str, str] | None = None) -> list[Edit]:
@@ -168,7 +170,8 @@ def _blocks(text: str) -> list[_Block]:
                 hint=f"end every code block with {fence} on a line of its own",
             )
         above = [line for line in lines[free:i] if line.strip()][-3:][::-1]
-        blocks.append(_Block(len(blocks) + 1, i + 1, opened.group(2), lines[i + 1 : end], above))
+        number, info, body = len(blocks) + 1, opened.group(2), lines[i + 1 : end]
+        blocks.append(_Block(number, i + 1, info, body, above, fence))
         i = free = end + 1
     return blocks
 
@@ -179,10 +182,15 @@ def _block_label(block: _Block) -> tuple[str, list[str]]:
     for n, line in enumerate(block.before):
         # the line right above may be prose naming the file; farther up, a path line only
         label = label or _line_label(line, strict=n > 0)
-    first = _comment_label(block.body[0]) if block.body else None
+    first = _first_line_label(block.body[0]) if block.body else None
     body = block.body
     if first and (label is None or first == label or first == label.split("::")[0]):
         label, body = label or first, body[1:]
+    # a fence opened again inside the block (```python, then the label, then ```python
+    # once more: small models do this) is not code; a shorter fence inside a longer one
+    # (a Markdown file's own ``` in a ```` block) is
+    while body and _reopens(body[0], block.fence):
+        body = body[1:]
     if label is None:
         start = next((line.strip() for line in block.body if line.strip()), "")
         raise EditError(
@@ -241,8 +249,16 @@ def _line_label(line: str, *, strict: bool) -> str | None:
     return last if words and _is_label(last) else None
 
 
-def _comment_label(line: str) -> str | None:
-    found = re.fullmatch(r"[ \t]*(?:#|//)[ \t]*(\S+)[ \t]*", line)
+def _reopens(line: str, fence: str) -> bool:
+    """``line`` opens a fence at least as long as the block's own (``fence``)."""
+    inner = _OPENING.match(line)
+    return inner is not None and inner.group(1)[0] == fence[0] and len(inner.group(1)) >= len(fence)
+
+
+def _first_line_label(line: str) -> str | None:
+    """A label on a block's first line: ``# path``, ``// path``, or the label alone (no
+    code line reads ``src/shop/cart.py::Cart.total``)."""
+    found = re.fullmatch(r"[ \t]*(?:(?:#|//)[ \t]*)?(\S+)[ \t]*", line)
     return found.group(1) if found and _is_label(found.group(1)) else None
 
 
