@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codeagent.nodes.coder import hotter_call
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
@@ -46,6 +47,15 @@ class RepoCoderOptions(BaseModel):
         ),
     )
     reasks: int = Field(default=2, ge=0, le=5, description="Re-asks for edits that cannot apply.")
+    reask_temperature: float = Field(
+        default=0.7,
+        ge=0,
+        le=2,
+        description=(
+            "Temperature of a re-ask (with its own seed when the model is seeded): asked"
+            " again at the first call's, a small model tends to repeat the same answer."
+        ),
+    )
     open_chars: int = Field(default=9000, ge=500, description="Size of the opened code shown.")
     map_chars: int = Field(default=1500, ge=200, description="Size of the repo map shown.")
 
@@ -121,8 +131,9 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     prompt = repo_coder_prompt(state, ctx, texts)
     replies: list[Reply] = []
     reason = ""
-    for _ in range(options.reasks + 1):
-        reply = ask_text(ctx.chat, prompt)
+    for index in range(options.reasks + 1):
+        again = hotter_call(ctx.chat, options.reask_temperature, index) if index else {}
+        reply = ask_text(ctx.chat, prompt, **again)
         replies.append(reply)
         try:
             edited = apply_edits(texts, parse_edits(reply.text, options.edit_format, texts))

@@ -96,6 +96,14 @@ def test_an_edit_that_cannot_apply_is_asked_again_with_the_reason(repo: Path) ->
     again = [p for p in model.prompts if "could not be applied" in p]
     assert len(again) == 1
     assert "calc.py" in again[0]
+    # asked again hotter: at the first call's temperature a small model repeats itself
+    coder_calls = [
+        settings
+        for prompt, settings in zip(model.prompts, model.call_settings, strict=True)
+        if "You are the coder" in prompt
+    ]
+    assert coder_calls[0].get("temperature") is None
+    assert coder_calls[1]["temperature"] == 0.7
 
 
 def test_apply_refuses_a_file_changed_since_the_job_started(repo: Path) -> None:

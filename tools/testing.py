@@ -86,6 +86,7 @@ class ScriptedChatModel(BaseChatModel):
 
     _counts: dict[int, int] = PrivateAttr(default_factory=dict)
     _prompts: list[str] = PrivateAttr(default_factory=list)
+    _settings: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
@@ -117,6 +118,11 @@ class ScriptedChatModel(BaseChatModel):
         return list(self._prompts)
 
     @property
+    def call_settings(self) -> list[dict[str, Any]]:
+        """The settings each call was made with (``temperature``, ``seed``, ...), in order."""
+        return [dict(s) for s in self._settings]
+
+    @property
     def _llm_type(self) -> str:
         return "scripted"
 
@@ -136,6 +142,7 @@ class ScriptedChatModel(BaseChatModel):
             count = self._counts.get(index, 0)
             self._counts[index] = count + 1
             self._prompts.append(prompt)
+            self._settings.append(dict(kwargs))
         text = rule.answer(count)
         self._log("done", rule.name)
         tokens_in, tokens_out = max(1, len(prompt) // 4), max(1, len(text) // 4)
