@@ -618,3 +618,24 @@ def test_a_label_alone_on_the_blocks_first_line_and_a_fence_opened_twice() -> No
     # a first line that reads as code, not as a label, stays code
     code = f"{PATH}::Cart.total\n```python\ntotal = 1\n```\n"
     assert parse_edits(code, "symbol")[0].code == "total = 1\n"
+
+
+def test_the_placeholder_path_of_the_instructions_goes_to_the_file_defining_the_class() -> None:
+    """The 1.5B model copied ``path::`` from the instructions (``path::Invoice.to_dict``)."""
+    files = {**FILES, "src/shop/other.py": "def helper2():\n    return 2\n", "tests/test_x.py": ""}
+    new_method = "def size(self):\n    return len(self.items)\n"
+    for answer in (
+        f"path::Cart.size\n```python\n{new_method}```\n",
+        f"**path::Cart.size**\n```python\n{new_method}```\n",
+        f"```python path::Cart.size\n{new_method}```\n",
+        f"```python\npath::Cart.size\n```python\n{new_method}```\n",
+    ):
+        (edit,) = parse_edits(answer, "symbol", files)
+        assert edit == SymbolEdit(PATH, new_method, "Cart.size"), answer
+        assert "def size(self):" in apply_edits(files, [edit])[PATH]
+    # a name no file defines, or several do, still needs the file's name
+    with pytest.raises(EditError, match="has no file name"):
+        parse_edits(f"path::Basket.size\n```python\n{new_method}```\n", "symbol", files)
+    both = {**files, "src/shop/copy.py": CART}
+    with pytest.raises(EditError, match="has no file name"):
+        parse_edits(f"path::Cart.size\n```python\n{new_method}```\n", "symbol", both)

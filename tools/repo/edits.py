@@ -72,6 +72,7 @@ _INSTRUCTIONS = {
 }
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
+_PLACEHOLDER = re.compile(r"[\w./-]*::([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)")  # path::Cart.total
 _OPENING = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*[A-Za-z][\w+.-]*[ \t]*$")  # ```python
 _LABEL = re.compile(r"[\w.\-/]+(?:::[A-Za-z_][\w.]*)?")
 _MARKS = re.compile(r"^(?:#+|//+|--|\*+|-|>)[ \t]*")
@@ -136,10 +137,10 @@ def parse_edits(text: str, fmt: str, files: Mapping[str, str] | None = None) -> 
         try:
             label, body = _block_label(block)
         except EditError:
-            inferred = _inferred_label(block, files) if fmt == "symbol" and files else None
-            if inferred is None:
+            found = _symbol_label(block, files) if fmt == "symbol" and files else None
+            if found is None:
                 raise
-            label, body = inferred, block.body
+            label, body = found
         path, _, symbol = label.partition("::")
         code = "".join(line + "\n" for line in body)
         edits.append(WholeFile(path, code) if fmt == "whole" else SymbolEdit(path, code, symbol))
@@ -199,6 +200,42 @@ def _block_label(block: _Block) -> tuple[str, list[str]]:
             hint="write the file's path alone on the line before the opening ```",
         )
     return label, body
+
+
+def _symbol_label(block: _Block, files: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """A label for a block without a file name, from the repository: ``X::Name`` where X
+    is no path (``path::Invoice.to_dict``, the instructions' placeholder copied) names the
+    one non-test file defining ``Invoice``; else the one file defining what the block holds.
+    """
+    body = block.body
+    places = [(token, False) for token in block.info.split()]
+    places += [(line, False) for line in block.before[:1]] + [(line, True) for line in body[:1]]
+    for text, in_body in places:
+        named = _PLACEHOLDER.fullmatch(_MARKS.sub("", text.strip()).strip("*`'\" :"))
+        path = _defining_file(named.group(1).split(".")[0], files) if named else None
+        if named and path:
+            rest = body[1:] if in_body else body
+            while rest and _reopens(rest[0], block.fence):
+                rest = rest[1:]
+            return f"{path}::{named.group(1)}", rest
+    inferred = _inferred_label(block, files)
+    if inferred is None:
+        return None
+    while body and _reopens(body[0], block.fence):
+        body = body[1:]
+    return inferred, body
+
+
+def _defining_file(name: str, files: Mapping[str, str]) -> str | None:
+    """The one non-test source file with a top-level ``name`` (None: none, or several)."""
+    found = [
+        path
+        for path, text in files.items()
+        if path.endswith((".py", *JS_SUFFIXES))
+        and not is_test_file(path)
+        and any(s.name == name for s in file_symbols(path, text))
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _inferred_label(block: _Block, files: Mapping[str, str]) -> str | None:
