@@ -18,7 +18,7 @@ from codeagent.nodes.coder import hotter_call
 from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
-from codeagent.nodes.repo_context import task_query
+from codeagent.nodes.repo_context import failing_now, task_query
 from codeagent.nodes.repo_run import changed_files, repo_texts, snapshot_of
 from codeagent.tools.errors import ModelError
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
@@ -106,10 +106,13 @@ def repo_coder_prompt(
     if missing:
         shown += "\n(not found: " + ", ".join(missing) + ")"
     instructions = agents_instructions(texts)
+    # before any change of ours, what the named tests say (a retry shows its own run)
+    failing = "" if state.get("test_report") else failing_now(state)
     return render(
         load_template("repo_coder", ctx.prompt_file),
         task=state["task"],
         instructions=f"\nThe repository's instructions:\n{instructions}\n" if instructions else "",
+        failing=f"\nThe tests the task names fail now:\n{failing}\n" if failing else "",
         context=shown,
         repo_map=repo_map(texts, query, budget_chars=options.map_chars),
         format=format_instructions(options.edit_format),

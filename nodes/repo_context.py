@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RepoContextOptions",
     "context_prompt",
+    "failing_now",
     "named_requests",
     "repo_context",
     "task_query",
@@ -51,6 +52,12 @@ def task_query(state: AgentState) -> str:
     failing = [t for t in baseline.get("failing") or [] if any(t.startswith(x) for x in targets)]
     output = str(baseline.get("output") or "") if failing else ""
     return "\n".join([state["task"], *failing, output])
+
+
+def failing_now(state: AgentState, limit: int = 2000) -> str:
+    """The baseline's failing tests the task names, and the end of that run's output
+    (empty: none fails, or the task names none)."""
+    return task_query(state)[len(state["task"]) :].strip()[-limit:]
 
 
 def named_requests(query: str, texts: Mapping[str, str]) -> list[str]:
@@ -78,11 +85,11 @@ def context_prompt(
     """The read step's messages (pure given ``texts``)."""
     options = RepoContextOptions.model_validate(dict(ctx.options))
     query = task_query(state)
-    failing = query[len(state["task"]) :].strip()
+    failing = failing_now(state)
     return render(
         load_template("repo_context", ctx.prompt_file),
         task=state["task"],
-        failing=f"\nFailing now:\n{failing[-2000:]}\n" if failing else "",
+        failing=f"\nFailing now:\n{failing}\n" if failing else "",
         repo_map=repo_map(texts, query, budget_chars=options.map_chars),
         limit=str(options.max_open),
     )

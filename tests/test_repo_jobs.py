@@ -69,6 +69,9 @@ def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path:
     # the coder saw the opened file, and the read step saw the failing test
     coder_prompt = next(p for p in model.prompts if "You are the coder" in p)
     assert "def add(a, b):" in coder_prompt
+    # and what the named test says before any change (the assertion that fails)
+    failing = coder_prompt.split("The tests the task names fail now:", 1)[1]
+    assert "tests/test_calc.py::test_add" in failing and "assert" in failing
     navigator = next(p for p in model.prompts if "You are the navigator" in p)
     assert "tests/test_calc.py::test_add" in navigator
 
