@@ -116,6 +116,14 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     engine: EngineOption = "local",
     broker: Broker = None,
+    capture_content: Annotated[
+        bool,
+        typer.Option(
+            "--capture-content",
+            help="Agent mode: record each model call's prompt and answer in its job's trace "
+            "(OUT/state/PROBLEM; `codeagent trace show`), to read why a problem failed.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate on a benchmark: pass@1 (or resolved %) on hidden tests, time, tokens; report.
 
@@ -126,6 +134,11 @@ def eval_command(
     try:
         if samples is not None and mode != "samples":
             raise ConfigError("--samples is for --mode samples", hint="leave it out")
+        if capture_content and mode != "agent":
+            raise ConfigError(
+                "--capture-content is for --mode agent",
+                hint="single-shot mode keeps each whole answer anyway (reply.md)",
+            )
         if dataset_shape(dataset) == "repo":
             if engine == "celery":
                 raise ConfigError(
@@ -134,14 +147,17 @@ def eval_command(
                 )
             wf = workflow or "repo-fix"
             repo = _repo_options(dataset, split, limit, subset, wf, mode, workers, resume)
-            summary, files = _run_repo(ctx, repo.model_copy(update={"out": out_dir}), as_json)
+            update = {"out": out_dir, "capture_content": capture_content}
+            summary, files = _run_repo(ctx, repo.model_copy(update=update), as_json)
         else:
             if split is not None:
                 raise ConfigError("--split is for repository tasks", hint="leave it out")
             wf = str(choose_workflow(workflow).workflow)
             options = _options(dataset, limit, subset, wf, mode, workers, resume, out_dir)
             drawn = {} if samples is None else {"samples": samples}
-            options = options.model_copy(update={"engine": engine, **drawn})
+            options = options.model_copy(
+                update={"engine": engine, "capture_content": capture_content, **drawn}
+            )
             summary, files = _run_problems(ctx, options, broker, as_json)
     except CodeAgentError as exc:
         _fail(exc)

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from codeagent.evals.scoring import score_hidden
 from codeagent.evals.tasks import extract_code, single_shot_prompt, task_text
 from codeagent.graphs.builder import SandboxFactory, spec_sandbox
 from codeagent.graphs.jobs.config import RunConfig, run_config
+from codeagent.graphs.jobs.execution import tracing_config
 from codeagent.graphs.jobs.runner import preflight, run_job
 from codeagent.graphs.workers.app import Engine, EngineSettings, check_broker
 from codeagent.graphs.workflow.loader import load_workflow
@@ -50,9 +51,17 @@ from codeagent.nodes.registry import describe_node
 from codeagent.nodes.sampling import RETRY_TEMPERATURE
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text, build_chat_model
+from codeagent.tools.observability.tracing import TracingConfig
 from codeagent.tools.workspace import write_tree
 
-__all__ = ["EvalOptions", "EvalRun", "coder_model", "retry_temperature", "run_eval"]
+__all__ = [
+    "EvalOptions",
+    "EvalRun",
+    "coder_model",
+    "content_tracing",
+    "retry_temperature",
+    "run_eval",
+]
 
 
 class EvalOptions(BaseModel):
@@ -71,6 +80,7 @@ class EvalOptions(BaseModel):
     hidden_timeout_s: float = Field(default=20.0, gt=0)
     engine: Engine = "local"
     samples: int = Field(default=5, ge=1, le=50)
+    capture_content: bool = False  # agent mode: prompts and answers in each job's trace
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,11 @@ def _check_engine(
             "a chat model cannot travel to celery workers",
             hint="start the workers with --chat-model MODULE:FACTORY instead",
         )
+    if options.capture_content:
+        raise ConfigError(
+            "--capture-content is for jobs run here (--engine local)",
+            hint="or give the workflow `tracing: {capture_content: true}`",
+        )
     engine = settings or EngineSettings.from_env()
     check_broker(engine)  # before the results file is started afresh
     return engine
@@ -249,10 +264,16 @@ def _agent_solver(env: _Env) -> Solver:
             sandbox_factory=env.override_sandbox,
             home=env.options.out / "state" / problem.key,
             config=env.config,
+            tracing=content_tracing(env.spec) if env.options.capture_content else None,
         )
         return result.files, agent_fields(result)
 
     return solve
+
+
+def content_tracing(spec: WorkflowSpec) -> TracingConfig:
+    """The workflow's tracing settings with prompts and answers recorded on model spans."""
+    return replace(tracing_config(spec, None), capture_content=True)
 
 
 def _single_shot_solver(env: _Env) -> Solver:

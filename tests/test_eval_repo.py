@@ -33,6 +33,7 @@ from codeagent.evals.repo.scoring import score_patch
 from codeagent.evals.repo.solvers import single_shot_solver, task_text
 from codeagent.evals.repo.task import RepoTask, load_tasks, select_tasks
 from codeagent.tools.errors import ConfigError
+from codeagent.tools.observability.trace_file import load_spans
 from codeagent.tools.repo.diffs import filter_patch, parse_patch, patch_paths
 from codeagent.tools.repo.patch import patch_stats
 from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
@@ -621,12 +622,27 @@ def test_the_agent_mode_with_the_real_repo_job_and_a_scripted_model(tmp_path: Pa
     )
     subset = tmp_path / "ids.txt"
     subset.write_text("billing-allocate-remainder\n")
-    options = RepoEvalOptions(dataset=TASKS, mode="agent", subset=subset, out=tmp_path / "e")
+    options = RepoEvalOptions(
+        dataset=TASKS, mode="agent", subset=subset, out=tmp_path / "e", capture_content=True
+    )
 
     (result,) = run_repo_eval(options, chat_model=model, sandbox_factory=_sandbox).results
 
     assert result.resolved and result.status == "success", result.detail
     assert result.calls == 3 and result.patch_files == 1 and result.patch_added == 2
+    # --capture-content: the job's trace holds each call's prompt and answer
+    answers = _traced_answers(tmp_path / "e/state/billing-allocate-remainder")
+    assert len(answers) == 3 and edit in answers
+
+
+def _traced_answers(home: Path) -> list[str]:
+    """The model answers recorded in the traces of the jobs under ``home``."""
+    spans = []
+    for trace in sorted(home.glob("runs/*/trace.jsonl")):
+        for line in trace.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                spans += load_spans({"resourceSpans": json.loads(line)})
+    return [str(s.attributes["gen_ai.output.messages"]) for s in spans if s.name.startswith("chat")]
 
 
 @pytest.mark.usefixtures("bwrap")

@@ -186,6 +186,42 @@ def test_agent_mode_never_shows_the_hidden_test_to_the_model(tmp_path: Path) -> 
     assert (result.status, result.own_ok, result.calls) == ("success", True, 4)
     assert result.own_coverage == 100.0
     assert model.prompts and all(MARKER not in p for p in model.prompts)
+    # without --capture-content, no prompt or answer text goes into the job's trace
+    assert "gen_ai.output.messages" not in _trace_text(tmp_path / "eval/state")
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_capture_content_records_each_calls_prompt_and_answer_in_the_jobs_trace(
+    tmp_path: Path,
+) -> None:
+    options = EvalOptions(
+        dataset=str(_dataset(tmp_path, 1)),
+        workflow=str(scripts.write_workflow(tmp_path)),
+        out=tmp_path / "eval",
+        capture_content=True,
+    )
+    run_eval(options, chat_model=scripts.model())
+
+    text = _trace_text(tmp_path / "eval/state")
+    assert text.count("gen_ai.output.messages") == 4  # each of the job's 4 calls
+    assert "def add(a, b)" in text
+
+
+def test_capture_content_is_refused_where_it_would_record_nothing(tmp_path: Path) -> None:
+    options = EvalOptions(dataset=str(_dataset(tmp_path, 1)), capture_content=True)
+    with pytest.raises(ConfigError, match="--engine local"):
+        run_eval(options.model_copy(update={"engine": "celery"}))
+    runner = CliRunner()
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    args = ["eval", "--mode", "single-shot", "--capture-content", "--out", str(tmp_path)]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 2 and "--capture-content is for --mode agent" in done.output
+
+
+def _trace_text(state: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in sorted(state.glob("*/runs/*/trace.jsonl")))
 
 
 @pytest.mark.usefixtures("bwrap")

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from codeagent.evals.harness import coder_model
+from codeagent.evals.harness import coder_model, content_tracing
 from codeagent.evals.repo.materialize import materialize, verify_bases
 from codeagent.evals.repo.metrics import summarize_repo
 from codeagent.evals.repo.results import RepoMode, RepoResult, repo_results_path, repo_store
@@ -67,6 +67,7 @@ class RepoEvalOptions(BaseModel):
     resume: bool = False
     out: Path = Path("eval-out")
     timeout_s: float = Field(default=300.0, gt=0)
+    capture_content: bool = False  # agent mode: prompts and answers in each job's trace
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _solver(
         chat_model=chat_model,
         sandbox_factory=sandbox_factory,
         config=run_config(config),
+        tracing=content_tracing(spec) if options.capture_content else None,
     )
 
 

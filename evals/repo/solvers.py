@@ -30,6 +30,7 @@ from codeagent.graphs.jobs.config import RunConfig
 from codeagent.nodes.parsing import code_blocks
 from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.models.llm import ask_text
+from codeagent.tools.observability.tracing import TracingConfig
 from codeagent.tools.repo.diffs import parse_patch
 from codeagent.tools.sandbox import Sandbox
 from codeagent.tools.workspace import safe_relpath, write_tree
@@ -161,6 +162,7 @@ def agent_solver(
     chat_model: BaseChatModel | None = None,
     sandbox_factory: Callable[[], Sandbox] | None = None,
     config: RunConfig | None = None,
+    tracing: TracingConfig | None = None,
 ) -> Solver:
     """The agent: a repo job on the task's base, through ``workflow``.
 
@@ -183,6 +185,7 @@ def agent_solver(
             sandbox_factory=sandbox_factory,
             home=out / "state" / key,
             config=config,
+            tracing=tracing,
         )
         detail = (result.error or "")[:300]
         if result.patch is None:
