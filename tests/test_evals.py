@@ -221,7 +221,8 @@ def test_capture_content_is_refused_where_it_would_record_nothing(tmp_path: Path
 
 
 def _trace_text(state: Path) -> str:
-    return "".join(p.read_text(encoding="utf-8") for p in sorted(state.glob("*/runs/*/trace.jsonl")))
+    traces = sorted(state.glob("*/runs/*/trace.jsonl"))
+    return "".join(p.read_text(encoding="utf-8") for p in traces)
 
 
 @pytest.mark.usefixtures("bwrap")
