@@ -633,9 +633,17 @@ def test_the_placeholder_path_of_the_instructions_goes_to_the_file_defining_the_
         (edit,) = parse_edits(answer, "symbol", files)
         assert edit == SymbolEdit(PATH, new_method, "Cart.size"), answer
         assert "def size(self):" in apply_edits(files, [edit])[PATH]
+    # the placeholder before a real label; a module's name instead of a class
+    helper = "def helper2():\n    return 3\n"
+    for label in ("path::src/shop/other.py::helper2", "path::other.helper2"):
+        (edit,) = parse_edits(f"```python\n{label}\n```python\n{helper}```\n", "symbol", files)
+        assert edit == SymbolEdit("src/shop/other.py", helper, "helper2"), label
     # a name no file defines, or several do, still needs the file's name
     with pytest.raises(EditError, match="has no file name"):
         parse_edits(f"path::Basket.size\n```python\n{new_method}```\n", "symbol", files)
+    unknown = "def nothing():\n    return 0\n"
+    with pytest.raises(EditError, match="has no file name"):
+        parse_edits(f"path::other.nothing\n```python\n{unknown}```\n", "symbol", files)
     both = {**files, "src/shop/copy.py": CART}
     with pytest.raises(EditError, match="has no file name"):
         parse_edits(f"path::Cart.size\n```python\n{new_method}```\n", "symbol", both)

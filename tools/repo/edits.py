@@ -211,19 +211,52 @@ def _symbol_label(block: _Block, files: Mapping[str, str]) -> tuple[str, list[st
     places = [(token, False) for token in block.info.split()]
     places += [(line, False) for line in block.before[:1]] + [(line, True) for line in body[:1]]
     for text, in_body in places:
-        named = _PLACEHOLDER.fullmatch(_MARKS.sub("", text.strip()).strip("*`'\" :"))
-        path = _defining_file(named.group(1).split(".")[0], files) if named else None
-        if named and path:
+        label = _placeholder_label(_MARKS.sub("", text.strip()).strip("*`'\" :"), files)
+        if label:
             rest = body[1:] if in_body else body
             while rest and _reopens(rest[0], block.fence):
                 rest = rest[1:]
-            return f"{path}::{named.group(1)}", rest
+            return label, rest
     inferred = _inferred_label(block, files)
     if inferred is None:
         return None
     while body and _reopens(body[0], block.fence):
         body = body[1:]
     return inferred, body
+
+
+def _placeholder_label(text: str, files: Mapping[str, str]) -> str | None:
+    """``X::...`` with X no path, read against the repository: ``path::src/a.py::f`` is
+    ``src/a.py::f``; ``path::Cart.total`` names the one file defining ``Cart``;
+    ``path::dates.parse_due`` the one module ``dates`` defining ``parse_due``."""
+    head, sep, rest = text.partition("::")
+    if not sep or _is_label(head) or not rest:
+        return None
+    if _is_label(rest) and "/" in rest.split("::")[0]:
+        return rest
+    named = _PLACEHOLDER.fullmatch(text)
+    if named is None:
+        return None
+    symbol = named.group(1)
+    first, _, inner = symbol.partition(".")
+    path = _defining_file(first, files)
+    if path:
+        return f"{path}::{symbol}"
+    module = _module_file(first, inner, files) if inner else None
+    return f"{module}::{inner}" if module else None
+
+
+def _module_file(stem: str, name: str, files: Mapping[str, str]) -> str | None:
+    """The one non-test source file named ``stem`` (``dates.py``) defining ``name``."""
+    found = [
+        path
+        for path, text in files.items()
+        if path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == stem
+        and path.endswith((".py", *JS_SUFFIXES))
+        and not is_test_file(path)
+        and any(s.name == name for s in file_symbols(path, text))
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _defining_file(name: str, files: Mapping[str, str]) -> str | None:
