@@ -29,6 +29,7 @@ from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.repo.outcomes import PASSED, Verdict, judge
 from codeagent.tools.repo.patch import make_patch, patch_stats
+from codeagent.tools.repo.referee import rewritten_tests
 from codeagent.tools.repo.repomap import is_test_file
 from codeagent.tools.repo.testcmd import (
     detect_test_command,
@@ -52,6 +53,14 @@ class RepoTesterOptions(BaseModel):
         description=(
             "Pass only when some test checks the change: a test the task names or a test"
             " the agent wrote. Off: a change that breaks nothing passes."
+        ),
+    )
+    keep_tests: bool = Field(
+        default=True,
+        description=(
+            "Refuse a change that alters or removes lines of an existing test file (the"
+            " tests are the judge: a rewritten test can pass on wrong code); adding tests"
+            " to one is fine. Off: the agent may rewrite existing tests."
         ),
     )
 
@@ -117,6 +126,7 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     baseline = dict((state.get("baseline") or {}).get("outcomes") or {})
     targets = list(info.get("targets") or [])
     new_tests = sorted(p for p in changes if is_test_file(p))
+    rewritten = rewritten_tests(snapshot.texts(), changes) if options.keep_tests else []
     focus = [*targets, *(p for p in new_tests if p not in targets)]
     run: RepoRun | None = None
     if focus:  # fast feedback first: the tests that check the change
@@ -126,11 +136,11 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         )
         if verdict.targets_failing or verdict.new_failing:
             return _record(
-                state, run, verdict, options, started, snapshot.files, changes, full=False
+                state, run, verdict, options, started, snapshot.files, changes, rewritten, False
             )
     run = run_repo_tests(ctx, snapshot, changes, command)
     verdict = judge(baseline, run.outcomes, targets=targets, new_test_files=new_tests)
-    return _record(state, run, verdict, options, started, snapshot.files, changes, full=True)
+    return _record(state, run, verdict, options, started, snapshot.files, changes, rewritten, True)
 
 
 def _record(
@@ -141,10 +151,19 @@ def _record(
     started: float,
     base: Any,
     changes: dict[str, str],
-    *,
+    rewritten: list[str],
     full: bool,
 ) -> dict[str, Any]:
     report = repo_report(run, verdict, require_check=options.require_check, full=full)
+    if rewritten:  # the judge itself was changed: whatever the run says, this does not pass
+        report["ok"] = False
+        report["rewritten_tests"] = rewritten
+        report["failures"] = [
+            f"{path}: you changed or removed lines of this existing test file; the tests"
+            " are the judge, so leave their lines as they are (adding tests is fine) and"
+            " change the code instead"
+            for path in rewritten
+        ] + report["failures"]
     return tested_update(state, report, base, changes, started)
 
 

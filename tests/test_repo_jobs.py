@@ -109,6 +109,25 @@ def test_an_edit_that_cannot_apply_is_asked_again_with_the_reason(repo: Path) ->
     assert coder_calls[1]["temperature"] == 0.7
 
 
+def test_a_change_that_rewrites_the_named_test_does_not_pass(repo: Path) -> None:
+    """Changing the failing test's expected value makes it pass on wrong code: refused."""
+    cheat = (
+        "tests/test_calc.py::test_add\n```python\ndef test_add():\n"
+        "    assert add(2, 3) == -1\n```\n"
+    )
+    model = calc_model(cheat, fix=(cheat,))
+    result = run_job(
+        TASK, workflow="repo-fix", repo=repo, chat_model=model, sandbox_factory=LocalSandbox
+    )
+
+    assert result.status != "success"
+    report = result.test_report or {}
+    assert report["ok"] is False and report["rewritten_tests"] == ["tests/test_calc.py"]
+    retry = next(p for p in model.prompts if "Your changes so far" in p)
+    assert "tests/test_calc.py: you changed or removed lines of this existing test file" in retry
+    untouched(repo)
+
+
 def test_apply_refuses_a_file_changed_since_the_job_started(repo: Path) -> None:
     result = run_job(
         TASK,
