@@ -7,7 +7,9 @@ that model ``small-model`` measured best (README, "Evaluating the agent": HumanE
 every-4 and held-out, seeded, ``default`` vs ``small-model`` vs one call). So a job that
 names no workflow runs ``small-model`` there, and its summary says so and why. A workflow
 named by the caller is always run as named; a caller's own chat model (a scripted one, a
-worker's factory) is not the embedded model, so it keeps ``default``.
+worker's factory) is not the embedded model, so it keeps ``default``. A repository job runs
+``repo-fix``; on the embedded model its summary says that repo mode did not work there
+(README, "Repository tasks": 0 of 18 pilot tasks) and how to use a stronger model.
 """
 
 from __future__ import annotations
@@ -51,7 +53,14 @@ def choose_workflow(
     if requested is not None:
         return WorkflowChoice(requested)
     if repo:
-        return WorkflowChoice(REPO_DEFAULT)
+        if own_model or not _embedded_default(REPO_DEFAULT):
+            return WorkflowChoice(REPO_DEFAULT)
+        return WorkflowChoice(
+            REPO_DEFAULT,
+            "no model endpoint is configured, so the embedded model answers; on it repo mode"
+            " resolved 0 of the 18 pilot tasks (README, Repository tasks): set OPENAI_BASE_URL"
+            " or OPENAI_API_KEY for a stronger model",
+        )
     if own_model or not _embedded_default():
         return WorkflowChoice(DEFAULT)
     return WorkflowChoice(
@@ -61,7 +70,7 @@ def choose_workflow(
     )
 
 
-def _embedded_default() -> bool:
-    """True when the shipped default workflow's model resolves to the embedded model."""
-    spec, _ = load_workflow(DEFAULT)
+def _embedded_default(workflow: str = DEFAULT) -> bool:
+    """True when the shipped ``workflow``'s model resolves to the embedded model."""
+    spec, _ = load_workflow(workflow)
     return resolve_provider(spec.models["default"]).provider == "local"
