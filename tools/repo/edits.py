@@ -242,30 +242,19 @@ def _placeholder_label(text: str, files: Mapping[str, str]) -> str | None:
     path = _defining_file(first, files)
     if path:
         return f"{path}::{symbol}"
-    module = _module_file(first, inner, files) if inner else None
+    module = _defining_file(inner, files, stem=first) if inner else None
     return f"{module}::{inner}" if module else None
 
 
-def _module_file(stem: str, name: str, files: Mapping[str, str]) -> str | None:
-    """The one non-test source file named ``stem`` (``dates.py``) defining ``name``."""
-    found = [
-        path
-        for path, text in files.items()
-        if path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == stem
-        and path.endswith((".py", *JS_SUFFIXES))
-        and not is_test_file(path)
-        and any(s.name == name for s in file_symbols(path, text))
-    ]
-    return found[0] if len(found) == 1 else None
-
-
-def _defining_file(name: str, files: Mapping[str, str]) -> str | None:
-    """The one non-test source file with a top-level ``name`` (None: none, or several)."""
+def _defining_file(name: str, files: Mapping[str, str], stem: str | None = None) -> str | None:
+    """The one non-test source file with a top-level ``name`` (and, given ``stem``, named
+    ``stem``), or None: none, or several."""
     found = [
         path
         for path, text in files.items()
         if path.endswith((".py", *JS_SUFFIXES))
         and not is_test_file(path)
+        and (stem is None or path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == stem)
         and any(s.name == name for s in file_symbols(path, text))
     ]
     return found[0] if len(found) == 1 else None
