@@ -43,6 +43,14 @@ class RepoContextOptions(BaseModel):
 
     max_open: int = Field(default=4, ge=1, le=20, description="Files or symbols opened at most.")
     map_chars: int = Field(default=2500, ge=200, description="Size of the repo map shown.")
+    max_tokens: int = Field(
+        default=256,
+        ge=32,
+        description=(
+            "Most tokens of the answer: a few names need far fewer; the embedded 1.5B"
+            " model once listed names until the model's own cap (2,048 tokens, ~100 s)."
+        ),
+    )
 
 
 def task_query(state: AgentState) -> str:
@@ -101,7 +109,10 @@ def repo_context(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     options = RepoContextOptions.model_validate(dict(ctx.options))
     texts = repo_texts(state, ctx)
     named = named_requests(task_query(state), texts)
-    reply = ask_text(ctx.chat, context_prompt(state, ctx, texts))
+    # a cut answer still yields its names (parse_open_requests reads line by line then)
+    reply = ask_text(
+        ctx.chat, context_prompt(state, ctx, texts), max_completion_tokens=options.max_tokens
+    )
     asked = parse_open_requests(reply.text, options.max_open)
     opened: list[str] = []
     for request in [*named, *asked]:

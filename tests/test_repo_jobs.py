@@ -74,6 +74,9 @@ def test_a_failing_test_is_fixed_and_the_result_is_a_patch(repo: Path, tmp_path:
     assert "tests/test_calc.py::test_add" in failing and "assert" in failing
     navigator = next(p for p in model.prompts if "You are the navigator" in p)
     assert "tests/test_calc.py::test_add" in navigator
+    # the read step's answer has a cap of its own (a few names, not a listing)
+    asked = dict(zip(model.prompts, model.call_settings, strict=True))
+    assert asked[navigator] == {"max_completion_tokens": 256}
 
 
 def test_a_regression_is_caught_and_named_to_the_coder(repo: Path) -> None:
