@@ -33,7 +33,13 @@ from codeagent.tools.repo.snapshot import Snapshot
 from codeagent.tools.sandbox import Sandbox, SandboxLimits, open_sandbox
 from codeagent.tools.sandbox.traced import TracedSandbox
 
-__all__ = ["SandboxFactory", "build_graph", "spec_limits", "spec_sandbox"]
+__all__ = [
+    "SandboxFactory",
+    "build_graph",
+    "spec_limits",
+    "spec_sandbox",
+    "step_bookkeeping",
+]
 
 SandboxFactory = Callable[[], Sandbox]
 
@@ -134,7 +140,7 @@ def _run_step(
     spent = budget_spent(spec.budgets, state, calls_model=kind.can("calls_model"))
     if spent is not None:
         transition = Transition(node_id, END, "budget", spent, "budget_exceeded")
-        return {**_finish(state, transition), **_bookkeeping(node_id, transition, ran=False)}
+        return {**_finish(state, transition), **step_bookkeeping(node_id, transition, ran=False)}
     started = time.monotonic()
     update, blocked = guarded(spec.guardrails, node_id, kind, ctx, state)
     # Time spent running nodes, for the wall-time budget: a pause for an approval or the
@@ -143,9 +149,9 @@ def _run_step(
     update = reduce_update(update, {"usage": {"node_ms": spent_ms}})
     after = reduce_update(state, update)  # the state as the route sees it
     if blocked is not None:
-        return {**update, **_finish(after, blocked), **_bookkeeping(node_id, blocked, ran=True)}
+        return {**update, **_finish(after, blocked), **step_bookkeeping(node_id, blocked, ran=True)}
     transition, resume_to = _gate(spec, kind, node_id, decide(spec, node_id, after))
-    out = {**update, **_bookkeeping(node_id, transition, ran=True)}
+    out = {**update, **step_bookkeeping(node_id, transition, ran=True)}
     undo = rollback_update(spec, node_id, after, transition)
     if undo is not None:
         out.update(undo[0])
@@ -195,7 +201,9 @@ def _trace_step(span: Span, state: AgentState, out: dict[str, Any]) -> None:
         span.set_attribute("codeagent.transition.outcome", t["outcome"])
 
 
-def _bookkeeping(node_id: str, transition: Transition, *, ran: bool) -> dict[str, Any]:
+def step_bookkeeping(node_id: str, transition: Transition, *, ran: bool) -> dict[str, Any]:
+    """What every step writes besides the node's own update: the channels a checkpoint
+    needs to resume, route and audit the job (``bench_orchestration`` times them alone)."""
     return {
         "next": transition.to,
         "last_node": node_id,

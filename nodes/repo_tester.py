@@ -31,6 +31,7 @@ from codeagent.tools.repo.outcomes import PASSED, Verdict, judge
 from codeagent.tools.repo.patch import make_patch, patch_stats
 from codeagent.tools.repo.referee import rewritten_tests
 from codeagent.tools.repo.repomap import is_test_file
+from codeagent.tools.repo.snapshot import decode_text
 from codeagent.tools.repo.testcmd import (
     detect_test_command,
     instructed_test_command,
@@ -126,7 +127,8 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     baseline = dict((state.get("baseline") or {}).get("outcomes") or {})
     targets = list(info.get("targets") or [])
     new_tests = sorted(p for p in changes if is_test_file(p))
-    rewritten = rewritten_tests(snapshot.texts(), changes) if options.keep_tests else []
+    before = {p: decode_text(snapshot.files[p]) or "" for p in new_tests if p in snapshot.files}
+    rewritten = rewritten_tests(before, changes) if options.keep_tests else []
     focus = [*targets, *(p for p in new_tests if p not in targets)]
     run: RepoRun | None = None
     if focus:  # fast feedback first: the tests that check the change

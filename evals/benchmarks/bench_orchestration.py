@@ -50,8 +50,10 @@ from pydantic import BaseModel
 
 from codeagent.evals.harness import EvalOptions, run_eval
 from codeagent.evals.scoring import HIDDEN_OK
+from codeagent.graphs.builder import step_bookkeeping
 from codeagent.graphs.jobs.checkpoint import open_checkpointer
 from codeagent.graphs.jobs.runner import run_job
+from codeagent.graphs.routes import Transition
 from codeagent.nodes.kinds import node_kind
 from codeagent.tools.contracts.state import AgentState
 from codeagent.tools.sandbox import ExecResult
@@ -212,16 +214,10 @@ class _Bare(TypedDict, total=False):
 
 
 def _bookkeeping(node: str, to: str) -> dict[str, Any]:
-    """What a codeagent step writes besides the node's own update (graphs/builder.py)."""
-    transition = {"from": node, "to": to, "outcome": "ok", "reason": "canned", "status": None}
-    return {
-        "next": to,
-        "last_node": node,
-        "error": None,
-        "transitions": [transition],
-        "node_runs": {node: 1},
-        "usage": {"node_ms": 0},
-    }
+    """What a codeagent step writes besides the node's own update: the builder's own
+    bookkeeping, and the node time it adds to ``usage``."""
+    transition = Transition(node, to, "ok", "canned")
+    return {**step_bookkeeping(node, transition, ran=True), "usage": {"node_ms": 0}}
 
 
 def bare_graph_s(

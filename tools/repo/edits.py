@@ -190,8 +190,7 @@ def _block_label(block: _Block) -> tuple[str, list[str]]:
     # a fence opened again inside the block (```python, then the label, then ```python
     # once more: small models do this) is not code; a shorter fence inside a longer one
     # (a Markdown file's own ``` in a ```` block) is
-    while body and _reopens(body[0], block.fence):
-        body = body[1:]
+    body = _past_reopened(body, block.fence)
     if label is None:
         start = next((line.strip() for line in block.body if line.strip()), "")
         raise EditError(
@@ -213,16 +212,9 @@ def _symbol_label(block: _Block, files: Mapping[str, str]) -> tuple[str, list[st
     for text, in_body in places:
         label = _placeholder_label(_MARKS.sub("", text.strip()).strip("*`'\" :"), files)
         if label:
-            rest = body[1:] if in_body else body
-            while rest and _reopens(rest[0], block.fence):
-                rest = rest[1:]
-            return label, rest
+            return label, _past_reopened(body[1:] if in_body else body, block.fence)
     inferred = _inferred_label(block, files)
-    if inferred is None:
-        return None
-    while body and _reopens(body[0], block.fence):
-        body = body[1:]
-    return inferred, body
+    return None if inferred is None else (inferred, _past_reopened(body, block.fence))
 
 
 def _placeholder_label(text: str, files: Mapping[str, str]) -> str | None:
@@ -308,10 +300,14 @@ def _line_label(line: str, *, strict: bool) -> str | None:
     return last if words and _is_label(last) else None
 
 
-def _reopens(line: str, fence: str) -> bool:
-    """``line`` opens a fence at least as long as the block's own (``fence``)."""
-    inner = _OPENING.match(line)
-    return inner is not None and inner.group(1)[0] == fence[0] and len(inner.group(1)) >= len(fence)
+def _past_reopened(body: list[str], fence: str) -> list[str]:
+    """``body`` without leading lines that open a fence at least as long as the block's
+    own (``fence``): ```python written again inside the block is not code."""
+    while body and (inner := _OPENING.match(body[0])):
+        if inner.group(1)[0] != fence[0] or len(inner.group(1)) < len(fence):
+            break
+        body = body[1:]
+    return body
 
 
 def _first_line_label(line: str) -> str | None:
