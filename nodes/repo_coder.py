@@ -1,7 +1,8 @@
 """The coder of a repo job: edits to the repository, applied whole or not at all.
 
-The model writes edits in the node's ``edit_format`` (``symbol``: the new version of
-whole functions/classes, spliced in at their place; ``whole``: whole files;
+The model writes edits in the node's ``edit_format`` (``focus``: the one function the
+agent chose, rewritten (:mod:`codeagent.nodes.repo_focus`); ``symbol``: the new version
+of whole functions/classes, spliced in at their place; ``whole``: whole files;
 ``search_replace``: SEARCH/REPLACE blocks). They apply to the repository as the job
 sees it (snapshot + the changes so far) in memory; an edit that cannot apply is asked
 for again with the precise reason, and nothing of it is kept. The node's ``files``
@@ -19,10 +20,12 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.kinds import node_kind
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.repo_context import failing_now, task_query
+from codeagent.nodes.repo_focus import focus_prompt, focus_target
 from codeagent.nodes.repo_run import changed_files, repo_texts, snapshot_of
 from codeagent.tools.errors import ModelError
 from codeagent.tools.models.llm import Reply, ask_text, total_usage
 from codeagent.tools.repo.edits import EditError, apply_edits, format_instructions, parse_edits
+from codeagent.tools.repo.focus import focus_edits
 from codeagent.tools.repo.reading import render_opened
 from codeagent.tools.repo.repomap import rank_files, repo_map
 from codeagent.tools.repo.testcmd import agents_instructions
@@ -38,12 +41,13 @@ class RepoCoderOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    edit_format: Literal["symbol", "whole", "search_replace"] = Field(
+    edit_format: Literal["focus", "symbol", "whole", "search_replace"] = Field(
         default="symbol",
         description=(
-            "How the model writes edits: symbol (new versions of whole functions/classes,"
-            " best for small models), whole (whole files), search_replace (SEARCH/REPLACE"
-            " blocks, for strong models)."
+            "How the model writes edits: focus (the agent picks the one function the task"
+            " and the failing tests point at; the model rewrites it: for small models),"
+            " symbol (new versions of whole functions/classes, labelled path::Name), whole"
+            " (whole files), search_replace (SEARCH/REPLACE blocks, for strong models)."
         ),
     )
     reasks: int = Field(default=2, ge=0, le=5, description="Re-asks for edits that cannot apply.")
@@ -66,6 +70,7 @@ _REMINDERS = {
     "whole": "Each block: the file's path alone on the line before it, then the whole file.",
     "search_replace": "Each block: the file's path alone on the line before it; SEARCH "
     "copies lines of the file exactly.",
+    "focus": "",
 }
 """The format in one line, repeated at the end of the prompt (small models follow the
 last instruction they read)."""
@@ -131,7 +136,29 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     options = RepoCoderOptions.model_validate(dict(ctx.options))
     base = snapshot_of(state, ctx).texts()
     texts = repo_texts(state, ctx)
-    prompt = repo_coder_prompt(state, ctx, texts)
+    earlier = dict(state.get("files") or {})
+    target = focus_target(state, texts, base) if options.edit_format == "focus" else None
+    if target is not None:  # each attempt: one function rewritten on the snapshot
+        prompt = focus_prompt(state, ctx, base, texts, target)
+        start, carried = base, {}
+        name = target.short_name
+        unchanged = (
+            f"Your `{name}` is the same as the code shown, and that code is what is wrong."
+            f" Write a corrected `{name}`."
+        )
+        repeated = (
+            f"That is your last version of `{name}` again, and the tests failed on it."
+            " Write a different, corrected version."
+        )
+    else:  # edits on the repository as it is now, the earlier changes kept
+        prompt = repo_coder_prompt(state, ctx, texts)
+        start, carried = texts, earlier
+        unchanged = (
+            "the edits change nothing: the code already reads like that. Write edits that"
+            " change what the task and the tests need."
+        )
+        repeated = ""
+    first = prompt
     replies: list[Reply] = []
     reason = ""
     for index in range(options.reasks + 1):
@@ -139,24 +166,23 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         reply = ask_text(ctx.chat, prompt, **again)
         replies.append(reply)
         try:
-            edited = apply_edits(texts, parse_edits(reply.text, options.edit_format, texts))
+            edits = (
+                focus_edits(reply.text, target, base)
+                if target is not None
+                else parse_edits(reply.text, options.edit_format, texts)
+            )
+            edited = apply_edits(start, edits)
         except EditError as exc:
             reason = exc.message
-            prompt = [
-                *prompt,
-                ("assistant", reply.text[:6000]),
-                (
-                    "user",
-                    f"Your edits could not be applied, so none was: {reason}\nWrite them again.",
-                ),
-            ]
+            ask = f"Your edits could not be applied, so none was: {reason}\nWrite them again."
+            prompt = _asked_again(first, prompt, reply.text, ask, fresh=target is not None)
             continue
-        if not edited:
-            reason = "the edits change nothing: the code already reads like that"
-            ask = f"{reason}. Write edits that change what the task and the tests need."
-            prompt = [*prompt, ("assistant", reply.text[:6000]), ("user", ask)]
+        files = changed_files(base, {**carried, **edited})
+        if not edited or (target is not None and files == earlier):
+            reason = "the edits change nothing" if not edited else "the same as the last attempt"
+            ask = unchanged if not edited else repeated
+            prompt = _asked_again(first, prompt, reply.text, ask, fresh=target is not None)
             continue
-        files = changed_files(base, {**(state.get("files") or {}), **edited})
         return {
             "files": files,
             "attempt": state.get("attempt", 0) + 1,
@@ -166,3 +192,20 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         f"the coder's edits could not be applied {len(replies)} times; last: {reason}",
         usage=total_usage(replies),
     )
+
+
+def _asked_again(
+    first: list[tuple[str, str]],
+    prompt: list[tuple[str, str]],
+    answer: str,
+    ask: str,
+    *,
+    fresh: bool,
+) -> list[tuple[str, str]]:
+    """The messages of a re-ask: the conversation so far, the answer and ``ask``; or, when
+    ``fresh``, the first prompt with ``ask`` as a note at its end (shown its own answer
+    again, a small model copies it once more)."""
+    if not fresh:
+        return [*prompt, ("assistant", answer[:6000]), ("user", ask)]
+    *head, (role, text) = first
+    return [*head, (role, f"{text}\n\nNote: {ask}")]

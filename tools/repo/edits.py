@@ -38,6 +38,7 @@ __all__ = [
     "SymbolEdit",
     "WholeFile",
     "apply_edits",
+    "code_blocks",
     "format_instructions",
     "parse_edits",
 ]
@@ -150,6 +151,23 @@ def parse_edits(text: str, fmt: str, files: Mapping[str, str] | None = None) -> 
             hint=format_instructions(fmt),
         )
     return edits
+
+
+def code_blocks(text: str) -> list[str]:
+    """The code of each fenced block of ``text``, in order, without a label on its first
+    line (``# src/a.py``, ``src/a.py::f``) or a fence opened again inside it.
+
+    Raises:
+        EditError: A code block that is never closed (it may be cut short).
+    """
+    out = []
+    for block in _blocks(text):
+        body = block.body
+        if body and _first_line_label(_MARKS.sub("", body[0].strip()).split(" (")[0]):
+            body = body[1:]
+        body = _past_reopened(body, block.fence)
+        out.append("".join(line + "\n" for line in body))
+    return out
 
 
 def _blocks(text: str) -> list[_Block]:
