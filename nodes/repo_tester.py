@@ -6,11 +6,16 @@ suite, and judges the run against the baseline
 (:func:`~codeagent.tools.repo.outcomes.judge`): it passes only when the named and
 new tests pass and nothing that passed before fails. A change that no test checks
 (the task names no test and the agent wrote none) does not pass unless the node's
-``require_check`` option is off: a green suite only shows that nothing broke.
+``require_check`` option is off: a green suite only shows that nothing broke. Tests the
+agent wrote check a code change only when one of them fails without it: when they are
+all that checks the change, they also run on the snapshot with only the test files
+changed, and if every one passes there too they check nothing and the change is not
+verified.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -40,6 +45,7 @@ from codeagent.tools.repo.testcmd import (
 
 if TYPE_CHECKING:
     from codeagent.tools.contracts.state import AgentState
+    from codeagent.tools.repo.snapshot import Snapshot
 
 __all__ = ["RepoTesterOptions", "repo_baseline", "repo_report", "repo_tester", "tested_update"]
 
@@ -142,7 +148,60 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             )
     run = run_repo_tests(ctx, snapshot, changes, command)
     verdict = judge(baseline, run.outcomes, targets=targets, new_test_files=new_tests)
-    return _record(state, run, verdict, options, started, snapshot.files, changes, rewritten, True)
+    vacuous: list[str] = []
+    if _rests_on_new_tests(verdict, targets, changes):
+        vacuous = _pass_without_the_change(ctx, snapshot, changes, command, new_tests, run)
+        if vacuous:
+            verdict = dataclasses.replace(verdict, verified=False)
+    files = snapshot.files
+    update = _record(state, run, verdict, options, started, files, changes, rewritten, True)
+    if vacuous:
+        report = update["test_report"]
+        report["vacuous_new_tests"] = vacuous
+        report["failures"] = [
+            "the tests you wrote pass on the code as it was too ("
+            + ", ".join(vacuous[:5])
+            + "), so they do not check your change: write a test that fails without the"
+            " change and passes with it"
+        ] + report["failures"]
+    return update
+
+
+def _rests_on_new_tests(verdict: Verdict, targets: list[str], changes: dict[str, str]) -> bool:
+    """True when only the tests the agent wrote say the code change works: no target
+    passes, no test failing in the baseline passes now, and some code (not a test) changed."""
+    return (
+        verdict.ok
+        and verdict.verified
+        and not targets
+        and not verdict.fixed
+        and any(not is_test_file(p) for p in changes)
+    )
+
+
+def _pass_without_the_change(
+    ctx: NodeContext,
+    snapshot: Snapshot,
+    changes: dict[str, str],
+    command: list[str],
+    new_tests: list[str],
+    run: RepoRun,
+) -> list[str]:
+    """The new tests passing now, when none of them fails on the snapshot with only the
+    test files changed (they check nothing of the change); else ``[]``. A test that does
+    not run there (its import fails) fails without the change."""
+    passing = [
+        t
+        for t, o in run.outcomes.items()
+        if o == PASSED and any(t == f or t.startswith(f + "::") for f in new_tests)
+    ]
+    only_tests = {p: t for p, t in changes.items() if is_test_file(p)}
+    before = run_repo_tests(ctx, snapshot, only_tests, command, new_tests)
+    if not before.readable:
+        return []
+    if any(before.outcomes.get(t) != PASSED for t in passing):
+        return []
+    return sorted(passing)
 
 
 def _record(

@@ -219,6 +219,42 @@ def test_a_change_no_test_checks_is_sent_back_for_a_test(repo: Path) -> None:
     assert report["verified"] and report["regressions"] == []
 
 
+def test_a_test_the_agent_wrote_that_passes_without_the_change_checks_nothing(
+    repo: Path,
+) -> None:
+    """add(0, 0) == 0 holds for a - b too: such a test does not verify the fix, and the
+    coder is told so; a test that fails on the old code does."""
+    vacuous = (
+        FIX + "\ntests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
+        "def test_add_zero():\n    assert add(0, 0) == 0\n```\n"
+    )
+    real = (
+        "tests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
+        "def test_add_zero():\n    assert add(0, 0) == 0\n\n\n"
+        "def test_add_sums():\n    assert add(1, 1) == 2\n```\n"
+    )
+    (repo / "tests" / "test_calc.py").write_text(
+        TESTS.split("def test_add")[0] + "def test_sub():\n    assert sub(5, 3) == 2\n"
+    )
+    git(repo, "commit", "-qam", "no test of add")
+    model = calc_model(vacuous, fix=(real,))
+    result = run_job(
+        "add() returns the difference instead of the sum; fix it.",
+        workflow="repo-fix",
+        repo=repo,
+        chat_model=model,
+        sandbox_factory=LocalSandbox,
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    retry = next(p for p in model.prompts if "Your changes so far" in p)
+    assert "pass on the code as it was too" in retry
+    assert "tests/test_add_regression.py::test_add_zero" in retry
+    report = result.test_report or {}
+    assert report["verified"] and "vacuous_new_tests" not in report
+    assert "def test_add_sums" in result.files["tests/test_add_regression.py"]
+
+
 def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
     """repo-feature: the new function is added next to the others, with a new test file."""
     feature = (
