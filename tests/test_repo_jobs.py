@@ -16,8 +16,10 @@ import pytest
 
 from codeagent.graphs import resume_job, run_job
 from codeagent.graphs.jobs.delivery import deliver
+from codeagent.graphs.jobs.results import RunResult
 from codeagent.tools.errors import ConfigError, RepoError, SandboxError
 from codeagent.tools.sandbox import LocalSandbox, Sandbox
+from codeagent.tools.testing import ScriptedChatModel
 from tests.git_support import git
 from tests.repo_support import (
     BREAKS_SUB,
@@ -191,54 +193,14 @@ def test_a_bug_report_is_checked_by_the_failing_test_it_fixes(repo: Path) -> Non
     assert result.attempts == 1
 
 
-def test_a_change_no_test_checks_is_sent_back_for_a_test(repo: Path) -> None:
-    """A bug report names no test: the fix alone is not checked, so the coder is asked
-    for a test; with one that passes (and nothing broken) the job succeeds."""
-    regression = (
-        "tests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
-        "def test_add_sums():\n    assert add(1, 1) == 2\n```\n"
-    )
-    (repo / "tests" / "test_calc.py").write_text(
-        TESTS.split("def test_add")[0] + "def test_sub():\n    assert sub(5, 3) == 2\n"
-    )
-    git(repo, "commit", "-qam", "no test of add")  # so no failing test shows the bug
-    model = calc_model(FIX, fix=(regression,))
-    result = run_job(
-        "add() returns the difference instead of the sum; fix it.",
-        workflow="repo-fix",
-        repo=repo,
-        chat_model=model,
-        sandbox_factory=LocalSandbox,
-    )
-
-    assert result.status == "success", (result.error, result.test_report)
-    retry = next(p for p in model.prompts if "Your changes so far" in p)
-    assert "no test checks this change" in retry
-    assert set(result.files) == {"calc.py", "tests/test_add_regression.py"}
-    report = result.test_report or {}
-    assert report["verified"] and report["regressions"] == []
-
-
-def test_a_test_the_agent_wrote_that_passes_without_the_change_checks_nothing(
-    repo: Path,
-) -> None:
-    """add(0, 0) == 0 holds for a - b too: such a test does not verify the fix, and the
-    coder is told so; a test that fails on the old code does."""
-    vacuous = (
-        FIX + "\ntests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
-        "def test_add_zero():\n    assert add(0, 0) == 0\n```\n"
-    )
-    real = (
-        "tests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
-        "def test_add_zero():\n    assert add(0, 0) == 0\n\n\n"
-        "def test_add_sums():\n    assert add(1, 1) == 2\n```\n"
-    )
+def _bug_report_job(repo: Path, model: ScriptedChatModel) -> RunResult:
+    """A bug report on ``repo`` with its test of add removed (so no failing test shows
+    the bug), run through repo-fix."""
     (repo / "tests" / "test_calc.py").write_text(
         TESTS.split("def test_add")[0] + "def test_sub():\n    assert sub(5, 3) == 2\n"
     )
     git(repo, "commit", "-qam", "no test of add")
-    model = calc_model(vacuous, fix=(real,))
-    result = run_job(
+    return run_job(
         "add() returns the difference instead of the sum; fix it.",
         workflow="repo-fix",
         repo=repo,
@@ -246,13 +208,30 @@ def test_a_test_the_agent_wrote_that_passes_without_the_change_checks_nothing(
         sandbox_factory=LocalSandbox,
     )
 
+
+def test_a_change_no_test_checks_is_sent_back_for_a_test_that_fails_without_it(
+    repo: Path,
+) -> None:
+    """A bug report names no test: the fix alone is not checked, so the coder is asked
+    for a test. add(0, 0) == 0 holds for a - b too: such a test checks nothing of the
+    fix, and the coder is told so; with a test that fails on the old code (and nothing
+    broken) the job succeeds."""
+    head = "tests/test_add_regression.py\n```python\nfrom calc import add\n\n\n"
+    zero = "def test_add_zero():\n    assert add(0, 0) == 0\n"
+    vacuous = f"{head}{zero}```\n"
+    real = f"{head}{zero}\n\ndef test_add_sums():\n    assert add(1, 1) == 2\n```\n"
+    model = calc_model(FIX, fix=(vacuous, real))
+    result = _bug_report_job(repo, model)
+
     assert result.status == "success", (result.error, result.test_report)
-    retry = next(p for p in model.prompts if "Your changes so far" in p)
-    assert "pass on the code as it was too" in retry
-    assert "tests/test_add_regression.py::test_add_zero" in retry
+    first, second = [p for p in model.prompts if "Your changes so far" in p]
+    assert "no test checks this change" in first
+    assert "pass on the code as it was too" in second
+    assert "tests/test_add_regression.py::test_add_zero" in second
+    assert set(result.files) == {"calc.py", "tests/test_add_regression.py"}
     report = result.test_report or {}
-    assert report["verified"] and "vacuous_new_tests" not in report
-    assert "def test_add_sums" in result.files["tests/test_add_regression.py"]
+    assert report["verified"] and report["regressions"] == []
+    assert "vacuous_new_tests" not in report
 
 
 def test_a_feature_comes_with_its_own_tests(repo: Path) -> None:
