@@ -76,7 +76,8 @@ def eval_command(
             "--workflow",
             "-w",
             help="Workflow YAML file or shipped name (default: default; small-model when "
-            "the embedded model answers; repo-fix for repository tasks).",
+            "the embedded model answers; repo-fix for repository tasks, repo-fix-small "
+            "on the embedded model).",
         ),
     ] = None,
     mode: Annotated[
@@ -145,7 +146,7 @@ def eval_command(
                     "--engine celery is for HumanEval-style problems",
                     hint="run repository tasks with --engine local",
                 )
-            wf = workflow or "repo-fix"
+            wf = str(choose_workflow(workflow, repo=True).workflow)
             repo = _repo_options(dataset, split, limit, subset, wf, mode, workers, resume)
             update = {"out": out_dir, "capture_content": capture_content}
             summary, files = _run_repo(ctx, repo.model_copy(update=update), as_json)

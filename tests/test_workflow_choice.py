@@ -44,18 +44,25 @@ def test_a_named_workflow_a_repo_job_and_a_callers_own_model_are_not_switched() 
     assert choose_workflow("default").workflow == "default"
     assert choose_workflow("default").reason is None
     assert choose_workflow(Path("my.yaml")).workflow == Path("my.yaml")
-    assert choose_workflow(None, repo=True).workflow == "repo-fix"
     assert choose_workflow(None, own_model=True).workflow == "default"
+    assert choose_workflow(None, repo=True, own_model=True).workflow == "repo-fix"
     assert choose_workflow(None, repo=True, own_model=True).reason is None
 
 
 def test_a_repo_job_on_the_embedded_model_says_what_was_measured_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    reason = choose_workflow(None, repo=True).reason or ""
-    assert "0 of the 18 pilot tasks" in reason and "OPENAI_BASE_URL" in reason
+    chosen = choose_workflow(None, repo=True)
+    assert chosen.workflow == "repo-fix-small"
+    reason = chosen.reason or ""
+    assert "of the 18 pilot tasks" in reason and "'repo-fix': 0" in reason
+    assert "OPENAI_BASE_URL" in reason
+    # the workflow it names is shipped, and on the embedded model
+    spec, _ = load_workflow("repo-fix-small")
+    assert resolve_provider(spec.models["default"]).provider == "local"
+    assert spec.nodes["code"].options["edit_format"] == "focus"
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    assert choose_workflow(None, repo=True).reason is None
+    assert choose_workflow(None, repo=True) == choose_workflow("repo-fix")
 
 
 def test_a_job_records_the_chosen_workflow_and_why(tmp_path: Path) -> None:

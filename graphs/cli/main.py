@@ -93,7 +93,8 @@ def run(
             "--workflow",
             "-w",
             help="Workflow YAML file or shipped name (default: default; small-model when the"
-            " embedded model answers; repo-fix with --repo).",
+            " embedded model answers; repo-fix with --repo, repo-fix-small on the embedded"
+            " model).",
         ),
     ] = None,
     out_dir: Annotated[

@@ -8,8 +8,9 @@ every-4 and held-out, seeded, ``default`` vs ``small-model`` vs one call). So a 
 names no workflow runs ``small-model`` there, and its summary says so and why. A workflow
 named by the caller is always run as named; a caller's own chat model (a scripted one, a
 worker's factory) is not the embedded model, so it keeps ``default``. A repository job runs
-``repo-fix``; on the embedded model its summary says that repo mode did not work there
-(README, "Repository tasks": 0 of 18 pilot tasks) and how to use a stronger model.
+``repo-fix``, or on the embedded model ``repo-fix-small`` (one function at a time, chosen by
+the agent), which measured best there (README, "Repository tasks": 3 of the 18
+pilot tasks vs 0 for ``repo-fix``); its summary says so and how to use a stronger model.
 """
 
 from __future__ import annotations
@@ -21,11 +22,19 @@ from codeagent.graphs.workflow.loader import load_workflow
 from codeagent.graphs.workflow.spec import WorkflowSpec
 from codeagent.tools.models.llm import resolve_provider
 
-__all__ = ["DEFAULT", "EMBEDDED", "REPO_DEFAULT", "WorkflowChoice", "choose_workflow"]
+__all__ = [
+    "DEFAULT",
+    "EMBEDDED",
+    "REPO_DEFAULT",
+    "REPO_EMBEDDED",
+    "WorkflowChoice",
+    "choose_workflow",
+]
 
 DEFAULT = "default"
 REPO_DEFAULT = "repo-fix"
 EMBEDDED = "small-model"  # measured best on the embedded model (see the module docstring)
+REPO_EMBEDDED = "repo-fix-small"  # the same, for repository jobs
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ def choose_workflow(
 
     Args:
         requested: The workflow the caller named (a file, a shipped name, a spec), or None.
-        repo: A repository job (its default is ``repo-fix``, whatever the model).
+        repo: A repository job (``repo-fix``; ``repo-fix-small`` on the embedded model).
         own_model: The caller supplies the chat model (the default's model is not used).
 
     Raises:
@@ -56,10 +65,11 @@ def choose_workflow(
         if own_model or not _embedded_default(REPO_DEFAULT):
             return WorkflowChoice(REPO_DEFAULT)
         return WorkflowChoice(
-            REPO_DEFAULT,
-            "no model endpoint is configured, so the embedded model answers; on it repo mode"
-            " resolved 0 of the 18 pilot tasks (README, Repository tasks): set OPENAI_BASE_URL"
-            " or OPENAI_API_KEY for a stronger model",
+            REPO_EMBEDDED,
+            f"no model endpoint is configured, so the embedded model answers and"
+            f" {REPO_EMBEDDED!r} measured best on it (3 of the 18 pilot tasks;"
+            f" {REPO_DEFAULT!r}: 0); set OPENAI_BASE_URL or OPENAI_API_KEY for a stronger"
+            f" model and {REPO_DEFAULT!r}",
         )
     if own_model or not _embedded_default():
         return WorkflowChoice(DEFAULT)
