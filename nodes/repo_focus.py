@@ -113,14 +113,15 @@ def focus_prompt(
 
 
 def _last_version(target: FocusTarget, base: dict[str, str], texts: dict[str, str]) -> str:
-    """The target as the last attempt left it, when that differs from the snapshot."""
+    """The target as the last attempt left it, when that differs from the snapshot's."""
     if texts.get(target.path) == base.get(target.path):
         return ""
     now = _symbol(texts, target.path, target.symbol.name)
     if now is None:
         return ""
     lines = texts[target.path].splitlines()[now.line - 1 : now.end_line]
-    return textwrap.dedent("\n".join(lines))
+    last = textwrap.dedent("\n".join(lines))
+    return "" if last == textwrap.dedent(source_of(base, target)) else last
 
 
 def _outline(target: FocusTarget, texts: dict[str, str]) -> str:
