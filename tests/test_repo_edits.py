@@ -436,6 +436,20 @@ def test_edits_compose_in_order_and_only_changed_files_come_back() -> None:
     assert out == {PATH: CART.replace("    return 1\n", "    return 3\n")}
 
 
+def test_a_whole_file_that_leaves_out_definitions_is_refused() -> None:
+    """The whole format replaces the file: a small model that sends back only the function
+    it changed would delete the rest (the single call's 271 regressions on the pilot)."""
+    only_total = "def total(items):\n    return 0\n"
+    with pytest.raises(EditError) as caught:
+        apply_edits(FILES, [WholeFile(PATH, only_total)])
+    assert "leaves out" in caught.value.message and "helper" in caught.value.message
+    # every definition kept: applied; a file that no longer parses: the parse error says so
+    kept = CART.replace("    return 1\n", "    return 2\n")
+    assert apply_edits(FILES, [WholeFile(PATH, kept)]) == {PATH: kept}
+    with pytest.raises(EditError, match="would no longer parse"):
+        apply_edits(FILES, [WholeFile(PATH, "def total(:\n")])
+
+
 def test_a_whole_file_takes_the_files_line_endings() -> None:
     out = apply_edits({"a.txt": "x\r\ny\r\n"}, [WholeFile("a.txt", "x\nz\n")])
     assert out == {"a.txt": "x\r\nz\r\n"}

@@ -414,6 +414,15 @@ def apply_edits(files: Mapping[str, str], edits: Sequence[Edit]) -> dict[str, st
 
 def _apply_one(path: str, old: str | None, edit: Edit, files: Mapping[str, str]) -> str:
     if isinstance(edit, WholeFile):
+        if old and (lost := _lost_definitions(path, old, edit.text)):
+            shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
+            raise EditError(
+                f"the new {path} leaves out {shown}, which the file defines now; a whole-file"
+                " edit replaces the file, so none was changed",
+                path=path,
+                hint="write the complete file, every definition kept (change only what the"
+                " task needs)",
+            )
         return with_newline(edit.text, newline_of(old)) if old else edit.text
     if isinstance(edit, SymbolEdit):
         if old is None and is_test_file(path):  # a new test file: the block is the file
@@ -431,6 +440,15 @@ def _apply_one(path: str, old: str | None, edit: Edit, files: Mapping[str, str])
             )
         return edit.replace
     return replace_once(path, old, edit.search, edit.replace)
+
+
+def _lost_definitions(path: str, old: str, new: str) -> list[str]:
+    """The functions, classes and methods ``old`` defines that ``new`` does not (none when
+    ``new`` is Python that does not parse: the parse check says why then)."""
+    if path.endswith((".py", ".pyi")) and parse_python(new) is None:
+        return []
+    kept = {s.name for s in file_symbols(path, new)}
+    return [s.name for s in file_symbols(path, old) if s.name not in kept]
 
 
 def _similar_paths(path: str, files: Mapping[str, str]) -> str:
