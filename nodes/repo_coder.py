@@ -70,7 +70,6 @@ _REMINDERS = {
     "whole": "Each block: the file's path alone on the line before it, then the whole file.",
     "search_replace": "Each block: the file's path alone on the line before it; SEARCH "
     "copies lines of the file exactly.",
-    "focus": "",
 }
 """The format in one line, repeated at the end of the prompt (small models follow the
 last instruction they read)."""

@@ -15,7 +15,7 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.repo_context import failing_now
 from codeagent.tools.errors import ModelError
-from codeagent.tools.repo.focus import FocusTarget, focus_targets, source_of
+from codeagent.tools.repo.focus import FocusTarget, focus_targets, source_of, symbol_source
 from codeagent.tools.repo.symbols import JS_SUFFIXES, Symbol, file_symbols
 from codeagent.tools.repo.testcmd import agents_instructions
 
@@ -37,11 +37,9 @@ def named_tests_source(state: AgentState, texts: dict[str, str]) -> str:
         text = texts.get(path)
         if text is None or not name:
             continue
-        wanted = name.split("[")[0].replace("::", ".")
-        for symbol in file_symbols(path, text):
-            if symbol.name == wanted:
-                lines = text.splitlines()[symbol.line - 1 : symbol.end_line]
-                parts.append(f"# {node_id}\n" + textwrap.dedent("\n".join(lines)))
+        symbol = _symbol(texts, path, name.split("[")[0].replace("::", "."))
+        if symbol is not None:
+            parts.append(f"# {node_id}\n" + textwrap.dedent(symbol_source(text, symbol)))
     return "\n\n".join(parts)[:_TESTS_CHARS]
 
 
@@ -119,8 +117,7 @@ def _last_version(target: FocusTarget, base: dict[str, str], texts: dict[str, st
     now = _symbol(texts, target.path, target.symbol.name)
     if now is None:
         return ""
-    lines = texts[target.path].splitlines()[now.line - 1 : now.end_line]
-    last = textwrap.dedent("\n".join(lines))
+    last = textwrap.dedent(symbol_source(texts[target.path], now))
     return "" if last == textwrap.dedent(source_of(base, target)) else last
 
 

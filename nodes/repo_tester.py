@@ -32,7 +32,7 @@ from codeagent.nodes.repo_run import (
 )
 from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.repo.outcomes import PASSED, Verdict, judge
+from codeagent.tools.repo.outcomes import PASSED, Verdict, judge, tests_of
 from codeagent.tools.repo.patch import make_patch, patch_stats
 from codeagent.tools.repo.referee import rewritten_tests
 from codeagent.tools.repo.repomap import is_test_file
@@ -153,18 +153,9 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
         vacuous = _pass_without_the_change(ctx, snapshot, changes, command, new_tests, run)
         if vacuous:
             verdict = dataclasses.replace(verdict, verified=False)
-    files = snapshot.files
-    update = _record(state, run, verdict, options, started, files, changes, rewritten, True)
-    if vacuous:
-        report = update["test_report"]
-        report["vacuous_new_tests"] = vacuous
-        report["failures"] = [
-            "the tests you wrote pass on the code as it was too ("
-            + ", ".join(vacuous[:5])
-            + "), so they do not check your change: write a test that fails without the"
-            " change and passes with it"
-        ] + report["failures"]
-    return update
+    return _record(
+        state, run, verdict, options, started, snapshot.files, changes, rewritten, True, vacuous
+    )
 
 
 def _rests_on_new_tests(verdict: Verdict, targets: list[str], changes: dict[str, str]) -> bool:
@@ -190,11 +181,7 @@ def _pass_without_the_change(
     """The new tests passing now, when none of them fails on the snapshot with only the
     test files changed (they check nothing of the change); else ``[]``. A test that does
     not run there (its import fails) fails without the change."""
-    passing = [
-        t
-        for t, o in run.outcomes.items()
-        if o == PASSED and any(t == f or t.startswith(f + "::") for f in new_tests)
-    ]
+    passing = [t for t in tests_of(run.outcomes, new_tests) if run.outcomes[t] == PASSED]
     only_tests = {p: t for p, t in changes.items() if is_test_file(p)}
     before = run_repo_tests(ctx, snapshot, only_tests, command, new_tests)
     if not before.readable:
@@ -214,6 +201,7 @@ def _record(
     changes: dict[str, str],
     rewritten: list[str],
     full: bool,
+    vacuous: list[str] | None = None,
 ) -> dict[str, Any]:
     report = repo_report(run, verdict, require_check=options.require_check, full=full)
     if rewritten:  # the judge itself was changed: whatever the run says, this does not pass
@@ -224,6 +212,14 @@ def _record(
             " are the judge, so leave their lines as they are (adding tests is fine) and"
             " change the code instead"
             for path in rewritten
+        ] + report["failures"]
+    if vacuous:  # the agent's tests pass without the change: they check nothing of it
+        report["vacuous_new_tests"] = vacuous
+        report["failures"] = [
+            "the tests you wrote pass on the code as it was too ("
+            + ", ".join(vacuous[:5])
+            + "), so they do not check your change: write a test that fails without the"
+            " change and passes with it"
         ] + report["failures"]
     return tested_update(state, report, base, changes, started)
 

@@ -33,7 +33,7 @@ from codeagent.tools.repo.paths import resolve_path
 from codeagent.tools.repo.repomap import is_test_file, split_words
 from codeagent.tools.repo.symbols import JS_SUFFIXES, Symbol, file_symbols
 
-__all__ = ["FocusTarget", "focus_edits", "focus_targets", "source_of"]
+__all__ = ["FocusTarget", "focus_edits", "focus_targets", "source_of", "symbol_source"]
 
 _SOURCE_SUFFIXES = (".py", *JS_SUFFIXES)
 _LOCATION = re.compile(
@@ -173,8 +173,12 @@ def _asks_for(request: str, key: tuple[str, str]) -> bool:
 
 def source_of(files: Mapping[str, str], target: FocusTarget) -> str:
     """The target's lines as the file has them (decorators included)."""
-    lines = files[target.path].splitlines()
-    return "\n".join(lines[target.symbol.line - 1 : target.symbol.end_line])
+    return symbol_source(files[target.path], target.symbol)
+
+
+def symbol_source(text: str, symbol: Symbol) -> str:
+    """``symbol``'s lines in ``text``, the file that defines it."""
+    return "\n".join(text.splitlines()[symbol.line - 1 : symbol.end_line])
 
 
 def focus_edits(text: str, target: FocusTarget, files: Mapping[str, str]) -> list[SymbolEdit]:

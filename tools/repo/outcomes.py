@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -25,6 +25,7 @@ __all__ = [
     "junit_path",
     "runner_of",
     "tap_outcomes",
+    "tests_of",
     "whole_run_id",
 ]
 
@@ -179,6 +180,11 @@ def _matches(test_id: str, target: str) -> bool:
     )
 
 
+def tests_of(test_ids: Iterable[str], files: Sequence[str]) -> list[str]:
+    """The ids of ``test_ids`` that belong to one of ``files`` (``f`` or ``f::...``)."""
+    return [t for t in test_ids if any(t == f or t.startswith(f + "::") for f in files)]
+
+
 def judge(
     baseline: Mapping[str, str],
     now: Mapping[str, str],
@@ -204,7 +210,7 @@ def judge(
         hits = [o for t, o in now.items() if _matches(t, target)]
         if not hits or any(o != PASSED for o in hits):
             targets_failing.append(target)
-    new = [t for t in now if any(t == f or t.startswith(f + "::") for f in new_test_files)]
+    new = tests_of(now, new_test_files)
     new_failing = sorted(t for t in new if now[t] != PASSED)
     target_passed = bool(targets) and not targets_failing
     new_passed = any(now[t] == PASSED for t in new)
