@@ -154,6 +154,45 @@ def test_every_pilot_task_is_resolved_by_gold_and_by_no_change_not(
     assert not score_patch(task, "", _sandbox).resolved
 
 
+# Wrong fixes the embedded model handed in that passed the hidden tests as they were: each
+# (task, file, the buggy line, the wrong fix). The hidden tests must now fail them.
+WRONG_FIXES = [
+    (  # the whole remainder, mod the number of parts, to the first part
+        "billing-allocate-remainder",
+        "src/billing/money.py",
+        "        parts = [self.cents * ratio // total for ratio in ratios]\n",
+        "        parts = [self.cents * ratio // total for ratio in ratios]\n"
+        "        parts[0] += (self.cents % total) % len(ratios)\n",
+    ),
+    (  # the done tasks counted as overdue instead of the open ones
+        "todo-stats-overdue",
+        "todo/query.py",
+        "for t in tasks if t.due is not None",
+        "for t in tasks if t.done and t.due is not None",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("instance_id", "path", "old", "new"), WRONG_FIXES, ids=[w[0] for w in WRONG_FIXES]
+)
+def test_wrong_fixes_a_model_wrote_are_not_resolved(
+    instance_id: str, path: str, old: str, new: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A resolved task means right code: wrong fixes that once passed stay caught."""
+    task = ALL[instance_id]
+    _needs(request, task)
+    source = (materialize(task, tmp_path / "base") / path).read_text()
+    assert source.count(old) == 1
+
+    score = score_patch(
+        task, _agent_diff(task, tmp_path, {path: source.replace(old, new)}), _sandbox
+    )
+
+    assert score.applied and not score.resolved, score.detail
+    assert "not fixed" in score.detail
+
+
 @pytest.mark.docker
 @pytest.mark.parametrize("instance_id", (*ONE_PER_REPO, "textkit-case-tests"))
 def test_the_docker_sandbox_scores_as_the_local_one(instance_id: str) -> None:

@@ -80,6 +80,8 @@ def test_allocate_by_ratio_keeps_every_cent():
     parts = Money(1001).allocate([3, 7])
     assert sum(p.cents for p in parts) == 1001
     assert parts == [Money(301), Money(700)]
+    assert Money(7).allocate([1, 1, 1, 1, 1]) == [Money(2), Money(2), Money(1), Money(1), Money(1)]
+    assert sum(p.cents for p in Money(7).allocate([2, 3])) == 7
 
 
 def test_allocate_rejects_bad_ratios():

@@ -70,3 +70,9 @@ def test_stats_counts():
 
 def test_stats_overdue_counts_open_tasks_only():
     assert stats(_tasks(), TODAY)["overdue"] == 1
+    late = [
+        Task(1, "a", "normal", [], date(2024, 5, 1)),
+        Task(2, "b", "normal", [], date(2024, 5, 2)),
+        Task(3, "c", "normal", [], date(2024, 5, 3), done=True),
+    ]
+    assert stats(late, TODAY)["overdue"] == 2  # not the done ones counted instead
