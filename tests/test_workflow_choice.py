@@ -55,7 +55,7 @@ def test_a_repo_job_on_the_embedded_model_says_what_was_measured_there(
     chosen = choose_workflow(None, repo=True)
     assert chosen.workflow == "repo-fix-small"
     reason = chosen.reason or ""
-    assert "of the 18 pilot tasks" in reason and "'repo-fix': 0" in reason
+    assert "of the 18 pilot tasks" in reason and "'repo-fix': 0 of 18" in reason
     assert "OPENAI_BASE_URL" in reason
     # the workflow it names is shipped, and on the embedded model
     spec, _ = load_workflow("repo-fix-small")

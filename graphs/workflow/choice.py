@@ -9,8 +9,9 @@ names no workflow runs ``small-model`` there, and its summary says so and why. A
 named by the caller is always run as named; a caller's own chat model (a scripted one, a
 worker's factory) is not the embedded model, so it keeps ``default``. A repository job runs
 ``repo-fix``, or on the embedded model ``repo-fix-small`` (one function at a time, chosen by
-the agent), which measured best there (README, "Repository tasks": 3 of the 18
-pilot tasks vs 0 for ``repo-fix``); its summary says so and how to use a stronger model.
+the agent), which measured best there (README, "Repository tasks": 2 of the 18 pilot
+tasks and 2 of the 9 held out, vs 0 of 18 for ``repo-fix``); its summary says so and how
+to use a stronger model.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def choose_workflow(
         return WorkflowChoice(
             REPO_EMBEDDED,
             f"no model endpoint is configured, so the embedded model answers and"
-            f" {REPO_EMBEDDED!r} measured best on it (3 of the 18 pilot tasks;"
-            f" {REPO_DEFAULT!r}: 0); set OPENAI_BASE_URL or OPENAI_API_KEY for a stronger"
-            f" model and {REPO_DEFAULT!r}",
+            f" {REPO_EMBEDDED!r} measured best on it (2 of the 18 pilot tasks"
+            f" and 2 of the 9 held out; {REPO_DEFAULT!r}: 0 of 18); set OPENAI_BASE_URL or"
+            f" OPENAI_API_KEY for a stronger model and {REPO_DEFAULT!r}",
         )
     if own_model or not _embedded_default():
         return WorkflowChoice(DEFAULT)
