@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from codeagent.evals.cli import register
 from codeagent.evals.datasets import dataset_shape, load_dataset
+from codeagent.evals.repo.audit import audit_task, changed_lines
 from codeagent.evals.repo.authoring import PILOT, author_task, load_spec
 from codeagent.evals.repo.gitops import diff_worktree, read_tree
 from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
@@ -191,6 +192,32 @@ def test_wrong_fixes_a_model_wrote_are_not_resolved(
 
     assert score.applied and not score.resolved, score.detail
     assert "not fixed" in score.detail
+
+
+def test_changed_lines_are_the_new_side_numbers_of_added_lines() -> None:
+    patch = (
+        "diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -3,4 +3,5 @@ def f():\n"
+        "     a = 1\n-    b = 2\n+    b = 3\n+    c = 4\n     return a\n"
+        "@@ -20,2 +21,2 @@\n x\n-y\n+z\n"
+        "diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
+    )
+    assert changed_lines(patch) == {"m.py": {4, 5, 22}}
+
+
+def test_the_audit_scores_mutants_of_the_reference_fix(request: pytest.FixtureRequest) -> None:
+    """allocate's hidden tests catch every mutant of its fix's lines; todo-id-reuse's
+    accept one: ``max(next_id, highest id - 1)`` differs from the fix only for a task
+    file written without ``next_id`` (an older format), which no hidden test has."""
+    allocate, reuse = ALL["billing-allocate-remainder"], ALL["todo-id-reuse"]
+    _needs(request, allocate)
+
+    caught = audit_task(allocate, _sandbox)
+    assert len(caught) >= 2 and not any(s.resolved for s in caught)
+    assert {s.path for s in caught} == {"src/billing/money.py"}
+
+    accepted = [s for s in audit_task(reuse, _sandbox) if s.resolved]
+    assert [(s.path, s.line) for s in accepted] == [("todo/store.py", 36)]
+    assert audit_task(ALL["billing-terms-tests"], _no_sandbox) == []  # a tests task
 
 
 @pytest.mark.docker
