@@ -6,9 +6,10 @@ the right one. This audit looks for more of those: it takes the reference fix
 (``gold_patch``), makes *mutants* of it, each one small change on a line the fix
 changed (:func:`~codeagent.tools.repo.mutants.mutants`: a flipped comparison, ``+`` for
 ``-``, ``return None``, an off-by-one, ...), and scores each mutant as if an agent had
-handed it in. A mutant scored resolved is a wrong fix the hidden tests accept, or a
-change that does not change what the code does. Python files only (the mutants are
-made with ``ast``); tests tasks are left out (their score is the mutant check itself).
+handed it in, with the rest of the fix applied. A mutant scored resolved is a wrong fix
+the hidden tests accept, or a change that does not change what the code does. Python
+files only (the mutants are made with ``ast``); tests tasks are left out (their score is
+the mutant check itself).
 
 Run ``python -m codeagent.evals.repo.audit [TASKS.jsonl] [INSTANCE_ID ...]`` (default:
 the pilot's ``tasks.jsonl``, every task): one JSON line per mutant, then a summary.
@@ -23,11 +24,11 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from codeagent.evals.repo.gitops import apply_patch, checked, diff_worktree
+from codeagent.evals.repo.gitops import apply_patch, diff_worktree
 from codeagent.evals.repo.materialize import materialize
 from codeagent.evals.repo.scoring import SandboxFactory, score_patch
 from codeagent.evals.repo.task import RepoTask, load_tasks
-from codeagent.tools.errors import ConfigError
+from codeagent.tools.errors import CodeAgentError, ConfigError
 from codeagent.tools.repo.mutants import mutants
 
 __all__ = ["MutantScore", "audit_task", "changed_lines", "main"]
@@ -89,10 +90,9 @@ def audit_task(
         applied = apply_patch(root, task.gold_patch)
         if not applied.ok:
             raise ConfigError(f"{task.instance_id}: the reference fix does not apply")
-        fixed = {p: (root / p).read_text(encoding="utf-8") for p in lines}
-        checked(["checkout", "--", "."], root, "reset the base")
-        for path, numbers in lines.items():
-            for mutant in mutants(path, fixed[path], limit, lines=numbers):
+        for path, numbers in lines.items():  # the rest of the fix stays applied
+            fixed = (root / path).read_text(encoding="utf-8")
+            for mutant in mutants(path, fixed, limit, lines=numbers):
                 (root / path).write_text(mutant.text, encoding="utf-8")
                 score = score_patch(task, diff_worktree(root), sandbox_factory)
                 scores.append(
@@ -100,7 +100,7 @@ def audit_task(
                         task.instance_id, path, mutant.line, mutant.description, score.resolved
                     )
                 )
-                checked(["checkout", "--", "."], root, "reset the base")
+            (root / path).write_text(fixed, encoding="utf-8")
     return scores
 
 
@@ -114,12 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     named = {a for a in args if not a.endswith(".jsonl")}
     try:
         tasks = [t for t in load_tasks(path) if not named or t.instance_id in named]
+        unknown = sorted(named - {t.instance_id for t in tasks})
+        if unknown:
+            raise ConfigError(
+                f"no task {unknown[0]!r} in {path}", hint="name instance ids the task file has"
+            )
         scores = []
         for task in tasks:
             for score in audit_task(task, lambda: LocalSandbox(SandboxLimits(cpu_time_s=60))):
                 print(json.dumps(asdict(score)), flush=True)
                 scores.append(score)
-    except ConfigError as exc:
+    except CodeAgentError as exc:  # a broken task file or base, a sandbox that fails
         print(f"error: {exc}", file=sys.stderr)
         return 2
     accepted = [s for s in scores if s.resolved]
