@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from codeagent.evals.cli import register
 from codeagent.evals.datasets import dataset_shape, load_dataset
-from codeagent.evals.repo.audit import audit_task, changed_lines
+from codeagent.evals.repo.audit import audit_task
 from codeagent.evals.repo.authoring import PILOT, author_task, load_spec
 from codeagent.evals.repo.gitops import diff_worktree, read_tree
 from codeagent.evals.repo.harness import RepoEvalOptions, run_repo_eval
@@ -35,7 +35,7 @@ from codeagent.evals.repo.solvers import single_shot_solver, task_text
 from codeagent.evals.repo.task import RepoTask, load_tasks, select_tasks
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.observability.trace_file import load_spans
-from codeagent.tools.repo.diffs import filter_patch, parse_patch, patch_paths
+from codeagent.tools.repo.diffs import added_lines, filter_patch, parse_patch, patch_paths
 from codeagent.tools.repo.patch import patch_stats
 from codeagent.tools.sandbox import LocalSandbox, SandboxLimits
 from codeagent.tools.testing import Rule, ScriptedChatModel
@@ -194,14 +194,17 @@ def test_wrong_fixes_a_model_wrote_are_not_resolved(
     assert "not fixed" in score.detail
 
 
-def test_changed_lines_are_the_new_side_numbers_of_added_lines() -> None:
+def test_added_lines_are_the_new_side_numbers_of_added_lines() -> None:
     patch = (
         "diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -3,4 +3,5 @@ def f():\n"
         "     a = 1\n-    b = 2\n+    b = 3\n+    c = 4\n     return a\n"
         "@@ -20,2 +21,2 @@\n x\n-y\n+z\n"
         "diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
     )
-    assert changed_lines(patch) == {"m.py": {4, 5, 22}}
+    assert added_lines(patch) == {"m.py": {4, 5, 22}}
+    # an added line that reads like a file header ("++ x" added) is still a line
+    tricky = "--- a/t.txt\n+++ b/t.txt\n@@ -1,1 +1,3 @@\n a\n+++ x\n+b\n"
+    assert added_lines(tricky) == {"t.txt": {2, 3}}
 
 
 def test_the_audit_scores_mutants_of_the_reference_fix(request: pytest.FixtureRequest) -> None:

@@ -18,7 +18,6 @@ the pilot's ``tasks.jsonl``, every task): one JSON line per mutant, then a summa
 from __future__ import annotations
 
 import json
-import re
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -29,11 +28,10 @@ from codeagent.evals.repo.materialize import materialize
 from codeagent.evals.repo.scoring import SandboxFactory, score_patch
 from codeagent.evals.repo.task import RepoTask, load_tasks
 from codeagent.tools.errors import CodeAgentError, ConfigError
+from codeagent.tools.repo.diffs import added_lines
 from codeagent.tools.repo.mutants import mutants
 
-__all__ = ["MutantScore", "audit_task", "changed_lines", "main"]
-
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
+__all__ = ["MutantScore", "audit_task", "main"]
 
 
 @dataclass(frozen=True)
@@ -55,24 +53,6 @@ class MutantScore:
     resolved: bool
 
 
-def changed_lines(patch: str) -> dict[str, set[int]]:
-    """The new-side line numbers each file's added lines have in a unified diff (pure)."""
-    out: dict[str, set[int]] = {}
-    path: str | None = None
-    line = 0
-    for text in patch.splitlines():
-        if text.startswith("+++ "):
-            path = text[6:] if text.startswith("+++ b/") else None
-        elif (hunk := _HUNK.match(text)) is not None:
-            line = int(hunk.group(1))
-        elif path is not None and text.startswith("+"):
-            out.setdefault(path, set()).add(line)
-            line += 1
-        elif path is not None and text.startswith(" "):
-            line += 1
-    return out
-
-
 def audit_task(
     task: RepoTask, sandbox_factory: SandboxFactory, limit: int = 6
 ) -> list[MutantScore]:
@@ -83,7 +63,7 @@ def audit_task(
     """
     if task.kind == "tests":
         return []
-    lines = {p: n for p, n in changed_lines(task.gold_patch).items() if p.endswith(".py")}
+    lines = {p: n for p, n in added_lines(task.gold_patch).items() if p.endswith(".py")}
     scores: list[MutantScore] = []
     with tempfile.TemporaryDirectory(prefix="codeagent-audit-") as tmp:
         root = materialize(task, Path(tmp) / "repo")

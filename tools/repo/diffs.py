@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FileDiff", "filter_patch", "parse_patch", "patch_paths"]
+__all__ = ["FileDiff", "added_lines", "filter_patch", "parse_patch", "patch_paths"]
 
 _HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_NEW_START = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 _GIT_HEADER = re.compile(r'^diff --git ("?)a/(.+?)\1 ("?)b/(.+?)\3$')
 _RENAME = re.compile(r"^(?:rename|copy) (?:from|to) (.+)$")
 
@@ -55,6 +56,26 @@ def parse_patch(patch: str) -> list[FileDiff]:
                 i += body
         i += 1
     return [_file_diff(section) for section in sections]
+
+
+def added_lines(patch: str) -> dict[str, set[int]]:
+    """The line numbers the added lines of ``patch`` have in each new file (a renamed
+    file under its new path; a deleted file has none)."""
+    out: dict[str, set[int]] = {}
+    for diff in parse_patch(patch):
+        lines = diff.text.splitlines(keepends=True)
+        for i, header in enumerate(lines):
+            match = _HUNK.match(header)
+            start = _NEW_START.match(header)
+            if match is None or start is None:
+                continue
+            number = int(start.group(1))
+            for line in lines[i + 1 : i + 1 + _hunk_length(lines, i + 1, match)]:
+                if line.startswith("+"):
+                    out.setdefault(diff.paths[-1], set()).add(number)
+                if line[:1] in ("+", " ", "\n", "\r", ""):
+                    number += 1
+    return out
 
 
 def patch_paths(patch: str) -> list[str]:
