@@ -741,20 +741,33 @@ def test_metrics_and_the_markdown_report() -> None:
         return RepoResult(instance_id=task, kind=kind, resolved=resolved, **{**fields, **extra})
 
     results = [
-        result("a", "feature", True, patch_added=4, patch_removed=2, calls=2, input_tokens=10),
-        result("b", "feature", False, regressions=["t::x", "t::y"], applied=False),
-        result("c", "tests", True, split="heldout"),
+        result("a", "feature", True, status="success", patch_added=4, patch_removed=2, calls=2),
+        result("b", "feature", False, status="failed", regressions=["t::x", "t::y"], applied=False),
+        result("c", "tests", True, status="failed", split="heldout"),
+        result("d", "tests", False, status="success"),
     ]
 
     summary = summarize_repo(results)
     text = render_repo_markdown({"agent": results}, {"dataset": "pilot"})
 
-    assert summary["resolved"] == 2 and summary["resolved_pct"] == 66.7
+    assert summary["resolved"] == 2 and summary["resolved_pct"] == 50.0
     assert summary["regressed_tasks"] == 1 and summary["regressions_total"] == 2
-    assert summary["patch_lines_mean"] == 2.0 and summary["applied_pct"] == 66.7
+    assert summary["patch_lines_mean"] == 1.5 and summary["applied_pct"] == 75.0
     assert summary["by_kind"]["feature"] == {"tasks": 2, "resolved": 1, "resolved_pct": 50.0}
     assert "| feature | 1/2 (50.0%) |" in text
     assert "| b | feature | pilot | no (not applied) | 2 | 0 | 2.0 | 0 |" in text
+    # the job's verdict against the hidden tests': d ended success on a wrong patch,
+    # c's patch resolves the task though the job ended failed
+    assert (summary["success_but_wrong"], summary["right_but_not_success"]) == (1, 1)
+    assert "| success_but_wrong | 1 |" in text and "| right_but_not_success | 1 |" in text
+    assert "| c | tests | heldout | yes (ended failed) |" in text
+    assert "| d | tests | pilot | no (ended success) |" in text
+    assert "| a | feature | pilot | yes |" in text
+    # a single call, gold and an empty patch have no verdict of their own
+    answered = [r.model_copy(update={"mode": "single-shot", "status": "answered"}) for r in results]
+    summary = summarize_repo(answered)
+    assert (summary["success_but_wrong"], summary["right_but_not_success"]) == (0, 0)
+    assert "ended" not in render_repo_markdown({"single-shot": answered}, {})
 
 
 @pytest.mark.usefixtures("bwrap")

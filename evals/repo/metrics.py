@@ -17,12 +17,16 @@ def summarize_repo(results: Sequence[RepoResult]) -> dict[str, Any]:
 
     Means are over tasks. ``regressed_tasks`` counts tasks with any PASS_TO_PASS id
     failing, ``regressions_total`` those ids; ``patch_lines_mean`` is lines added plus
-    removed.
+    removed. The two disagreements between an agent job's verdict and the hidden tests
+    (the other modes have no verdict of their own): ``success_but_wrong`` counts jobs
+    that ended ``success`` with a patch the hidden tests reject, ``right_but_not_success``
+    jobs whose patch resolves the task though the job did not end ``success``.
     """
     n = len(results)
     if n == 0:
         return {"tasks": 0, "resolved": 0, "resolved_pct": 0.0}
     walls = [r.wall_s for r in results]
+    judged = [r for r in results if r.mode == "agent"]
     return {
         "tasks": n,
         "resolved": sum(r.resolved for r in results),
@@ -42,6 +46,8 @@ def summarize_repo(results: Sequence[RepoResult]) -> dict[str, Any]:
         "tokens_total": sum(r.input_tokens + r.output_tokens for r in results),
         "attempts_mean": _mean([r.attempts for r in results]),
         "statuses": dict(Counter(r.status for r in results)),
+        "success_but_wrong": sum(1 for r in judged if r.status == "success" and not r.resolved),
+        "right_but_not_success": sum(1 for r in judged if r.resolved and r.status != "success"),
         "by_kind": breakdown(results, lambda r: r.kind),
         "by_split": breakdown(results, lambda r: r.split),
         "by_repo": breakdown(results, lambda r: r.repo),

@@ -34,6 +34,8 @@ _SUMMARY_ROWS = (
     "tokens_total",
     "attempts_mean",
     "statuses",
+    "success_but_wrong",
+    "right_but_not_success",
 )
 
 
@@ -94,6 +96,8 @@ def _task_cells(result: RepoResult | None) -> list[str]:
     if result is None:
         return ["", "", "", "", ""]
     verdict = "yes" if result.resolved else ("no" if result.applied else "no (not applied)")
+    if result.mode == "agent" and result.resolved != (result.status == "success"):
+        verdict += f" (ended {result.status})"  # the job's own verdict disagrees
     return [
         verdict,
         str(len(result.regressions)),
