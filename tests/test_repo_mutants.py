@@ -191,3 +191,12 @@ def test_f_string_insides_are_left_alone() -> None:
     assert "def f(a, b):\n    return None\n" in found
     assert "def f(a, b):\n    return (f'{a + b}!' - 'x')\n" in found
     assert len(found) == 2
+
+
+def test_a_long_expression_is_quoted_where_the_mutant_changes_it() -> None:
+    source = "def new_id(tasks):\n    return max((t.id for t in tasks), default=0) + 1\n"
+
+    found = {m.description for m in mutants("s.py", source, limit=50)}
+
+    # both sides cut at 40 characters would read the same; quoted from the change they differ
+    assert "`... default=0) + 1` became `... default=0) - 1` in `new_id` (line 2)" in found

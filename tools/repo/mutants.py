@@ -42,6 +42,7 @@ _SWAP: dict[type[ast.operator], type[ast.operator]] = {
 # any test that checks the result, an off-by-one only by a test at the boundary
 _RETURN, _COMPARE, _ARITH, _NEGATE, _BOOL, _OFF_BY_ONE = range(6)
 _SHOWN = 40  # characters of code quoted in a description
+_CONTEXT = 12  # characters quoted before the first difference of a long change
 
 
 @dataclass(frozen=True)
@@ -276,9 +277,20 @@ def _compare_changes(
 def _rewrite(
     kind: int, owner: str, node: ast.AST, new: str, source: _Source, where: str
 ) -> _Change:
-    before = _short(source.segment(node))
-    after = _short(new.removeprefix("(").removesuffix(")") if new.startswith("(") else new)
+    shown = new.removeprefix("(").removesuffix(")") if new.startswith("(") else new
+    before, after = _where_they_differ(source.segment(node), shown)
     return _Change(kind, owner, node, new, f"`{before}` became `{after}` {where}")
+
+
+def _where_they_differ(before: str, after: str) -> tuple[str, str]:
+    """Both codes quoted within :data:`_SHOWN` characters, from a little before the first
+    character where they differ, so that a long expression's change stays in view."""
+    old, new = " ".join(before.split()), " ".join(after.split())
+    pairs = enumerate(zip(old, new, strict=False))
+    same = next((i for i, (a, b) in pairs if a != b), min(len(old), len(new)))
+    if max(len(old), len(new)) > _SHOWN and same > _CONTEXT:
+        old, new = "..." + old[same - _CONTEXT :], "..." + new[same - _CONTEXT :]
+    return _short(old), _short(new)
 
 
 def _short(code: str) -> str:
