@@ -15,7 +15,13 @@ from codeagent.nodes.context import NodeContext
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.repo_context import failing_now
 from codeagent.tools.errors import ModelError
-from codeagent.tools.repo.focus import FocusTarget, focus_targets, source_of, symbol_source
+from codeagent.tools.repo.focus import (
+    FocusTarget,
+    focus_targets,
+    pointed_test_source,
+    source_of,
+    symbol_source,
+)
 from codeagent.tools.repo.symbols import JS_SUFFIXES, Symbol, file_symbols
 from codeagent.tools.repo.testcmd import agents_instructions
 
@@ -29,7 +35,9 @@ _OUTPUT_CHARS = 2000
 
 
 def named_tests_source(state: AgentState, texts: dict[str, str]) -> str:
-    """The source of the tests the task names (pytest node ids), within a budget."""
+    """The source of the tests the task names, within a budget: a pytest node id's
+    function; for tests named by their names alone (``node --test``), the test lines
+    the baseline's failure points at."""
     targets = list((state.get("repo") or {}).get("targets") or [])
     parts: list[str] = []
     for node_id in targets:
@@ -40,6 +48,9 @@ def named_tests_source(state: AgentState, texts: dict[str, str]) -> str:
         symbol = _symbol(texts, path, name.split("[")[0].replace("::", "."))
         if symbol is not None:
             parts.append(f"# {node_id}\n" + textwrap.dedent(symbol_source(text, symbol)))
+    if any("::" not in t and t not in texts for t in targets):
+        pointed = pointed_test_source(failing_now(state, limit=6000), texts)
+        parts += [pointed] if pointed else []
     return "\n\n".join(parts)[:_TESTS_CHARS]
 
 

@@ -24,6 +24,7 @@ from codeagent.tools.repo.outcomes import (
     junit_outcomes,
     junit_path,
     runner_of,
+    tap_failures,
     tap_outcomes,
     whole_run_id,
 )
@@ -95,8 +96,12 @@ class RepoRun:
     readable: bool = True
 
     def output(self) -> str:
-        """The run's output, head and tail kept within a prompt-sized limit."""
-        text = (self.result.stdout + "\n" + self.result.stderr).strip()
+        """The run's output, head and tail kept within a prompt-sized limit; of a
+        ``node --test`` run with failing tests, only what it says of those (and stderr)."""
+        stdout = self.result.stdout
+        if runner_of(self.command) == "node":
+            stdout = tap_failures(stdout) or stdout
+        text = (stdout + "\n" + self.result.stderr).strip()
         if len(text) <= _OUTPUT_LIMIT:
             return text
         cut = len(text) - _OUTPUT_LIMIT

@@ -40,6 +40,7 @@ from codeagent.tools.repo.snapshot import decode_text
 from codeagent.tools.repo.testcmd import (
     detect_test_command,
     instructed_test_command,
+    named_failing_tests,
     pytest_node_ids,
 )
 
@@ -111,6 +112,9 @@ def repo_baseline(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             hint="give the test command with --test-cmd, install the dependencies with"
             " sandbox.setup or use your own sandbox.image",
         )
+    for test_id in named_failing_tests(state["task"], run.failing()):
+        if not any(test_id == t or test_id.startswith((t + "::", t + "[")) for t in targets):
+            targets.append(test_id)  # a failing test the task names by its name alone
     baseline = {
         "outcomes": run.outcomes,
         "passed": sum(1 for o in run.outcomes.values() if o == PASSED),

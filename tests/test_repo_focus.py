@@ -8,10 +8,18 @@ import pytest
 
 from codeagent.graphs import run_job
 from codeagent.tools.repo.edits import EditError, apply_edits, code_blocks
-from codeagent.tools.repo.focus import focus_edits, focus_targets, source_of
+from codeagent.tools.repo.focus import focus_edits, focus_targets, pointed_test_source, source_of
 from codeagent.tools.sandbox import LocalSandbox
 from codeagent.tools.testing import Rule, ScriptedChatModel
-from tests.repo_support import APPROVE, CALC, TASK, make_calc_repo, untouched, write_repo_workflow
+from tests.repo_support import (
+    APPROVE,
+    CALC,
+    TASK,
+    make_calc_repo,
+    make_repo,
+    untouched,
+    write_repo_workflow,
+)
 
 MONEY = '''"""Money."""
 
@@ -85,6 +93,45 @@ def test_what_the_failing_test_calls_and_the_read_step_asked_count() -> None:
     assert asked[0].label == "src/shop/terms.py::due_date"
     # nothing points anywhere: no target (the coder says so rather than guessing)
     assert focus_targets(FILES, "it is wrong") == []
+
+
+def test_what_a_failing_test_calls_on_the_line_a_stack_points_at_counts() -> None:
+    # node's TAP shows no source: the test's line the stack names says what it calls
+    files = {
+        **FILES,
+        "test/terms.test.js": "test('december', () => {\n  assert.equal(due_date(d), x);\n});\n",
+    }
+    stack = "  stack: |-\n    TestContext.<anonymous> (/workspace/test/terms.test.js:2:10)\n"
+
+    found = focus_targets(files, "the test `december` fails", run_output=stack)
+
+    assert found[0].label == "src/shop/terms.py::due_date"
+    assert focus_targets(files, "the test `december` fails") == []
+
+
+def test_the_test_lines_a_stack_points_at_are_quoted() -> None:
+    files = {"test/a.test.js": "".join(f"line {n}\n" for n in range(1, 31))}
+    stack = "location: '/workspace/test/a.test.js:3:1'\n (/workspace/test/a.test.js:5:10)\n"
+
+    assert pointed_test_source(stack, files) == (
+        "// test/a.test.js, lines 3-5\nline 3\nline 4\nline 5"
+    )
+    far = "(/workspace/test/a.test.js:2:1)\n(/workspace/test/a.test.js:29:1)\n"
+    assert pointed_test_source(far, files, most=4).splitlines()[0] == (
+        "// test/a.test.js, lines 2-5"
+    )
+    # a line outside the file, or a source file, is no test line
+    assert pointed_test_source("(/workspace/test/a.test.js:99:1) src/x.js:2", files) == ""
+
+
+def test_the_task_words_a_function_uses_break_a_tie() -> None:
+    # `allocate` and `parse` are both named; only parse's code uses "int"
+    found = focus_targets(FILES, "`allocate` and `parse` are wrong: the int comes back")
+
+    assert _labels(found)[:2] == [
+        "src/shop/money.py::Money.parse",
+        "src/shop/money.py::Money.allocate",
+    ]
 
 
 def test_a_bare_method_comes_back_into_its_class_and_only_it_changes() -> None:
@@ -177,3 +224,69 @@ def test_a_repo_job_in_focus_format_fixes_the_function_the_failing_test_points_a
     # the same wrong version again is not run again
     assert "That is your last version of `add` again" in prompts[3]
     untouched(repo)
+
+
+CASE_JS = """'use strict';
+
+function words(text) {
+  return text.split(' ');
+}
+
+function camelCase(text) {
+  return words(text)
+    .map((w, i) => (i === 0 ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1).toLowerCase()))
+    .join('');
+}
+
+module.exports = { words, camelCase };
+"""
+CASE_TEST_JS = """const test = require('node:test');
+const assert = require('node:assert');
+const { words, camelCase } = require('../src/case.js');
+
+test('camelCase joins words', () => {
+  assert.strictEqual(camelCase('hello world'), 'helloWorld');
+});
+
+test('splits at underscores too', () => {
+  assert.deepStrictEqual(words('a_b c'), ['a', 'b', 'c']);
+});
+"""
+
+
+@pytest.mark.usefixtures("bwrap", "node")
+def test_a_js_test_the_task_names_by_its_name_is_a_target_and_its_failure_is_shown(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "src/case.js": CASE_JS,
+        "test/case.test.js": CASE_TEST_JS,
+        "package.json": '{"name": "case", "scripts": {"test": "node --test"}}\n',
+    }
+    repo = make_repo(tmp_path / "case", files)
+    # passes every test but the named one: not a fix
+    camel = "```js\nfunction words(text) {\n  return text.split(/ +/);\n}\n```\n"
+    fix = "```js\nfunction words(text) {\n  return text.split(/[ _]+/);\n}\n```\n"
+    model = _focus_model(camel, fix)
+    workflow = write_repo_workflow(tmp_path, model)
+    workflow.write_text(workflow.read_text().replace("edit_format: symbol", "edit_format: focus"))
+    task = 'The test "splits at underscores too" in test/case.test.js fails; fix it.'
+
+    result = run_job(
+        task, workflow=workflow, repo=repo, chat_model=model, sandbox_factory=LocalSandbox
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    assert "split(/[ _]+/)" in result.files["src/case.js"]
+    prompts = [p for p in model.prompts if "You say what must change" in p]
+    assert len(prompts) == 2
+    # the stack's test line calls words: that is the function shown (the task's words
+    # alone point at camelCase), with the named test's failure and nothing of the rest
+    assert "The code to change: `words` in src/case.js:" in prompts[0]
+    assert "not ok 2 - splits at underscores too" in prompts[0]
+    assert "camelCase joins words" not in prompts[0]
+    # node's output shows no source: the test lines its stack points at are shown
+    assert "// test/case.test.js, lines 9-10\ntest('splits at underscores too'" in prompts[0]
+    assert "assert.deepStrictEqual(words('a_b c'), ['a', 'b', 'c']);" in prompts[0]
+    # the first answer broke nothing, but the named test still failed: asked again
+    assert "splits at underscores too (named by the task) does not pass" in prompts[1]

@@ -8,6 +8,7 @@ from codeagent.tools.repo.outcomes import (
     junit_outcomes,
     junit_path,
     runner_of,
+    tap_failures,
     tap_outcomes,
     whole_run_id,
 )
@@ -55,6 +56,49 @@ def test_tap_output_gives_leaf_test_names() -> None:
         "top level": "passed",
         "later": "skipped",
     }
+
+
+NODE_RUN = """TAP version 13
+# Subtest: splits words at spaces
+ok 1 - splits words at spaces
+  ---
+  duration_ms: 0.5
+  ...
+# Subtest: splits at the end of an acronym
+not ok 2 - splits at the end of an acronym
+  ---
+  location: '/workspace/test/case.test.js:13:1'
+  error: |-
+    Expected values to be strictly deep-equal:
+
+    + 'XMLHttp'
+    - 'XML'
+  stack: |-
+    TestContext.<anonymous> (/workspace/test/case.test.js:14:10)
+  ...
+# Subtest: camelCase
+ok 3 - camelCase
+  ---
+  duration_ms: 0.2
+  ...
+# Subtest: later
+not ok 4 - later # TODO not yet
+1..4
+# tests 4
+# pass 2
+# fail 1
+"""
+
+
+def test_tap_failures_keep_the_failing_tests_blocks_and_the_summary() -> None:
+    report = tap_failures(NODE_RUN)
+
+    assert report.splitlines()[0] == "not ok 2 - splits at the end of an acronym"
+    assert "+ 'XMLHttp'" in report and "case.test.js:14:10" in report
+    assert report.splitlines()[-3:] == ["# tests 4", "# pass 2", "# fail 1"]
+    # the passing tests and a TODO test are left out; no failure: nothing
+    assert "camelCase" not in report and "later" not in report and "duration" not in report
+    assert tap_failures(NODE_RUN.replace("not ok 2", "ok 2")) == ""
 
 
 def test_the_command_gets_a_per_run_report_and_the_targets() -> None:

@@ -10,6 +10,7 @@ from codeagent.tools.repo.testcmd import (
     agents_instructions,
     detect_test_command,
     instructed_test_command,
+    named_failing_tests,
     pytest_node_ids,
 )
 
@@ -195,3 +196,27 @@ def test_pytest_node_ids_named_in_a_task() -> None:
         "pkg/test_c.py",
     ]
     assert pytest_node_ids("nothing to see in src/app.py") == []
+
+
+def test_failing_tests_a_task_names_by_their_names_alone() -> None:
+    failing = [
+        "splits at the end of an acronym",  # node --test: the test's own name
+        "words > keeps digits",  # a subtest: the part after the last '>'
+        "tests/test_cli.py::test_json",  # pytest: the function's name, as a word
+        "tests/test_cli.py::TestReport::test_json_rows[2-3]",
+        "tests/test_cli.py::t1",  # too short a name to look for
+    ]
+    task = (
+        'The test "Splits at the end of an acronym" fails, and so does test_json; '
+        "keeps digits is fine; test_json_rows too. t1."
+    )
+
+    assert named_failing_tests(task, failing) == [
+        "splits at the end of an acronym",
+        "words > keeps digits",
+        "tests/test_cli.py::test_json",
+        "tests/test_cli.py::TestReport::test_json_rows[2-3]",
+    ]
+    # a name inside a longer word is not named; an id written whole is
+    assert named_failing_tests("test_jsonl fails", ["t.py::test_json"]) == []
+    assert named_failing_tests("t.py::t1 fails", ["t.py::t1"]) == ["t.py::t1"]

@@ -14,7 +14,8 @@ Signals, strongest first:
    ``src/a.py:12: ValueError``, node's ``at f (file:///workspace/lib/a.js:3:9)``): the
    function holding that line, the innermost frame far above the others;
 2. names the task writes as code (``Money.allocate``, ``parse_due(``, in backticks);
-3. names the failing tests call (``.allocate(`` in the test's source or the run's output);
+3. names the failing tests call (``.allocate(`` in the test's source, the run's output,
+   or the test lines a stack points at);
 4. names the task writes as prose (``allocate`` in a sentence) and the overlap between
    the task's words and the function's name;
 5. what the read step (if any) asked to open.
@@ -33,7 +34,14 @@ from codeagent.tools.repo.paths import resolve_path
 from codeagent.tools.repo.repomap import is_test_file, split_words
 from codeagent.tools.repo.symbols import JS_SUFFIXES, Symbol, file_symbols
 
-__all__ = ["FocusTarget", "focus_edits", "focus_targets", "source_of", "symbol_source"]
+__all__ = [
+    "FocusTarget",
+    "focus_edits",
+    "focus_targets",
+    "pointed_test_source",
+    "source_of",
+    "symbol_source",
+]
 
 _SOURCE_SUFFIXES = (".py", *JS_SUFFIXES)
 _LOCATION = re.compile(
@@ -50,6 +58,8 @@ _CALLED = 12.0  # a name the failing tests call
 _IN_PROSE = 6.0  # a name the task writes as a word
 _WORD = 2.0  # each word of the name the task uses
 _ASKED = 4.0  # the read step asked for it
+_BODY = 0.5  # each word of the task the function's code uses (a tie-break, at most 3)
+_BODY_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,7 @@ def focus_targets(
         scores[key] = _INNERMOST if key == frames[-1] else _FRAME
     in_code = _code_names(task)
     in_prose = set(_IDENT.findall(task))
-    called = _called_names(tests_source + "\n" + run_output)
+    called = _called_names("\n".join([tests_source, run_output, *_test_lines(run_output, files)]))
     task_words = set(split_words(task))
     for key, symbol in candidates.items():
         short = symbol.name.rsplit(".", 1)[-1]
@@ -115,6 +125,8 @@ def focus_targets(
         if named and named in called:
             scores[key] += _CALLED
         scores[key] += _WORD * len(set(split_words(short)) & task_words)
+        body = set(split_words(symbol_source(files[key[0]], symbol)))
+        scores[key] += _BODY * min(len(body & task_words), _BODY_WORDS)
         if any(_asks_for(request, key) for request in asked):
             scores[key] += _ASKED
     ranked = [
@@ -148,6 +160,42 @@ def _frames(
                 found.remove(key)
             found.append(key)
     return found
+
+
+def _test_lines(output: str, files: Mapping[str, str]) -> list[str]:
+    """The lines of test files the output points at (an assertion's line in a stack):
+    node's TAP shows no source, so what the failing test calls is read there."""
+    return [
+        files[path].splitlines()[number - 1]
+        for path, numbers in _test_places(output, files).items()
+        for number in numbers
+    ]
+
+
+def pointed_test_source(output: str, files: Mapping[str, str], most: int = 12) -> str:
+    """The test code a failing run points at, for a runner whose output shows none
+    (``node --test``): per test file, its lines from the first to the last place named
+    (a test's start, its failing assertion), at most ``most`` lines each (pure)."""
+    parts = []
+    for path, numbers in _test_places(output, files).items():
+        first, last = min(numbers), min(max(numbers), min(numbers) + most - 1)
+        lines = files[path].splitlines()[first - 1 : last]
+        parts.append(f"// {path}, lines {first}-{last}\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _test_places(output: str, files: Mapping[str, str]) -> dict[str, list[int]]:
+    """Test file -> the line numbers the output names in it, in order of appearance."""
+    places: dict[str, list[int]] = {}
+    for match in _LOCATION.finditer(output):
+        token = (match.group("a") or match.group("b") or "").replace("\\", "/")
+        path = resolve_path(token.removeprefix("file://"), files)
+        if path is None or not is_test_file(path):
+            continue
+        number = int(match.group("al") or match.group("bl"))
+        if 1 <= number <= len(files[path].splitlines()) and number not in places.get(path, []):
+            places.setdefault(path, []).append(number)
+    return places
 
 
 def _code_names(task: str) -> set[str]:

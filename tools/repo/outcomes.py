@@ -24,6 +24,7 @@ __all__ = [
     "junit_outcomes",
     "junit_path",
     "runner_of",
+    "tap_failures",
     "tap_outcomes",
     "tests_of",
     "whole_run_id",
@@ -32,6 +33,7 @@ __all__ = [
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _BAD = (FAILED, ERROR)
 _SUBTEST = re.compile(r"^(\s*)# Subtest: (.+)$")
+_TAP_SUMMARY = re.compile(r"^# (?:tests|suites|pass|fail|cancelled|skipped|todo) \d+$")
 _TAP = re.compile(r"^(\s*)(not ok|ok) \d+ - (.+?)(?:\s+#\s*(SKIP|TODO)\b.*)?$", re.IGNORECASE)
 
 
@@ -145,6 +147,29 @@ def tap_outcomes(output: str) -> dict[str, str]:
         full = " > ".join([*parents, name])
         outcomes[full] = SKIPPED if directive else (PASSED if status.lower() == "ok" else FAILED)
     return {k: v for k, v in outcomes.items() if not any(o.startswith(k + " > ") for o in outcomes)}
+
+
+def tap_failures(output: str) -> str:
+    """What TAP output (``node --test``) says of its failing tests: each ``not ok`` line
+    with the block under it (the error, expected and actual, the stack), then the
+    summary's ``# tests`` / ``# pass`` / ``# fail`` lines; the passing tests' lines
+    are left out. Empty when no test failed."""
+    kept: list[str] = []
+    inside: int | None = None  # the indent of the failing test whose block is being kept
+    for line in output.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if inside is not None and line.strip() and indent <= inside:
+            inside = None
+        found = _TAP.match(line)
+        if found and found.group(2).lower() == "not ok" and not found.group(4):
+            inside = len(found.group(1))
+            kept.append(line)
+        elif inside is not None:
+            kept.append(line)
+    if not kept:
+        return ""
+    summary = [line for line in output.splitlines() if _TAP_SUMMARY.match(line)]
+    return "\n".join([*kept, *summary])
 
 
 @dataclass(frozen=True)

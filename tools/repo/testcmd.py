@@ -4,7 +4,8 @@ From the repo's files alone: the test command its configuration implies
 (:func:`detect_test_command`), the command its ``AGENTS.md`` states
 (:func:`instructed_test_command`), the instructions to show a model
 (:func:`agents_instructions`: ``AGENTS.md`` as Codex and open-swe read it, and the
-README's testing/development section), and the pytest node ids a task names.
+README's testing/development section), the pytest node ids a task names, and the
+failing tests it names by their names alone (:func:`named_failing_tests`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import json
 import re
 import shlex
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
 __all__ = [
     "agents_instructions",
     "detect_test_command",
     "instructed_test_command",
+    "named_failing_tests",
     "pytest_node_ids",
 ]
 
@@ -260,3 +262,27 @@ def pytest_node_ids(text: str) -> list[str]:
                 path = path[2:]
             out.setdefault(path + rest, None)
     return list(out)
+
+
+_SHORTEST_NAME = 4  # a test name shorter than this is not looked for in the task
+
+
+def named_failing_tests(task: str, failing: Iterable[str]) -> list[str]:
+    """The ids of ``failing`` (tests that fail now) that ``task`` names by their name.
+
+    A pytest id (``tests/test_a.py::TestX::test_y[1]``) is named by its function's name
+    (``test_y``) as a word of the task; a ``node --test`` id (``words > splits at an
+    acronym``) by its own name (the part after the last ``>``), written out in the task
+    (case aside): "The test "splits at an acronym" fails". Ids the task writes in full
+    count as well.
+    """
+    folded = task.casefold()
+    named: list[str] = []
+    for test_id in failing:
+        leaf = re.split(r"::| > ", test_id)[-1].split("[", 1)[0].strip()
+        word = rf"(?<![\w-]){re.escape(leaf.casefold())}(?![\w-])"
+        if test_id.casefold() in folded or (
+            len(leaf) >= _SHORTEST_NAME and re.search(word, folded)
+        ):
+            named.append(test_id)
+    return named
