@@ -32,7 +32,7 @@ from codeagent.nodes.repo_run import (
 )
 from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.repo.outcomes import PASSED, Verdict, judge, tests_of
+from codeagent.tools.repo.outcomes import PASSED, Verdict, judge, runner_of, tests_of
 from codeagent.tools.repo.patch import make_patch, patch_stats
 from codeagent.tools.repo.referee import rewritten_tests
 from codeagent.tools.repo.repomap import is_test_file
@@ -141,7 +141,8 @@ def repo_tester(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     rewritten = rewritten_tests(before, changes) if options.keep_tests else []
     focus = [*targets, *(p for p in new_tests if p not in targets)]
     run: RepoRun | None = None
-    if focus:  # fast feedback first: the tests that check the change
+    if focus and runner_of(command) == "pytest":  # fast feedback first: the tests that
+        # check the change (other runners take no test ids: their run is the whole suite)
         run = run_repo_tests(ctx, snapshot, changes, command, focus)
         verdict = judge(
             baseline, run.outcomes, targets=targets, new_test_files=new_tests, full_run=False
