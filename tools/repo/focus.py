@@ -58,7 +58,7 @@ _CALLED = 12.0  # a name the failing tests call
 _IN_PROSE = 6.0  # a name the task writes as a word
 _WORD = 2.0  # each word of the name the task uses
 _ASKED = 4.0  # the read step asked for it
-_BODY = 0.5  # each word of the task the function's code uses (a tie-break, at most 3)
+_BODY = 0.5  # each word of the task a pointed-at function's code uses (at most 3)
 _BODY_WORDS = 6
 
 
@@ -115,6 +115,7 @@ def focus_targets(
     in_prose = set(_IDENT.findall(task))
     called = _called_names("\n".join([tests_source, run_output, *_test_lines(run_output, files)]))
     task_words = set(split_words(task))
+    file_lines: dict[str, list[str]] = {}
     for key, symbol in candidates.items():
         short = symbol.name.rsplit(".", 1)[-1]
         named = short if len(short) >= 3 and not short.startswith("__") else None
@@ -125,10 +126,12 @@ def focus_targets(
         if named and named in called:
             scores[key] += _CALLED
         scores[key] += _WORD * len(set(split_words(short)) & task_words)
-        body = set(split_words(symbol_source(files[key[0]], symbol)))
-        scores[key] += _BODY * min(len(body & task_words), _BODY_WORDS)
         if any(_asks_for(request, key) for request in asked):
             scores[key] += _ASKED
+        if scores[key] > 0:  # a tie-break among the functions something points at
+            lines = file_lines.setdefault(key[0], files[key[0]].splitlines())
+            body = set(split_words("\n".join(lines[symbol.line - 1 : symbol.end_line])))
+            scores[key] += _BODY * min(len(body & task_words), _BODY_WORDS)
     ranked = [
         FocusTarget(path, candidates[(path, name)], round(score, 4))
         for (path, name), score in scores.items()
