@@ -113,6 +113,8 @@ def repo_baseline(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
             " sandbox.setup or use your own sandbox.image",
         )
     for test_id in named_failing_tests(state["task"], run.failing()):
+        if targets and "::" in test_id:
+            continue  # the task's pytest node ids say which tests it means
         if not any(test_id == t or test_id.startswith((t + "::", t + "[")) for t in targets):
             targets.append(test_id)  # a failing test the task names by its name alone
     baseline = {

@@ -290,3 +290,27 @@ def test_a_js_test_the_task_names_by_its_name_is_a_target_and_its_failure_is_sho
     assert "assert.deepStrictEqual(words('a_b c'), ['a', 'b', 'c']);" in prompts[0]
     # the first answer broke nothing, but the named test still failed: asked again
     assert "splits at underscores too (named by the task) does not pass" in prompts[1]
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_pytest_test_named_by_its_function_name_alone_is_a_target(tmp_path: Path) -> None:
+    repo = make_calc_repo(tmp_path)
+    doc = '    """The sum of a and b."""\n'
+    fix = f"```python\ndef add(a, b):\n{doc}    return a + b\n```\n"
+    model = _focus_model(fix)
+    workflow = write_repo_workflow(tmp_path, model)
+    workflow.write_text(workflow.read_text().replace("edit_format: symbol", "edit_format: focus"))
+
+    result = run_job(
+        "test_add fails; fix it.",
+        workflow=workflow,
+        repo=repo,
+        chat_model=model,
+        sandbox_factory=LocalSandbox,
+    )
+
+    assert result.status == "success", (result.error, result.test_report)
+    (prompt,) = [p for p in model.prompts if "You say what must change" in p]
+    # the test and its failure are shown as for a node id the task writes out
+    assert "# tests/test_calc.py::test_add\ndef test_add():" in prompt
+    assert "The tests the task names fail now:\ntests/test_calc.py::test_add" in prompt
