@@ -32,7 +32,7 @@ from codeagent.nodes.repo_run import (
 )
 from codeagent.tools.contracts.history import history_entry
 from codeagent.tools.errors import ConfigError
-from codeagent.tools.repo.outcomes import PASSED, Verdict, judge, runner_of, tests_of
+from codeagent.tools.repo.outcomes import PASSED, Verdict, judge, matches, runner_of, tests_of
 from codeagent.tools.repo.patch import make_patch, patch_stats
 from codeagent.tools.repo.referee import rewritten_tests
 from codeagent.tools.repo.repomap import is_test_file
@@ -115,7 +115,7 @@ def repo_baseline(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
     for test_id in named_failing_tests(state["task"], run.failing()):
         if targets and "::" in test_id:
             continue  # the task's pytest node ids say which tests it means
-        if not any(test_id == t or test_id.startswith((t + "::", t + "[")) for t in targets):
+        if not any(matches(test_id, t) for t in targets):
             targets.append(test_id)  # a failing test the task names by its name alone
     baseline = {
         "outcomes": run.outcomes,

@@ -24,7 +24,7 @@ Signals, strongest first:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -145,12 +145,8 @@ def _frames(
 ) -> list[tuple[str, str]]:
     """The candidate functions a traceback's frames fall in, outermost first."""
     found: list[tuple[str, str]] = []
-    for match in _LOCATION.finditer(output):
-        token = (match.group("a") or match.group("b") or "").replace("\\", "/")
-        token = token.removeprefix("file://")
-        line = int(match.group("al") or match.group("bl"))
-        path = resolve_path(token, files)
-        if path is None or is_test_file(path):
+    for path, line in _locations(output, files):
+        if is_test_file(path):
             continue
         inside = [
             (p, name)
@@ -190,15 +186,22 @@ def pointed_test_source(output: str, files: Mapping[str, str], most: int = 12) -
 def _test_places(output: str, files: Mapping[str, str]) -> dict[str, list[int]]:
     """Test file -> the line numbers the output names in it, in order of appearance."""
     places: dict[str, list[int]] = {}
-    for match in _LOCATION.finditer(output):
-        token = (match.group("a") or match.group("b") or "").replace("\\", "/")
-        path = resolve_path(token.removeprefix("file://"), files)
-        if path is None or not is_test_file(path):
+    for path, number in _locations(output, files):
+        if not is_test_file(path):
             continue
-        number = int(match.group("al") or match.group("bl"))
         if 1 <= number <= len(files[path].splitlines()) and number not in places.get(path, []):
             places.setdefault(path, []).append(number)
     return places
+
+
+def _locations(output: str, files: Mapping[str, str]) -> Iterator[tuple[str, int]]:
+    """The (repository path, line) of each location the output names, in order (a
+    traceback frame, pytest's ``a.py:12:``, node's ``(file:///workspace/a.js:3:9)``)."""
+    for match in _LOCATION.finditer(output):
+        token = (match.group("a") or match.group("b") or "").replace("\\", "/")
+        path = resolve_path(token.removeprefix("file://"), files)
+        if path is not None:
+            yield path, int(match.group("al") or match.group("bl"))
 
 
 def _code_names(task: str) -> set[str]:

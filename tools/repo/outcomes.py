@@ -23,6 +23,7 @@ __all__ = [
     "judge",
     "junit_outcomes",
     "junit_path",
+    "matches",
     "runner_of",
     "tap_failures",
     "tap_outcomes",
@@ -199,7 +200,8 @@ class Verdict:
     failed: int = 0
 
 
-def _matches(test_id: str, target: str) -> bool:
+def matches(test_id: str, target: str) -> bool:
+    """``test_id`` is ``target`` or one of its tests (``target::...``, ``target[...]``)."""
     return (
         test_id == target or test_id.startswith(target + "::") or test_id.startswith(target + "[")
     )
@@ -232,7 +234,7 @@ def judge(
     )
     targets_failing = []
     for target in targets:
-        hits = [o for t, o in now.items() if _matches(t, target)]
+        hits = [o for t, o in now.items() if matches(t, target)]
         if not hits or any(o != PASSED for o in hits):
             targets_failing.append(target)
     new = tests_of(now, new_test_files)
