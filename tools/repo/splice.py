@@ -128,14 +128,20 @@ def _units(
                 statements.append((kept, node))
         else:
             raise EditError(
-                f"the new code for {path} holds a {type(node).__name__.lower()} statement at "
-                f"line {node.lineno} that the file does not have; a symbol edit holds "
+                f"the new code for {path} holds a statement at line {node.lineno} "
+                f"({_quoted(node)}) that the file does not have; a symbol edit holds "
                 "functions, classes, imports, and new values of the file's module-level names",
                 path=path,
                 hint="use a SEARCH/REPLACE block for other module-level statements",
             )
     _check_label(path, text, units, classes, label)
     return units, imports, statements
+
+
+def _quoted(node: ast.stmt) -> str:
+    """The first line of ``node`` as Python writes it, cut at 60 characters, quoted."""
+    line = ast.unparse(node).splitlines()[0]
+    return repr(line if len(line) <= 60 else line[:57] + "...")
 
 
 def _module_statement(tree: ast.Module, node: ast.stmt, first: bool) -> ast.stmt | None:
