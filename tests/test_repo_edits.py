@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from codeagent.tools.errors import CodeAgentError
 from codeagent.tools.repo.edits import (
     EDIT_FORMATS,
+    Edit,
     EditError,
     SearchReplace,
     SymbolEdit,
@@ -419,6 +420,24 @@ def test_paths_outside_the_repo_or_in_git_are_refused(path: str) -> None:
     with pytest.raises(EditError) as caught:
         apply_edits(FILES, [WholeFile(path, "x\n")])
     assert path in caught.value.message and caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        WholeFile("src/greet.py", 'def greet(name):\n    return f"Hello, {name}!"\n'),
+        SearchReplace("src/shop/cart.py", "", "def total():\n    return 0\n"),
+    ],
+)
+def test_the_instructions_example_path_is_refused_unless_the_repo_has_it(edit: Edit) -> None:
+    """Small models copy the made-up path of the instructions' example; creating it would
+    be an edit that applies and changes nothing the task is about."""
+    files = {"todo/cli.py": "def main():\n    pass\n"}
+    with pytest.raises(EditError, match="is the made-up example of the instructions") as caught:
+        apply_edits(files, [edit])
+    assert caught.value.path == edit.path and caught.value.hint
+    # a repository that has the file is edited as usual
+    assert edit.path in apply_edits({**files, edit.path: "x = 1\n"}, [edit])
 
 
 def test_nothing_is_applied_when_a_later_edit_fails() -> None:

@@ -72,6 +72,9 @@ _INSTRUCTIONS = {
     ),
 }
 
+_EXAMPLE_PATHS = frozenset({"src/greet.py", "src/shop/cart.py"})
+"""The made-up paths of the instructions' examples (small models copy them)."""
+
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
 _PLACEHOLDER = re.compile(r"[\w./-]*::([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)")  # path::Cart.total
 _OPENING = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*[A-Za-z][\w+.-]*[ \t]*$")  # ```python
@@ -397,13 +400,21 @@ def apply_edits(files: Mapping[str, str], edits: Sequence[Edit]) -> dict[str, st
     afterwards (unless they did not parse before). ``files`` is never modified.
 
     Raises:
-        EditError: Any edit fails: a path outside the repo or in ``.git/``, SEARCH text
+        EditError: Any edit fails: a path outside the repo or in ``.git/``, the
+            instructions' example path (a file the repository lacks), SEARCH text
             found nowhere or more than once, an unknown symbol, a symbol edit on a missing
             file, Python that no longer parses. Nothing is applied.
     """
     current: dict[str, str] = {}
     for edit in edits:
         path = repo_path(edit.path)
+        if path in _EXAMPLE_PATHS and path not in files:
+            raise EditError(
+                f"{path} is the made-up example of the instructions, not a file of this "
+                "repository; no file was changed",
+                path=path,
+                hint="write the path of the repository's file you change, as the prompt shows it",
+            )
         old = current[path] if path in current else files.get(path)
         current[path] = _apply_one(path, old, edit, files)
     changed = {path: text for path, text in current.items() if files.get(path) != text}
