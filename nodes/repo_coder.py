@@ -170,7 +170,7 @@ def repo_coder(state: AgentState, ctx: NodeContext) -> dict[str, Any]:
                 if target is not None
                 else parse_edits(reply.text, options.edit_format, texts)
             )
-            edited = apply_edits(start, edits)
+            edited = apply_edits(start, edits, task=state["task"])
         except EditError as exc:
             reason = exc.message
             ask = f"Your edits could not be applied, so none was: {reason}\nWrite them again."

@@ -436,8 +436,9 @@ def test_the_instructions_example_path_is_refused_unless_the_repo_has_it(edit: E
     with pytest.raises(EditError, match="is the made-up example of the instructions") as caught:
         apply_edits(files, [edit])
     assert caught.value.path == edit.path and caught.value.hint
-    # a repository that has the file is edited as usual
+    # a repository that has the file is edited as usual; a task that names it asks for it
     assert edit.path in apply_edits({**files, edit.path: "x = 1\n"}, [edit])
+    assert edit.path in apply_edits(files, [edit], task=f"Add {edit.path} with one function")
 
 
 def test_nothing_is_applied_when_a_later_edit_fails() -> None:

@@ -393,8 +393,13 @@ def _search_block(lines: list[str], start: int, path: str) -> tuple[SearchReplac
     )
 
 
-def apply_edits(files: Mapping[str, str], edits: Sequence[Edit]) -> dict[str, str]:
+def apply_edits(
+    files: Mapping[str, str], edits: Sequence[Edit], *, task: str = ""
+) -> dict[str, str]:
     """The new full text of every file ``edits`` change (only those), computed in memory.
+
+    An instructions' example path the repository lacks is refused unless ``task`` (the
+    user's request) names it: then creating it is what was asked for.
 
     Edits apply in order, so several may change one file. Python files must still parse
     afterwards (unless they did not parse before). ``files`` is never modified.
@@ -408,7 +413,7 @@ def apply_edits(files: Mapping[str, str], edits: Sequence[Edit]) -> dict[str, st
     current: dict[str, str] = {}
     for edit in edits:
         path = repo_path(edit.path)
-        if path in _EXAMPLE_PATHS and path not in files:
+        if path in _EXAMPLE_PATHS and path not in files and path not in task:
             raise EditError(
                 f"{path} is the made-up example of the instructions, not a file of this "
                 "repository; no file was changed",
