@@ -46,12 +46,17 @@ __all__ = [
 EDIT_FORMATS = ("whole", "symbol", "search_replace")
 """The edit formats, by name."""
 
+_GREET, _CART = "src/greet.py", "src/shop/cart.py"  # the examples' made-up paths
+_EXAMPLE_PATHS = frozenset({_GREET, _CART})
+"""The made-up paths of the instructions' examples (small models copy them)."""
+
 _INSTRUCTIONS = {
     "whole": (
         "To change a file, write its path alone on one line, then the complete new file "
         "in a fenced code block. The block replaces the whole file, so leave nothing "
         "out. A new path creates a new file.\n\n"
-        'src/greet.py\n```python\ndef greet(name):\n    return f"Hello, {name}!"\n```'
+        f"{_GREET}\n```python\n"
+        'def greet(name):\n    return f"Hello, {name}!"\n```'
     ),
     "symbol": (
         "To change a function, method or class, write `path::Name` (a method: "
@@ -59,7 +64,7 @@ _INSTRUCTIONS = {
         "fenced code block. Only the definitions in the block change; the rest of the "
         "file stays as it is. A definition the file does not have yet is added. A new "
         "test file is written as `path` alone on one line, then the whole file.\n\n"
-        "src/shop/cart.py::Cart.total\n```python\ndef total(self):\n"
+        f"{_CART}::Cart.total\n```python\ndef total(self):\n"
         "    return sum(item.price for item in self.items)\n```"
     ),
     "search_replace": (
@@ -67,13 +72,10 @@ _INSTRUCTIONS = {
         "with one or more SEARCH/REPLACE blocks. SEARCH copies the current lines exactly, "
         "indentation included, and must match one place in the file; REPLACE holds the "
         "new lines. To create a file, leave SEARCH empty.\n\n"
-        "src/shop/cart.py\n```python\n<<<<<<< SEARCH\n    return sum(self.prices)\n"
+        f"{_CART}\n```python\n<<<<<<< SEARCH\n    return sum(self.prices)\n"
         "=======\n    return sum(self.prices) * (1 + self.tax)\n>>>>>>> REPLACE\n```"
     ),
 }
-
-_EXAMPLE_PATHS = frozenset({"src/greet.py", "src/shop/cart.py"})
-"""The made-up paths of the instructions' examples (small models copy them)."""
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(.*?)[ \t]*$")
 _PLACEHOLDER = re.compile(r"[\w./-]*::([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)")  # path::Cart.total
