@@ -104,3 +104,19 @@ def test_a_broken_rules_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text("rules:\n  - mtch: hi\n")
     with pytest.raises(ConfigError, match="scripted model"):
         build_chat_model(ModelSpec(provider="scripted", script="rules.yaml"), tmp_path)
+
+
+def test_seeded_embedded_requests_skip_the_servers_prompt_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cached prompt prefix changes a seeded answer (test_local_model shows it on the
+    real server), so seeded embedded calls ask the server not to use its cache."""
+    from codeagent.tools.models import local
+
+    monkeypatch.setattr(local, "local_endpoint", lambda spec: "http://127.0.0.1:9/v1")
+    seeded = build_chat_model(ModelSpec(provider="local", seed=1), Path("."))
+    unseeded = build_chat_model(ModelSpec(provider="local"), Path("."))
+    remote = build_chat_model(ModelSpec(base_url="http://127.0.0.1:9/v1", seed=1), Path("."))
+    assert seeded.extra_body == {"cache_prompt": False}  # type: ignore[attr-defined]
+    assert unseeded.extra_body is None  # type: ignore[attr-defined]
+    assert remote.extra_body is None  # type: ignore[attr-defined]  # not llama.cpp's field

@@ -101,6 +101,28 @@ def test_chat_returns_text(base_url: str) -> None:
     assert reply.usage_metadata and reply.usage_metadata["output_tokens"] > 0
 
 
+@pytest.mark.llm
+def test_a_seeded_answer_does_not_depend_on_the_prompts_before_it(base_url: str) -> None:
+    """After the first ask the server's prompt cache holds all of this prompt but its
+    last token, and a cached prefix changes a seeded answer (with the cache, asks 2-4
+    differed from ask 1 here); seeded calls skip the cache, so every ask agrees."""
+    from codeagent.tools.models.llm import build_chat_model
+
+    spec = SPEC.model_copy(update={"seed": 7, "temperature": 1.0, "max_tokens": 96})
+    chat = build_chat_model(spec, Path("."))
+    prompt = [
+        ("system", "You are a careful Python programmer."),
+        (
+            "user",
+            "In a few sentences, list ideas for testing a function that returns the "
+            "median of a list.",
+        ),
+    ]
+    answers = [str(chat.invoke(prompt).content) for _ in range(4)]
+    assert answers[0].strip()
+    assert answers == [answers[0]] * 4
+
+
 class Answer(BaseModel):
     function_name: str
     returns_bool: bool

@@ -122,7 +122,21 @@ def build_chat_model(
         timeout=max(spec.timeout_s, LOCAL_TIMEOUT_S) if local else spec.timeout_s,
         max_retries=0 if local else spec.max_retries,
         seed=spec.seed,
+        extra_body=_local_extra_body(spec) if local else None,
     )
+
+
+def _local_extra_body(spec: ModelSpec) -> dict[str, Any] | None:
+    """Request fields for the embedded llama.cpp server.
+
+    A seeded model must answer a prompt the same whatever was asked before it. The server
+    reuses the cached state of an earlier prompt's common prefix (the shared system
+    prompt, a repair's earlier turns), and a prefix read from the cache gives slightly
+    different numbers than one computed afresh: the sampled answer changes with the run's
+    history (HumanEval/100 ended right alone and wrong after 24 other problems). So seeded
+    requests skip the cache and pay for reading the whole prompt; unseeded ones keep it.
+    """
+    return {"cache_prompt": False} if spec.seed is not None else None
 
 
 def resolve_provider(spec: ModelSpec) -> ModelSpec:
