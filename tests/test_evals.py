@@ -55,11 +55,15 @@ def test_humaneval_ships_164_problems() -> None:
 
 def test_every4_held_out_and_odd_make_all_164_once_each() -> None:
     """The README's all-164 rows add these three subsets' runs: they must partition it."""
-    parts = ["humaneval-every4", "humaneval-every4-from2", "humaneval-odd"]
-    ids = [task_id for part in parts for task_id in read_subset(Path(part))]
+    parts = [
+        read_subset(Path(name))
+        for name in ("humaneval-every4", "humaneval-every4-from2", "humaneval-odd")
+    ]
 
-    assert [len(read_subset(Path(part))) for part in parts] == [41, 41, 82]
-    assert sorted(ids) == sorted(p.task_id for p in load_dataset("humaneval"))
+    assert [len(ids) for ids in parts] == [41, 41, 82]
+    assert sorted(i for ids in parts for i in ids) == sorted(
+        p.task_id for p in load_dataset("humaneval")
+    )
 
 
 def test_a_jsonl_by_path_with_limit_and_subset(tmp_path: Path) -> None:
