@@ -192,9 +192,10 @@ def write_tests(
 ) -> tuple[dict[str, str], list[str], list[Reply]]:
     """Ask for tests that test the solution: ``(tests, notes, replies)``.
 
-    Copies of the solution's definitions are removed from them
-    (:func:`~codeagent.nodes.testfiles.screen_tests`); a file that does not import
-    the solution is asked for once more with the reason, then dropped with a note.
+    Copies of the solution's definitions are removed from them, and a file calling the
+    solution's functions without importing them gets the import
+    (:func:`~codeagent.nodes.testfiles.screen_tests`); a file that still does not
+    import the solution is asked for once more with the reason, then dropped with a note.
     """
     language, modules = ctx.language, solution_modules(state, ctx.language)
     solution = state.get("files") or {}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from codeagent.nodes.parsing import code_blocks, files_from_blocks
 from codeagent.nodes.stated import stated_names
 from codeagent.tools.contracts.plan import planned_files
-from codeagent.tools.languages import LanguageAdapter, source_analysis
+from codeagent.tools.languages import LanguageAdapter, import_linking, source_analysis
 from codeagent.tools.workspace import safe_relpath
 
 if TYPE_CHECKING:
@@ -127,16 +127,23 @@ def screen_tests(
     function under test) has that definition removed, so the test uses the
     solution's; so is one defining a function the task names (``stated``), which
     matters when the tests are written before any code (the tdd workflow). A file
-    with tests that imports none of ``modules`` is listed in ``unlinked``. A language
-    without :class:`~codeagent.tools.languages.SourceAnalysis` keeps its files as they are.
+    with tests that imports none of ``modules`` but uses those names gets the import
+    (``from solution import f``) where the language can add it
+    (:class:`~codeagent.tools.languages.ImportLinking`); one that still imports none of
+    them is listed in ``unlinked``. A language without
+    :class:`~codeagent.tools.languages.SourceAnalysis` keeps its files as they are.
     """
     analysis = source_analysis(language)
     if analysis is None:
         return Screened(dict(tests))
-    names: set[str] = set(stated)
+    owners: dict[str, str] = {}  # a name the tests may call -> the module defining it
     for path, text in solution.items():
         if path.endswith(language.source_suffix) and not language.is_test_file(path):
-            names |= analysis.defined_names(text)
+            module = PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+            owners.update(dict.fromkeys(analysis.defined_names(text) - set(owners), module))
+    if modules:
+        owners.update({name: modules[0] for name in stated if name not in owners})
+    names = set(owners) | set(stated)
     kept: dict[str, str] = {}
     unlinked: list[str] = []
     notes: list[str] = []
@@ -148,6 +155,27 @@ def screen_tests(
                 "(the tests now use the solution's)"
             )
         if language.has_tests(text) and not any(analysis.imports_module(text, m) for m in modules):
-            unlinked.append(path)
+            text, imported = _link(text, language, owners)
+            if imported:
+                notes.append(
+                    f"{path}: added {'; '.join(imported)} (its tests used the solution's "
+                    "names without importing them)"
+                )
+            else:
+                unlinked.append(path)
         kept[path] = text
     return Screened(kept, unlinked, notes)
+
+
+def _link(text: str, language: LanguageAdapter, owners: Mapping[str, str]) -> tuple[str, list[str]]:
+    """``text`` importing the ``owners`` names it uses from their modules; what was added."""
+    linker = import_linking(language)
+    if linker is None:
+        return text, []
+    added: list[str] = []
+    for module in reversed(dict.fromkeys(owners.values())):  # each goes above the last
+        wanted = [name for name, owner in owners.items() if owner == module]
+        text, imported = linker.import_used(text, module, wanted)
+        if imported:
+            added.insert(0, f"from {module} import {', '.join(imported)}")
+    return text, added

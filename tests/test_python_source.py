@@ -119,3 +119,24 @@ def test_top_level_self_checks_are_removed_and_asserts_in_functions_kept() -> No
     called = "def f():\n    return 1\n\ndef test_f():\n    assert f() == 2\n\ntest_f()\n"
     text, removed = PY.remove_self_checks(called)
     assert removed == 1 and text == "def f():\n    return 1\n\ndef test_f():\n    assert f() == 2\n"
+
+
+def test_import_used_adds_only_the_names_used_freely() -> None:
+    text = (
+        "import pytest\n\n\n"
+        "def test_a(g):\n    assert f(1) == g\n\n\n"
+        "def test_b():\n    h = 2\n    assert h\n"
+    )
+    linked, names = PY.import_used(text, "pkg.solution", ["f", "g", "h", "k"])
+
+    assert names == ["f"]  # g is a parameter, h a local, k unused
+    assert linked == "from pkg.solution import f\n" + text
+
+
+def test_import_used_leaves_a_file_alone_when_nothing_is_missing() -> None:
+    imported = "from solution import f\n\n\ndef test():\n    assert f()\n"
+    broken = "def test(:\n    assert f()\n"
+
+    assert PY.import_used(imported, "solution", ["f"]) == (imported, [])
+    assert PY.import_used(broken, "solution", ["f"]) == (broken, [])
+    assert PY.import_used("def test():\n    assert f()\n", "not a module", ["f"])[1] == []

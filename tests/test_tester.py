@@ -31,6 +31,8 @@ CHECKS = (
 )
 SHADOWING = f"test_solution.py\n```python\nfrom solution import *\n\n\n{COPY}{CHECKS}```\n"
 UNLINKED = f"test_solution.py\n```python\n{COPY}{CHECKS}```\n"
+# tests of a name the code does not define: nothing to import, so asked again
+ELSEWHERE = "test_solution.py\n```python\ndef test_yes():\n    assert palindrome('aba')\n```\n"
 LINKED = f"test_solution.py\n```python\nfrom solution import is_palindrome\n\n\n{CHECKS}```\n"
 REASK = "do not import the code under test"
 
@@ -61,10 +63,33 @@ def test_a_test_file_with_its_own_copy_of_the_code_tests_the_solution(tmp_path: 
 
 
 @pytest.mark.usefixtures("bwrap")
+def test_a_test_file_using_the_solution_without_importing_it_gets_the_import(
+    tmp_path: Path,
+) -> None:
+    # its own copy of the function goes, the import is added: the tests run the solution
+    wrong = _model([UNLINKED])
+    result = run_job(PALINDROME_TASK, chat_model=wrong, out=tmp_path / "wrong")
+
+    assert result.status == "failed"  # the wrong code is found out, not the copy tested
+    assert not any(REASK in p for p in wrong.prompts)  # no model call to fix an import
+    test_file = result.tests["test_solution.py"]
+    assert test_file.startswith("from solution import is_palindrome\n")
+    assert "return s == s[::-1]" not in test_file
+    assert result.test_report is not None
+    assert result.test_report["failed"] == 1
+    assert any("added from solution import is_palindrome" in n for n in result.test_report["notes"])
+
+    right = run_job(PALINDROME_TASK, chat_model=_model([UNLINKED], RIGHT), out=tmp_path / "ok")
+    assert right.status == "success"
+    assert right.test_report is not None
+    assert (right.test_report["passed"], right.test_report["total"]) == (2, 2)
+
+
+@pytest.mark.usefixtures("bwrap")
 def test_a_test_file_not_importing_the_solution_is_asked_again_then_dropped(
     tmp_path: Path,
 ) -> None:
-    model = _model([UNLINKED])
+    model = _model([ELSEWHERE])
     result = run_job(PALINDROME_TASK, chat_model=model, out=tmp_path / "out")
 
     assert result.status == "failed"
@@ -78,7 +103,7 @@ def test_a_test_file_not_importing_the_solution_is_asked_again_then_dropped(
 
 @pytest.mark.usefixtures("bwrap")
 def test_an_answer_asked_again_that_imports_the_solution_is_kept(tmp_path: Path) -> None:
-    model = _model([UNLINKED], code=RIGHT, reask=[LINKED])
+    model = _model([ELSEWHERE], code=RIGHT, reask=[LINKED])
     result = run_job(PALINDROME_TASK, chat_model=model, out=tmp_path / "out")
 
     assert result.status == "success"
@@ -154,6 +179,31 @@ def test_screen_tests_without_a_solution_only_requires_the_import() -> None:
     assert "def is_palindrome" in screened.tests["test_solution.py"]  # nothing to compare
     assert screened.unlinked == ["test_solution.py"]
     assert screened.notes == []
+
+
+def test_screen_tests_imports_each_name_from_the_module_defining_it() -> None:
+    solution = {
+        "shapes/area.py": "def area(r):\n    return 3 * r * r\n",
+        "util.py": "def clamp(x):\n    return x\n",
+        "test_old.py": "def helper():\n    pass\n",  # a test file: not the solution
+    }
+    text = (
+        '"""Tests."""\nfrom __future__ import annotations\n\n\n'
+        "def test_it(helper=None):\n    assert area(clamp(1)) == 3\n    assert helper is None\n"
+    )
+    screened = screen_tests({"test_x.py": text}, PythonAdapter(), solution, ["shapes.area", "util"])
+
+    assert screened.unlinked == []
+    assert screened.tests["test_x.py"].splitlines()[:4] == [
+        '"""Tests."""',
+        "from __future__ import annotations",
+        "from shapes.area import area",
+        "from util import clamp",
+    ]
+    assert screened.notes == [
+        "test_x.py: added from shapes.area import area; from util import clamp "
+        "(its tests used the solution's names without importing them)"
+    ]
 
 
 def test_the_cli_summary_shows_effective_passes() -> None:

@@ -117,14 +117,12 @@ def test_tdd_writes_tests_first_and_codes_against_them(tmp_path: Path) -> None:
 
 
 def test_tdd_drops_written_tests_that_do_not_import_the_plans_module(tmp_path: Path) -> None:
-    own_add = (
-        "test_solution.py\n```python\ndef add(a, b):\n    return a + b\n\n\n"
-        "def test_add():\n    assert add(1, 2) == 3\n```\n"
-    )
+    # `plus` is not a function the task names: nothing to import it from
+    elsewhere = "test_solution.py\n```python\ndef test_add():\n    assert plus(1, 2) == 3\n```\n"
     reask = "do not import the code under test"
     rules = _rules()
-    rules[0] = Rule(name="test_writer", match="You are the test writer", reply=own_add)
-    model = ScriptedChatModel(rules=[Rule(name="again", match=reask, reply=own_add), *rules])
+    rules[0] = Rule(name="test_writer", match="You are the test writer", reply=elsewhere)
+    model = ScriptedChatModel(rules=[Rule(name="again", match=reask, reply=elsewhere), *rules])
     spec = _local(load_workflow("tdd")[0])
     result = run_job(scripts.TASK, workflow=spec, chat_model=model, out=tmp_path / "out")
 
@@ -132,6 +130,28 @@ def test_tdd_drops_written_tests_that_do_not_import_the_plans_module(tmp_path: P
     assert set(result.tests) == {"test_examples.py"}  # the task's examples import solution
     assert result.test_report is not None
     assert any("test_solution.py dropped" in n for n in result.test_report["notes"])
+
+
+def test_tdd_tests_with_their_own_copy_of_a_named_function_import_the_plans_module(
+    tmp_path: Path,
+) -> None:
+    own_add = (
+        "test_solution.py\n```python\ndef add(a, b):\n    return a + b\n\n\n"
+        "def test_add():\n    assert add(1, 2) == 3\n```\n"
+    )
+    rules = _rules(code=[scripts.BAD])
+    rules[0] = Rule(name="test_writer", match="You are the test writer", reply=own_add)
+    model = ScriptedChatModel(rules=rules)
+    spec = _local(load_workflow("tdd")[0])
+    result = run_job(scripts.TASK, workflow=spec, chat_model=model, out=tmp_path / "out")
+
+    assert not any("do not import the code under test" in p for p in model.prompts)
+    written = result.tests["test_solution.py"]
+    assert written.startswith("from solution import add\n") and "return a + b" not in written
+    assert result.status == "success"
+    assert result.attempts == 2  # BAD fails, then the fix passes
+    fix = next(p for p in model.prompts if "Your previous version" in p)
+    assert "add(1, 2) should be 3, but it returned -1" in fix  # it ran the code, not a copy
 
 
 def test_lint_example_sends_findings_back_to_the_coder(tmp_path: Path) -> None:

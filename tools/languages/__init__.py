@@ -17,10 +17,12 @@ from collections.abc import Callable
 from codeagent.tools.errors import ConfigError
 from codeagent.tools.languages.base import (
     PROBE_MARK,
+    ImportLinking,
     LanguageAdapter,
     ProbeProgram,
     SourceAnalysis,
     TestReport,
+    import_linking,
     missing_members,
     source_analysis,
 )
@@ -31,6 +33,7 @@ from codeagent.tools.plugins import load_plugin, plugin_names
 __all__ = [
     "LANGUAGE_GROUP",
     "PROBE_MARK",
+    "ImportLinking",
     "JavaScriptAdapter",
     "LanguageAdapter",
     "ProbeProgram",
@@ -38,6 +41,7 @@ __all__ = [
     "SourceAnalysis",
     "TestReport",
     "get_adapter",
+    "import_linking",
     "language_names",
     "source_analysis",
 ]

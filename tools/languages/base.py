@@ -11,11 +11,13 @@ from codeagent.tools.sandbox.protocol import ExecResult
 
 __all__ = [
     "PROBE_MARK",
+    "ImportLinking",
     "LanguageAdapter",
     "ProbeProgram",
     "SourceAnalysis",
     "TestReport",
     "cross_checked",
+    "import_linking",
     "missing_members",
     "source_analysis",
 ]
@@ -221,6 +223,27 @@ class SourceAnalysis(Protocol):
 def source_analysis(adapter: object) -> SourceAnalysis | None:
     """``adapter`` as a :class:`SourceAnalysis` when it implements one, else ``None``."""
     return adapter if isinstance(adapter, SourceAnalysis) else None
+
+
+@runtime_checkable
+class ImportLinking(Protocol):
+    """Optional part of an adapter: linking a test file to the solution it forgot to import.
+
+    Without it, a model-written test file that never imports the solution is asked for
+    again (see :func:`~codeagent.nodes.tester.write_tests`).
+    """
+
+    def import_used(
+        self, source: str, module: str, names: Collection[str]
+    ) -> tuple[str, list[str]]:
+        """``source`` importing from ``module`` those of ``names`` it uses but never
+        defines or imports; and the names imported (``[]``: unchanged)."""
+        ...
+
+
+def import_linking(adapter: object) -> ImportLinking | None:
+    """``adapter`` as an :class:`ImportLinking` when it implements one, else ``None``."""
+    return adapter if isinstance(adapter, ImportLinking) else None
 
 
 def missing_members(adapter: object) -> list[str]:

@@ -202,6 +202,11 @@ class PythonAdapter:
     def remove_definitions(self, source: str, names: Collection[str]) -> tuple[str, list[str]]:
         return python_source.remove_definitions(source, names)
 
+    def import_used(
+        self, source: str, module: str, names: Collection[str]
+    ) -> tuple[str, list[str]]:
+        return python_source.import_used(source, module, names)
+
     def remove_self_checks(self, source: str) -> tuple[str, int]:
         return python_source.remove_self_checks(source)
 

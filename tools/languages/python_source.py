@@ -15,6 +15,7 @@ from collections.abc import Collection
 __all__ = [
     "EXAMPLE_MODULES",
     "defined_names",
+    "import_used",
     "imports_module",
     "junit_passing",
     "module_names_used",
@@ -85,6 +86,53 @@ def imports_module(source: str, module: str) -> bool:
 
 def _is(imported: str, module: str) -> bool:
     return imported == module or imported.startswith(module + ".")
+
+
+def import_used(source: str, module: str, names: Collection[str]) -> tuple[str, list[str]]:
+    """``source`` importing from ``module`` the ``names`` it uses but never defines.
+
+    A model often writes tests that call the function under test without importing it
+    (or with its own copy, since removed): ``from module import a, b`` goes after the
+    file's docstring and ``__future__`` imports, so the tests run the solution's code.
+    A name the file defines, imports or binds anywhere (a parameter, a loop variable)
+    is left alone.
+
+    Returns:
+        The new text and the names imported (sorted); the text unchanged and ``[]``
+        when it uses none of ``names`` freely or does not parse.
+    """
+    tree = _parse(source)
+    if tree is None:
+        return source, []
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (*_DEFS, ast.arg)):
+            bound.add(node.name if isinstance(node, _DEFS) else node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    used = sorted((loaded & set(names)) - bound)
+    if not used or not all(part.isidentifier() for part in module.split(".")):
+        return source, []
+    after = 0  # the line after the docstring and the __future__ imports
+    for index, stmt in enumerate(tree.body):
+        docstring = (
+            index == 0
+            and isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        )
+        future = isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+        if not (docstring or future):
+            break
+        after = stmt.end_lineno or stmt.lineno
+    lines = source.splitlines(keepends=True)
+    if after and lines[after - 1] and not lines[after - 1].endswith("\n"):
+        lines[after - 1] += "\n"
+    line = f"from {module} import {', '.join(used)}\n"
+    return "".join([*lines[:after], line, *lines[after:]]), used
 
 
 def remove_definitions(source: str, names: Collection[str]) -> tuple[str, list[str]]:
