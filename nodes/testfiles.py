@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Screened",
     "complete_prefix",
+    "module_name",
     "screen_tests",
     "solution_files",
     "solution_module",
@@ -83,16 +84,20 @@ def source_path(state: AgentState, language: LanguageAdapter) -> str:
     return solution_files(state, language)[0]
 
 
+def module_name(path: str) -> str:
+    """The import name of a source file (``pkg.mod`` for ``pkg/mod.py``)."""
+    return PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+
+
 def solution_module(state: AgentState, language: LanguageAdapter) -> str:
     """The import name of the main source file (``solution`` for ``solution.py``)."""
-    path = source_path(state, language)
-    return PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+    return module_name(source_path(state, language))
 
 
 def solution_modules(state: AgentState, language: LanguageAdapter) -> list[str]:
     """The import names of the job's solution files; the plan's module when there are none."""
     modules = [
-        PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
+        module_name(path)
         for path in state.get("files") or {}
         if path.endswith(language.source_suffix) and not language.is_test_file(path)
     ]
@@ -139,8 +144,8 @@ def screen_tests(
     owners: dict[str, str] = {}  # a name the tests may call -> the module defining it
     for path, text in solution.items():
         if path.endswith(language.source_suffix) and not language.is_test_file(path):
-            module = PurePosixPath(path).with_suffix("").as_posix().replace("/", ".")
-            owners.update(dict.fromkeys(analysis.defined_names(text) - set(owners), module))
+            defined = analysis.defined_names(text) - set(owners)
+            owners.update(dict.fromkeys(defined, module_name(path)))
     if modules:
         owners.update({name: modules[0] for name in stated if name not in owners})
     names = set(owners) | set(stated)
