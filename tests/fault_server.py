@@ -4,6 +4,12 @@ Faults are consumed one per request, before any answer: ``429``, ``500``, ``drop
 (close the connection without a response), ``slow:SECONDS``, ``bad_body`` (HTTP 200
 with a body that is not JSON), ``empty`` (an answer with no content), ``truncated``
 (``finish_reason: length`` and half an answer).
+
+A request with ``"stream": true`` is answered as llama.cpp's server streams: one chunk
+per line of the answer (a "token"), each with the server's ``timings`` (prompt and
+answer tokens so far, as with ``timings_per_token``), then a chunk with the finish
+reason and, when asked for, one with ``usage``. ``streamed`` records, per streamed
+request, how many chunks went out before the answer ended or the client hung up.
 """
 
 from __future__ import annotations
@@ -28,7 +34,17 @@ class FaultServer:
         self.faults: list[str] = []
         self.requests = 0
         self.answered: list[str] = []
+        self.streamed: list[int] = []
+        self.stream_requests: list[bool] = []
         self.lock = threading.Lock()
+
+    def finished_streams(self, count: int, timeout_s: float = 10.0) -> list[int]:
+        """``streamed`` once ``count`` streams have ended (a server sees a hang-up only
+        on a later write)."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.streamed) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.streamed)
 
     def next_fault(self) -> str | None:
         with self.lock:
@@ -61,6 +77,16 @@ def _completion(text: str, finish: str = "stop") -> dict[str, Any]:
     }
 
 
+def _chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "fault-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
 def _handler(state: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -79,7 +105,10 @@ def _handler(state: FaultServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(float(fault.split(":")[1]))
             prompt = "\n\n".join(str(m.get("content", "")) for m in body["messages"])
             _, text = state.answer(prompt)
-            if fault == "bad_body":
+            state.stream_requests.append(bool(body.get("stream")))
+            if body.get("stream"):
+                self._stream(text, bool((body.get("stream_options") or {}).get("include_usage")))
+            elif fault == "bad_body":
                 self._send_raw(200, b'{"id": "chatcmpl-test", "choices": [{"mess')
             elif fault == "empty":
                 self._send(200, _completion(""))
@@ -87,6 +116,34 @@ def _handler(state: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _completion(text[: len(text) // 2], finish="length"))
             else:
                 self._send(200, _completion(text))
+
+        def _stream(self, text: str, usage: bool) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            lines = text.splitlines(keepends=True)
+            sent = 0
+            try:
+                for n, line in enumerate(lines, 1):
+                    timings = {"prompt_n": 40, "cache_n": 2, "predicted_n": 3 * n}
+                    self._event({**_chunk({"content": line}, None), "timings": timings})
+                    sent += 1
+                    time.sleep(0.005)  # a hang-up is seen on a later write
+                self._event(_chunk({}, "stop"))
+                if usage:
+                    counts = {"prompt_tokens": 42, "completion_tokens": 3 * len(lines)}
+                    self._event({**_chunk({}, None), "choices": [], "usage": counts})
+                self.wfile.write(b"data: [DONE]\n\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            with state.lock:
+                state.streamed.append(sent)
+
+        def _event(self, data: dict[str, Any]) -> None:
+            self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
+            self.wfile.flush()
 
         def _send(self, code: int, data: dict[str, Any]) -> None:
             self._send_raw(code, json.dumps(data).encode())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from codeagent.tools.contracts.model import ModelSpec
@@ -19,6 +21,7 @@ from codeagent.tools.models.llm import (
     total_usage,
 )
 from codeagent.tools.testing import Rule, ScriptedChatModel
+from tests.fault_server import FaultServer, fault_server
 
 
 class Point(BaseModel):
@@ -117,6 +120,63 @@ def test_seeded_embedded_requests_skip_the_servers_prompt_cache(
     seeded = build_chat_model(ModelSpec(provider="local", seed=1), Path("."))
     unseeded = build_chat_model(ModelSpec(provider="local"), Path("."))
     remote = build_chat_model(ModelSpec(base_url="http://127.0.0.1:9/v1", seed=1), Path("."))
-    assert seeded.extra_body == {"cache_prompt": False}  # type: ignore[attr-defined]
-    assert unseeded.extra_body is None  # type: ignore[attr-defined]
-    assert remote.extra_body is None  # type: ignore[attr-defined]  # not llama.cpp's field
+    counts = {"timings_per_token": True}  # token counts on every streamed chunk
+    assert seeded.extra_body == {**counts, "cache_prompt": False}  # type: ignore[attr-defined]
+    assert unseeded.extra_body == counts  # type: ignore[attr-defined]
+    assert remote.extra_body is None  # type: ignore[attr-defined]  # not llama.cpp's fields
+    assert getattr(seeded, "stops_loops", False) and not getattr(remote, "stops_loops", False)
+
+
+HEAD = "```python\nfrom solution import add\n\n"
+BODY = "assert add(1, 2) == 3\nassert add(2, 2) == 4\n"
+
+
+@pytest.fixture
+def streaming(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[BaseChatModel, FaultServer]]:
+    """The embedded model's client, against a server that streams as llama.cpp's does:
+    the answer to "loop" repeats two lines 200 times, the one to "count" checks 30
+    numbers, the one to "point" is JSON."""
+    from codeagent.tools.models import local
+
+    rules = [
+        Rule(match="loop", reply=HEAD + BODY * 200 + "```\n"),
+        Rule(match="count", reply=COUNTED),
+        Rule(match="point", reply='{"x": 1, "y": 2}'),
+    ]
+    with fault_server(rules) as (url, server):
+        monkeypatch.setattr(local, "local_endpoint", lambda spec: url)
+        yield build_chat_model(ModelSpec(provider="local", seed=1), Path(".")), server
+
+
+COUNTED = "```python\n" + "".join(f"assert f({i}) == {i * i}\n" for i in range(20)) + "```\n"
+
+
+def test_an_answer_caught_in_a_loop_is_stopped_after_its_first_copy(
+    streaming: tuple[BaseChatModel, FaultServer],
+) -> None:
+    chat, server = streaming
+    reply = ask_text(chat, [("user", "loop")])
+    assert reply.looped and reply.finish == "loop" and not reply.truncated
+    assert reply.text == HEAD + BODY
+    # the client hung up long before the 404 lines of the answer went out
+    sent = server.finished_streams(1)
+    assert len(sent) == 1 and sent[0] < 40
+    # what the stopped call cost: the server's counts on the last chunk read
+    assert reply.input_tokens == 42 and 3 * 17 <= reply.output_tokens <= 3 * sent[0]
+
+
+def test_a_streamed_answer_without_a_loop_is_whole_with_the_final_usage(
+    streaming: tuple[BaseChatModel, FaultServer],
+) -> None:
+    chat, server = streaming
+    reply = ask_text(chat, [("user", "count")])
+    assert reply.text == COUNTED and reply.finish == "stop"
+    assert (reply.input_tokens, reply.output_tokens) == (42, 3 * 22)
+    assert server.finished_streams(1) == [22]
+
+
+def test_json_asks_are_not_streamed(streaming: tuple[BaseChatModel, FaultServer]) -> None:
+    chat, server = streaming
+    point, reply = ask_json(chat, [("user", "a point")], Point)
+    assert point == Point(x=1, y=2) and reply.finish == "stop"
+    assert server.stream_requests == [False] and server.streamed == []

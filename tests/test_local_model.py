@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from codeagent.tools.contracts.model import ModelSpec
 from codeagent.tools.errors import ConfigError, ModelError
 from codeagent.tools.models import local as local_model
 from codeagent.tools.models import store as model_store
+from codeagent.tools.models.llm import to_messages
 from tests.host_support import require_model
 
 MODEL = model_store.FAST_MODEL
@@ -121,6 +123,45 @@ def test_a_seeded_answer_does_not_depend_on_the_prompts_before_it(base_url: str)
     answers = [str(chat.invoke(prompt).content) for _ in range(4)]
     assert answers[0].strip()
     assert answers == [answers[0]] * 4
+
+
+@pytest.mark.llm
+def test_a_streamed_seeded_answer_is_the_one_the_server_gives_unstreamed(base_url: str) -> None:
+    """The embedded model's text answers stream (to stop loops); streaming must not change
+    what a seeded call answers, or every measured number would move."""
+    from codeagent.tools.models.llm import ask_text, build_chat_model
+
+    spec = SPEC.model_copy(update={"seed": 3, "temperature": 0.8, "max_tokens": 80})
+    chat = build_chat_model(spec, Path("."))
+    prompt = [("user", "Write a Python function that reverses the words of a sentence.")]
+    whole = chat.invoke(to_messages(prompt))
+    reply = ask_text(chat, prompt)
+    assert reply.text == whole.content and reply.finish in {"stop", "length"}
+    assert whole.usage_metadata is not None
+    assert reply.input_tokens == whole.usage_metadata["input_tokens"]
+    assert reply.output_tokens == whole.usage_metadata["output_tokens"]
+
+
+@pytest.mark.llm
+def test_an_answer_caught_in_a_loop_is_stopped_and_the_server_is_free_at_once(
+    base_url: str,
+) -> None:
+    from codeagent.tools.models.llm import ask_text, build_chat_model
+
+    spec = SPEC.model_copy(update={"seed": 1, "max_tokens": 1500})
+    chat = build_chat_model(spec, Path("."))
+    line = "assert add(1, 2) == 3"
+    prompt = [("user", f"Write the line `{line}` 300 times, one per line. Nothing else.")]
+    reply = ask_text(chat, prompt)
+    assert reply.looped and reply.finish == "loop"
+    assert reply.text.count(line) == 1
+    assert 13 * 8 < reply.output_tokens < 400  # the first copies counted, nothing near 1,500
+    assert reply.input_tokens > 20
+    started = time.monotonic()
+    quick = ask_text(chat, [("user", "Say hi.")], max_completion_tokens=4)
+    # the server stopped decoding the abandoned answer: the next call does not queue
+    # behind ~1,100 more tokens (over 20 s on this model)
+    assert quick.output_tokens <= 4 and time.monotonic() - started < 10
 
 
 class Answer(BaseModel):

@@ -168,12 +168,25 @@ def test_the_audit_log_records_every_action() -> None:
     lines = read_audit(state_dir() / "runs" / result.thread_id / "audit.jsonl")
     events = [line["event"] for line in lines]
     assert events.count("model_call") == 5
+    calls = [line for line in lines if line["event"] == "model_call"]
+    assert all(line["finish_reasons"] == ["stop"] for line in calls)
     assert events.count("sandbox_run") == 4  # 2 test runs, each with its stub run
     assert events.count("node") == 6 and events.count("transition") == 6
     assert events[-1] == "job" and lines[-1]["status"] == "success"
     code = [line for line in lines if line["event"] == "node" and line["node"] == "code"]
     assert [line["files_written"] for line in code] == [["solution.py"], ["solution.py"]]
     assert [line["exit_code"] for line in lines if line["event"] == "sandbox_run"] == [1, 1, 0, 1]
+
+
+def test_the_audit_table_says_how_a_stopped_call_ended() -> None:
+    from codeagent.graphs.cli.trace import _describe
+
+    call = {"event": "model_call", "model": "m", "input_tokens": 9, "output_tokens": 3}
+    assert _describe({**call, "duration_s": 1.0, "finish_reasons": ["stop"]})[1] == (
+        "9 in / 3 out, 1.0s"
+    )
+    looped = _describe({**call, "duration_s": 2.0, "finish_reasons": ["loop"]})
+    assert looped[1] == "9 in / 3 out, 2.0s, ended: loop"
 
 
 def test_a_seeded_api_key_appears_nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

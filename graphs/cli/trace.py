@@ -111,7 +111,9 @@ def _describe(line: dict[str, Any]) -> tuple[str, str]:
     event = line["event"]
     if event == "model_call":
         tokens = f"{line.get('input_tokens', 0)} in / {line.get('output_tokens', 0)} out"
-        return line.get("model", ""), f"{tokens}, {line['duration_s']}s"
+        finish = [r for r in line.get("finish_reasons", []) if r != "stop"]
+        ended = f", ended: {', '.join(finish)}" if finish else ""
+        return line.get("model", ""), f"{tokens}, {line['duration_s']}s{ended}"
     if event == "sandbox_run":
         return (
             f"[{line.get('backend')}] {str(line.get('command', ''))[:60]}",

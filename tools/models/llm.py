@@ -4,7 +4,9 @@ Every endpoint is reached through LangChain's ``BaseChatModel``; in production
 that is ``ChatOpenAI`` against any OpenAI-compatible server. Structured output
 is asked for with ``response_format`` json_schema where the spec allows it and
 is always validated with pydantic; invalid output is re-asked once with the
-validation error, then the call fails with :class:`ModelError`.
+validation error, then the call fails with :class:`ModelError`. Text answers of the
+embedded model stream, and one caught repeating the same lines is stopped there
+(:mod:`codeagent.tools.models.repetition`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from codeagent.tools.contracts.model import ModelSpec
 from codeagent.tools.contracts.state import add_counts
 from codeagent.tools.errors import ConfigError, ModelError
+from codeagent.tools.models.repetition import loop_start
 from codeagent.tools.observability.tracing import chat_span, record_chat
 
 __all__ = [
@@ -50,6 +53,12 @@ class Reply:
     output_tokens: int
     calls: int = 1
     truncated: bool = False  # cut off at max_tokens
+    looped: bool = False  # stopped repeating itself; the repeats after the first are dropped
+
+    @property
+    def finish(self) -> str:
+        """Why the answer ended: ``loop``, ``length`` (max_tokens) or ``stop``."""
+        return "loop" if self.looped else "length" if self.truncated else "stop"
 
     def usage(self) -> dict[str, int]:
         """Usage counters for ``AgentState.usage``."""
@@ -110,8 +119,11 @@ def build_chat_model(
         )
     from langchain_openai import ChatOpenAI
 
+    from codeagent.tools.models.local_chat import LocalChatOpenAI
+
     local = spec.provider == "local"
-    return ChatOpenAI(
+    client = LocalChatOpenAI if local else ChatOpenAI
+    return client(
         model=spec.model,
         base_url=base_url,
         api_key=SecretStr(key or "not-needed"),
@@ -123,10 +135,11 @@ def build_chat_model(
         max_retries=0 if local else spec.max_retries,
         seed=spec.seed,
         extra_body=_local_extra_body(spec) if local else None,
+        stream_usage=True if local else None,
     )
 
 
-def _local_extra_body(spec: ModelSpec) -> dict[str, Any] | None:
+def _local_extra_body(spec: ModelSpec) -> dict[str, Any]:
     """Request fields for the embedded llama.cpp server.
 
     A seeded model must answer a prompt the same whatever was asked before it. The server
@@ -136,7 +149,9 @@ def _local_extra_body(spec: ModelSpec) -> dict[str, Any] | None:
     history (HumanEval/100 ended right alone and wrong after 24 other problems). So seeded
     requests skip the cache and pay for reading the whole prompt; unseeded ones keep it.
     """
-    return {"cache_prompt": False} if spec.seed is not None else None
+    from codeagent.tools.models.local_chat import STREAM_FIELDS
+
+    return {**STREAM_FIELDS, **({"cache_prompt": False} if spec.seed is not None else {})}
 
 
 def resolve_provider(spec: ModelSpec) -> ModelSpec:
@@ -159,32 +174,78 @@ def to_messages(prompt: list[tuple[str, str]]) -> list[BaseMessage]:
 def ask_text(model: BaseChatModel, prompt: list[tuple[str, str]], **kwargs: Any) -> Reply:
     """One model call; returns its text and token usage.
 
+    A model marked ``stops_loops`` (the embedded one) streams its answer, and an answer
+    that starts repeating the same lines (:func:`~codeagent.tools.models.repetition.loop_start`)
+    is stopped there: the reply keeps one copy and is marked ``looped``.
+
     Raises:
         ModelError: When the endpoint fails (after the client's own retries).
     """
+    messages = to_messages(prompt)
     with chat_span(model) as span:
         try:
-            message = model.invoke(to_messages(prompt), **kwargs)
+            if getattr(model, "stops_loops", False) and "response_format" not in kwargs:
+                reply = _streamed(model, messages, **kwargs)
+            else:
+                reply = _invoked(model, messages, **kwargs)
         except ModelError:
             raise
         except Exception as exc:
-            reply = _cut_off(exc)
-            if reply is None:
+            cut = _cut_off(exc)
+            if cut is None:
                 raise _model_error(exc) from exc
-        else:
-            text = message.content if isinstance(message.content, str) else _join(message.content)
-            usage = getattr(message, "usage_metadata", None) or {}
-            finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
-            reply = Reply(
-                text,
-                int(usage.get("input_tokens", 0)),
-                int(usage.get("output_tokens", 0)),
-                truncated=finish == "length",
-            )
-        text = reply.text
+            reply = cut
         prompt_text = "\n\n".join(f"[{role}] {content}" for role, content in prompt)
-        record_chat(span, prompt_text, text, reply.input_tokens, reply.output_tokens)
+        record_chat(
+            span, prompt_text, reply.text, reply.input_tokens, reply.output_tokens, reply.finish
+        )
     return reply
+
+
+def _invoked(model: BaseChatModel, messages: list[BaseMessage], **kwargs: Any) -> Reply:
+    message = model.invoke(messages, **kwargs)
+    text = message.content if isinstance(message.content, str) else _join(message.content)
+    usage = getattr(message, "usage_metadata", None) or {}
+    finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
+    return Reply(
+        text,
+        int(usage.get("input_tokens", 0)),
+        int(usage.get("output_tokens", 0)),
+        truncated=finish == "length",
+    )
+
+
+def _streamed(model: BaseChatModel, messages: list[BaseMessage], **kwargs: Any) -> Reply:
+    """Stream one answer, hanging up when it loops (the server then stops decoding it)."""
+    from codeagent.tools.models.local_chat import counted_stream
+
+    pieces: list[str] = []
+    counts, finish, cut = (0, 0), None, None
+    with counted_stream() as counted:
+        stream = model.stream(messages, **kwargs)
+        try:
+            for chunk in stream:
+                counts = counted(getattr(chunk, "usage_metadata", None)) or counts
+                finish = (chunk.response_metadata or {}).get("finish_reason") or finish
+                piece = chunk.content if isinstance(chunk.content, str) else _join(chunk.content)
+                if not piece:
+                    continue
+                pieces.append(piece)
+                if "\n" in piece:
+                    cut = loop_start("".join(pieces))
+                    if cut is not None:
+                        break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # hangs up: the server stops decoding
+    text = "".join(pieces)
+    return Reply(
+        text if cut is None else text[:cut],
+        *counts,
+        truncated=cut is None and finish == "length",
+        looped=cut is not None,
+    )
 
 
 def ask_json(

@@ -38,6 +38,7 @@ _FIELDS = {
         "gen_ai.provider.name": "provider",
         "gen_ai.usage.input_tokens": "input_tokens",
         "gen_ai.usage.output_tokens": "output_tokens",
+        "gen_ai.response.finish_reasons": "finish_reasons",
     },
     "execute_tool": {
         "codeagent.sandbox.backend": "backend",

@@ -273,7 +273,8 @@ def chat_span(model: Any) -> Iterator[Span]:
         yield trace.INVALID_SPAN
         return
     name = str(getattr(model, "model_name", None) or getattr(model, "_llm_type", "model"))
-    provider = "openai" if type(model).__name__ == "ChatOpenAI" else str(model._llm_type)
+    chat_openai = any(cls.__name__ == "ChatOpenAI" for cls in type(model).__mro__)
+    provider = "openai" if chat_openai else str(model._llm_type)
     attributes: dict[str, Any] = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": provider,
@@ -291,10 +292,17 @@ def chat_span(model: Any) -> Iterator[Span]:
         yield span
 
 
-def record_chat(span: Span, prompt: str, text: str, tokens_in: int, tokens_out: int) -> None:
-    """Usage (always) and content (only when opted in) of a finished model call."""
+def record_chat(
+    span: Span, prompt: str, text: str, tokens_in: int, tokens_out: int, finish: str = "stop"
+) -> None:
+    """Usage, finish reason (always) and content (only when opted in) of a finished model call.
+
+    ``finish`` is ``stop``, ``length`` (cut off at max_tokens) or ``loop`` (stopped while
+    repeating itself).
+    """
     span.set_attribute("gen_ai.usage.input_tokens", tokens_in)
     span.set_attribute("gen_ai.usage.output_tokens", tokens_out)
+    span.set_attribute("gen_ai.response.finish_reasons", [finish])
     tracer = active_tracer()
     if tracer is not None and tracer.config.capture_content:
         span.set_attribute("gen_ai.input.messages", redact(prompt)[:20000])
