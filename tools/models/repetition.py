@@ -1,32 +1,48 @@
 """Pure detection of a model answer stuck in a loop (the same lines over and over).
 
 A small model sometimes ends an answer by writing one line, or one block of lines, again
-and again until ``max_tokens``, or the same line with the next number each time
-(``assert change_base(30, 2) == '11110'``, ``assert change_base(31, 2) == ...``): the
-1.5B model's tester wrote one assertion for 2,048 tokens (144 s on the CPU), and
-counted through ``change_base`` for 2,048 more (107 s). :func:`loop_start` finds such a
-tail while the answer streams, so the call can stop there.
+and again until ``max_tokens``, or nearly the same line each time: the next number
+(``assert change_base(30, 2) == '11110'``, ``assert change_base(31, 2) == ...``), or one
+more list element. The 1.5B model's tester, writing tests for HumanEval/0, grew one
+list an element an assertion and then repeated the last assertion until the 2,048-token
+cap (102 s on the CPU); for /44 it counted through ``change_base`` to the cap (107 s).
+:func:`loop_start` finds such a tail while the answer streams, so the call can stop
+there.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from difflib import SequenceMatcher
 
-__all__ = ["COUNTING_LINES", "MAX_PERIOD", "MIN_LINES", "loop_start"]
+__all__ = [
+    "ALIKE",
+    "ALIKE_CHARS",
+    "ALIKE_LINES",
+    "MAX_PERIOD",
+    "MIN_CHARS",
+    "MIN_LINES",
+    "loop_start",
+]
 
 MAX_PERIOD = 8
 """The longest block of lines looked for (a test function of a few lines, repeated)."""
 
 MIN_LINES = 12
-"""How many lines the exact repeats must span, beyond the first copy, to count as a loop.
+MIN_CHARS = 480
+"""Exact repeats must span this many lines, or characters, beyond the block's first copy
+(and the block must come at least four times). Legit code repeats a short line a few
+times (rows of a matrix literal), never a dozen times, nor a long line four times."""
 
-Legit code repeats a line a few times (rows of a matrix literal, ``assert`` lines with
-the same call), so a loop needs at least three repeats *and* this many repeated lines.
-"""
-
-COUNTING_LINES = 24
-"""How many lines repeats that differ only in their numbers must span, beyond the first
-copy: a test may well check ten or twenty numbers in a row, rarely twenty-five."""
+ALIKE = 0.9
+ALIKE_LINES = 24
+ALIKE_CHARS = 1000
+"""Near-repeats (each line as like the line a block before it as :data:`ALIKE`, by
+difflib's ratio, with every number read as 0) must span this many lines, or characters,
+beyond the first block: a test may well check ten or twenty numbers in a row, rarely
+twenty-five. (HumanEval's own tests, read line by line, reach neither: at 800 characters
+one of them would.)"""
 
 _NUMBER = re.compile(r"\d+")
 
@@ -34,15 +50,15 @@ _NUMBER = re.compile(r"\d+")
 def loop_start(text: str) -> int | None:
     """Where ``text`` should end because its tail loops, or None when it does not.
 
-    Only complete lines count (compared without trailing spaces; a block of blank lines
-    does not count). Two kinds of tail loop:
+    Only complete lines count, compared without trailing spaces; a block of blank lines
+    is never a loop. The tail loops when the last lines repeat a block of 1 to
+    :data:`MAX_PERIOD` lines at least three times over:
 
-    - the last 1 to :data:`MAX_PERIOD` lines are one block written at least four times
-      in a row, the copies after the first spanning at least :data:`MIN_LINES` lines:
-      the answer keeps the first copy;
-    - the same, but the copies differ in their numbers only (counting), spanning at least
-      :data:`COUNTING_LINES` lines after the first: the answer keeps every complete line
-      (each is a distinct line; only more of them would come).
+    - exactly, spanning :data:`MIN_LINES` lines or :data:`MIN_CHARS` characters after
+      the first copy: the answer keeps the first copy;
+    - nearly (differing in numbers, or a little longer each time), spanning
+      :data:`ALIKE_LINES` lines or :data:`ALIKE_CHARS` characters: the answer keeps every
+      complete line (each says something new; only more of the same would come).
 
     Returns:
         The offset to cut at (``text[:offset]`` ends with a newline), or None.
@@ -50,32 +66,53 @@ def loop_start(text: str) -> int | None:
     end = text.rfind("\n")
     if end < 0:
         return None
-    lines = text[:end].split("\n")
-    exact = [line.rstrip() for line in lines]
-    copies = _tail_copies(exact, MIN_LINES)
-    if copies is not None:
-        period, count = copies
-        first_end = len(lines) - (count - 1) * period
-        return sum(len(line) + 1 for line in lines[:first_end])
-    counted = [_NUMBER.sub("0", line) for line in exact]
-    if _tail_copies(counted, COUNTING_LINES):
+    raw = text[:end].split("\n")
+    lines = [line.rstrip() for line in raw]
+    repeat = _tail_run(lines, str.__eq__, MIN_LINES, MIN_CHARS)
+    if repeat is not None:
+        return len("\n".join(raw[: len(raw) - repeat])) + 1
+    counted = [_NUMBER.sub("0", line) for line in lines]
+    if _tail_run(counted, _alike, ALIKE_LINES, ALIKE_CHARS) is not None:
         return end + 1
     return None
 
 
-def _tail_copies(keys: list[str], min_lines: int) -> tuple[int, int] | None:
-    """``(period, copies)`` of the shortest block (not all blank) that ends ``keys`` at
-    least four times in a row, with ``min_lines`` lines after its first copy."""
+def _alike(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if not a.strip() or not b.strip():
+        return False
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= ALIKE and matcher.ratio() >= ALIKE
+
+
+def _tail_run(
+    lines: list[str], same: Callable[[str, str], bool], min_lines: int, min_chars: int
+) -> int | None:
+    """How many last lines repeat the block before them, when that makes a loop.
+
+    For each period p (shortest first), the run is the last lines each ``same`` as the
+    line p before it; it makes a loop when the block (the p lines before the run) is not
+    all blank, the run is at least 3 p lines, and it spans ``min_lines`` lines or
+    ``min_chars`` characters.
+    """
     for period in range(1, MAX_PERIOD + 1):
-        if len(keys) < period:
-            break
-        block = keys[len(keys) - period :]
-        copies = 1
-        while (
-            len(keys) >= (copies + 1) * period
-            and keys[len(keys) - (copies + 1) * period : len(keys) - copies * period] == block
-        ):
-            copies += 1
-        if copies >= 4 and (copies - 1) * period >= min_lines and any(block):
-            return period, copies
+        run, chars = 0, 0
+        i = len(lines) - 1
+        while i >= period and same(lines[i], lines[i - period]):
+            run, chars = run + 1, chars + len(lines[i]) + 1
+            i -= 1
+            if run >= 3 * period and (run >= min_lines or chars >= min_chars):
+                break
+        block = lines[len(lines) - run - period : len(lines) - run]
+        if run >= 3 * period and (run >= min_lines or chars >= min_chars) and any(block):
+            return _whole_run(lines, same, period)
     return None
+
+
+def _whole_run(lines: list[str], same: Callable[[str, str], bool], period: int) -> int:
+    """The whole run of last lines each ``same`` as the line ``period`` before it."""
+    run, i = 0, len(lines) - 1
+    while i >= period and same(lines[i], lines[i - period]):
+        run, i = run + 1, i - 1
+    return run
