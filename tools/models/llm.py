@@ -204,7 +204,7 @@ def ask_text(model: BaseChatModel, prompt: list[tuple[str, str]], **kwargs: Any)
 
 def _invoked(model: BaseChatModel, messages: list[BaseMessage], **kwargs: Any) -> Reply:
     message = model.invoke(messages, **kwargs)
-    text = message.content if isinstance(message.content, str) else _join(message.content)
+    text = _join(message.content)
     usage = getattr(message, "usage_metadata", None) or {}
     finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
     return Reply(
@@ -227,7 +227,7 @@ def _streamed(model: BaseChatModel, messages: list[BaseMessage], **kwargs: Any) 
             for chunk in stream:
                 counts = counted(getattr(chunk, "usage_metadata", None)) or counts
                 finish = (chunk.response_metadata or {}).get("finish_reason") or finish
-                piece = chunk.content if isinstance(chunk.content, str) else _join(chunk.content)
+                piece = _join(chunk.content)
                 if not piece:
                     continue
                 pieces.append(piece)
@@ -351,7 +351,10 @@ def _short_error(exc: Exception) -> str:
     return str(exc)[:300]
 
 
-def _join(content: list[Any]) -> str:
+def _join(content: str | list[Any]) -> str:
+    """A message's text: its content as is, or its text parts joined."""
+    if isinstance(content, str):
+        return content
     return "".join(c if isinstance(c, str) else str(c.get("text", "")) for c in content)
 
 

@@ -94,25 +94,14 @@ def _tail_run(
     For each period p (shortest first), the run is the last lines each ``same`` as the
     line p before it; it makes a loop when the block (the p lines before the run) is not
     all blank, the run is at least 3 p lines, and it spans ``min_lines`` lines or
-    ``min_chars`` characters.
+    ``min_chars`` characters. (A run stays short: the stream stops once it is a loop.)
     """
     for period in range(1, MAX_PERIOD + 1):
         run, chars = 0, 0
-        i = len(lines) - 1
-        while i >= period and same(lines[i], lines[i - period]):
-            run, chars = run + 1, chars + len(lines[i]) + 1
-            i -= 1
-            if run >= 3 * period and (run >= min_lines or chars >= min_chars):
-                break
+        while run + period < len(lines) and same(lines[-1 - run], lines[-1 - run - period]):
+            chars += len(lines[-1 - run]) + 1
+            run += 1
         block = lines[len(lines) - run - period : len(lines) - run]
         if run >= 3 * period and (run >= min_lines or chars >= min_chars) and any(block):
-            return _whole_run(lines, same, period)
+            return run
     return None
-
-
-def _whole_run(lines: list[str], same: Callable[[str, str], bool], period: int) -> int:
-    """The whole run of last lines each ``same`` as the line ``period`` before it."""
-    run, i = 0, len(lines) - 1
-    while i >= period and same(lines[i], lines[i - period]):
-        run, i = run + 1, i - 1
-    return run
