@@ -14,6 +14,7 @@ from codeagent.nodes.probes import parse_probe_output
 from codeagent.nodes.prompts import load_template, render
 from codeagent.nodes.stated import stated_names
 from codeagent.nodes.testfiles import (
+    Screened,
     screen_tests,
     solution_module,
     solution_modules,
@@ -38,6 +39,8 @@ __all__ = [
     "run_tests",
     "tester",
     "tester_prompt",
+    "unlinked_reason",
+    "unparsed_reason",
     "write_tests",
 ]
 
@@ -175,16 +178,52 @@ def _stub_run(
 
 
 def reask_prompt(
-    prompt: list[tuple[str, str]], answer: str, unlinked: list[str], modules: list[str]
+    prompt: list[tuple[str, str]], answer: str, reasons: list[str]
 ) -> list[tuple[str, str]]:
-    """``prompt`` and ``answer``, then why the answer's tests test nothing (pure)."""
+    """``prompt`` and ``answer``, then why the answer's tests cannot be used (pure)."""
+    reason = " ".join([*reasons, "Write the test file again, complete."])
+    return [*prompt, ("assistant", answer), ("user", reason)]
+
+
+def unlinked_reason(unlinked: list[str], modules: list[str]) -> str:
+    """Why test files that import none of ``modules`` test nothing (pure)."""
     names = " or ".join(f"`{m}`" for m in modules)
-    reason = (
+    return (
         f"Your test file(s) {', '.join(unlinked)} do not import the code under test from "
         f"{names}. Tests must import the functions they test from that module and must "
-        "not define their own copies. Write the test file again, complete."
+        "not define their own copies."
     )
-    return [*prompt, ("assistant", answer), ("user", reason)]
+
+
+def unparsed_reason(errors: list[str], finish: str) -> str:
+    """Why test files that do not parse cannot run, and how to avoid it (pure).
+
+    ``errors`` are the files' syntax errors; ``finish`` is how the answer ended
+    (:attr:`~codeagent.tools.models.llm.Reply.finish`): an answer stopped early
+    leaves its last test unfinished.
+    """
+    why = {
+        "loop": "end mid-statement: the answer was stopped because it repeated itself",
+        "length": "end mid-statement: the answer reached its length limit",
+    }.get(finish, "do not parse")
+    return (
+        f"Your test file(s) {why} ({'; '.join(errors)}), so not one test in them can run. "
+        "Keep the file short: at most 10 checks, each different, no long lists."
+    )
+
+
+def _syntax_errors(tests: dict[str, str], language: LanguageAdapter) -> dict[str, str]:
+    """The test files that do not parse (cut off before any complete test), with why."""
+    return {
+        path: error for path, text in tests.items() if (error := language.syntax_error(path, text))
+    }
+
+
+def _unusable(got: Screened, errors: dict[str, str], modules: list[str]) -> dict[str, str]:
+    """The screened test files that cannot test the solution, each with why (pure)."""
+    why = {p: f"its tests do not import {' or '.join(modules)}" for p in got.unlinked}
+    why.update({path: f"it does not parse ({error})" for path, error in errors.items()})
+    return why
 
 
 def write_tests(
@@ -194,29 +233,37 @@ def write_tests(
 
     Copies of the solution's definitions are removed from them, and a file calling the
     solution's functions without importing them gets the import
-    (:func:`~codeagent.nodes.testfiles.screen_tests`); a file that still does not
-    import the solution is asked for once more with the reason, then dropped with a note.
+    (:func:`~codeagent.nodes.testfiles.screen_tests`); a file cut off mid-statement
+    keeps its complete tests (:func:`~codeagent.nodes.testfiles.complete_prefix`). A
+    file that still does not import the solution, or does not parse (cut off before
+    its first complete test), is asked for once more with the reason, then dropped
+    with a note.
     """
     language, modules = ctx.language, solution_modules(state, ctx.language)
     solution = state.get("files") or {}
     stated = stated_names(state["task"], language).functions
+
+    def screened(reply: Reply) -> tuple[Screened, dict[str, str]]:
+        written = tests_from_answer(reply.text, language)
+        got = screen_tests(written, language, solution, modules, stated)
+        return got, _syntax_errors(got.tests, language)
+
     replies = [ask_text(ctx.chat, prompt)]
-    first = screen_tests(
-        tests_from_answer(replies[0].text, language), language, solution, modules, stated
-    )
+    first, errors = screened(replies[0])
     tests, notes = first.tests, list(first.notes)
-    if first.unlinked:
-        replies.append(
-            ask_text(ctx.chat, reask_prompt(prompt, replies[0].text, first.unlinked, modules))
-        )
-        again = screen_tests(
-            tests_from_answer(replies[1].text, language), language, solution, modules, stated
-        )
-        tests = {p: t for p, t in tests.items() if p not in first.unlinked}
-        tests.update({p: t for p, t in again.tests.items() if p not in again.unlinked})
+    bad = _unusable(first, errors, modules)
+    if bad:
+        unlinked = [path for path in first.unlinked if path not in errors]
+        reasons = [unlinked_reason(unlinked, modules)] if unlinked else []
+        reasons += [unparsed_reason(list(errors.values()), replies[0].finish)] if errors else []
+        replies.append(ask_text(ctx.chat, reask_prompt(prompt, replies[0].text, reasons)))
+        again, again_errors = screened(replies[1])
+        worse = _unusable(again, again_errors, modules)
+        tests = {p: t for p, t in tests.items() if p not in bad}
+        tests.update({p: t for p, t in again.tests.items() if p not in worse})
         notes += again.notes
-        for path in sorted((set(first.unlinked) - set(tests)) | set(again.unlinked)):
-            notes.append(f"{path} dropped: its tests do not import {' or '.join(modules)}")
+        for path in sorted(set(bad) - set(tests) | set(worse)):
+            notes.append(f"{path} dropped: {worse.get(path) or bad[path]}")
     return tests, notes, replies
 
 

@@ -112,6 +112,59 @@ def test_an_answer_asked_again_that_imports_the_solution_is_kept(tmp_path: Path)
     assert (result.test_report["passed"], result.test_report["total"]) == (2, 2)
 
 
+# cut off mid-list (the answer hit its token cap or was stopped looping): no complete test
+CUT = (
+    "test_solution.py\n```python\nimport pytest\nfrom solution import is_palindrome\n\n\n"
+    '@pytest.mark.parametrize("s, expected", [\n    ("aba", True),\n    ("ab", False),\n'
+    '    ("abcba", True),\n    ("abccba'
+)
+CUT_REASK = "so not one test in them can run"
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_test_file_cut_off_before_its_first_test_is_asked_again(tmp_path: Path) -> None:
+    model = _model([CUT], code=RIGHT, reask=[LINKED])
+    model.rules[1] = Rule(name="reask", match=CUT_REASK, reply=LINKED)
+    result = run_job(PALINDROME_TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "success"  # not a collection error blamed on right code
+    reasks = [p for p in model.prompts if CUT_REASK in p]
+    assert len(reasks) == 1
+    assert "(test_solution.py:9: unterminated string literal" in reasks[0]
+    assert "at most 10 checks" in reasks[0]
+    assert not any(REASK in p for p in model.prompts)  # it did not fail to import the code
+    assert result.test_report is not None
+    assert (result.test_report["passed"], result.test_report["total"]) == (2, 2)
+
+
+@pytest.mark.usefixtures("bwrap")
+def test_a_test_file_cut_off_twice_is_dropped_with_a_note(tmp_path: Path) -> None:
+    model = _model([CUT], code=RIGHT)
+    model.rules[1] = Rule(name="reask", match=CUT_REASK, reply=CUT)
+    result = run_job(PALINDROME_TASK, chat_model=model, out=tmp_path / "out")
+
+    assert result.status == "failed"  # no test ran: nothing says the code is right
+    assert sum(CUT_REASK in p for p in model.prompts) == 1
+    assert "test_solution.py" not in result.tests
+    assert result.test_report is not None
+    assert result.test_report["total"] == 0
+    dropped = "test_solution.py dropped: it does not parse (test_solution.py:9: unterminated"
+    assert any(note.startswith(dropped) for note in result.test_report["notes"])
+
+
+def test_the_reason_for_an_unparsed_test_file_says_how_the_answer_ended() -> None:
+    from codeagent.nodes.tester import unparsed_reason
+
+    errors = ["test_a.py:9: '[' was never closed", "test_b.py:3: invalid syntax"]
+    looped = unparsed_reason(errors[:1], "loop")
+    assert "end mid-statement: the answer was stopped because it repeated itself" in looped
+    assert "(test_a.py:9: '[' was never closed)" in looped
+    assert "reached its length limit" in unparsed_reason(errors[:1], "length")
+    whole = unparsed_reason(errors, "stop")  # not cut off: some other syntax error
+    assert "do not parse (test_a.py:9: '[' was never closed; test_b.py:3: invalid syntax)" in whole
+    assert "mid-statement" not in whole
+
+
 VACUOUS = (
     "test_solution.py\n```python\nfrom solution import add\n\n\n"
     "def test_add():\n    assert add(1, 2) == 3\n\n\n"
